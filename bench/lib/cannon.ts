@@ -1,0 +1,34 @@
+import autocannon from 'autocannon';
+
+export interface CannonResult {
+  /** Completed units of work per second (requests, or lifecycles when `perUnit` > 1). */
+  perSec: number;
+  /** Request latency percentiles, ms (autocannon's resolution). */
+  p50ms: number;
+  p99ms: number;
+  /** Non-2xx answers plus connection errors and timeouts. */
+  errors: number;
+  requests: number;
+}
+
+/**
+ * Runs autocannon and reduces its result. `requests` is the per-connection sequence
+ * autocannon cycles through; `perUnit` requests make one unit of work.
+ */
+export async function cannon(opts: { url: string; connections: number; seconds?: number; amount?: number; requests: autocannon.Request[]; perUnit?: number }): Promise<CannonResult> {
+  const r = await autocannon({
+    url: opts.url,
+    connections: opts.connections,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds ?? 1 }),
+    timeout: 10,
+    requests: opts.requests,
+  });
+  const total = r['2xx'] + r.non2xx;
+  return {
+    perSec: r['2xx'] / (opts.perUnit ?? 1) / r.duration,
+    p50ms: r.latency.p50,
+    p99ms: r.latency.p99,
+    errors: r.non2xx + r.errors + r.timeouts,
+    requests: total,
+  };
+}

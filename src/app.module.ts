@@ -1,0 +1,91 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import { AUTH_OPTIONS, type AuthOptions, BearerGuard } from './auth/bearer.guard';
+import { CallsModule } from './calls/calls.module';
+import { APP_CONFIG, type AppConfig } from './config/app.config';
+import { PoolModule } from './pool/pool.module';
+import type { PoolModuleOptions } from './pool/pool.module-definition';
+import { RedisPoolStore, redisCommandTimeoutFor } from './pool/store/redis-pool.store';
+import { pinoLoggerParams } from './ops/logging/logger.params';
+import { OpsModule } from './ops/ops.module';
+import { RegistryModule } from './registry/registry.module';
+import { RATE_LIMIT_MESSAGE, RateLimitGuard } from './security/rate-limit.guard';
+import { SecurityModule } from './security/security.module';
+
+/**
+ * The signaling service: wires @nestjs/config to the library modules. The configuration
+ * is loaded and validated once (main.ts, or a test) and handed in here; library modules
+ * never read process.env.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ [APP_CONFIG]: config })] }),
+        PoolModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ConfigService): PoolModuleOptions => {
+            const cfg = c.getOrThrow<AppConfig>(APP_CONFIG);
+            return {
+              seedUrls: cfg.seedUrls, nodeTtlSec: cfg.nodeTtlSec, callTtlSec: cfg.callTtlSec,
+              controlTimeoutMs: cfg.controlTimeoutMs, maxAttempts: cfg.maxAttempts,
+              pruneIntervalSec: cfg.pruneIntervalSec, maxNodes: cfg.maxNodes, nodeToken: cfg.nodeToken,
+              strategy: cfg.strategy,
+              healthIntervalMs: cfg.healthIntervalMs, healthTimeoutMs: cfg.healthTimeoutMs, circuitResetMs: cfg.circuitResetMs,
+              // The store creates (and so quits, in its onModuleDestroy) its own Redis client.
+              store: cfg.store === 'redis'
+                ? new RedisPoolStore({ url: cfg.redisUrl, prefix: cfg.storePrefix, commandTimeoutMs: redisCommandTimeoutFor(cfg.controlTimeoutMs) })
+                : undefined,
+            };
+          },
+        }),
+        SecurityModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ConfigService) => ({ allowedNodeCidrs: c.getOrThrow<AppConfig>(APP_CONFIG).allowedNodeCidrs }),
+        }),
+        // Rate limiting is off by default (RTP_RATE_LIMIT=0): then neither the module nor its guard exists.
+        ...(config.rateLimit > 0 ? [ThrottlerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ConfigService) => {
+            const cfg = c.getOrThrow<AppConfig>(APP_CONFIG);
+            return { throttlers: [{ limit: cfg.rateLimit, ttl: cfg.rateLimitWindowMs }], errorMessage: RATE_LIMIT_MESSAGE };
+          },
+        })] : []),
+        RegistryModule,
+        CallsModule,
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ConfigService) => {
+            const cfg = c.getOrThrow<AppConfig>(APP_CONFIG);
+            return pinoLoggerParams({ level: cfg.logLevel, pretty: cfg.logPretty });
+          },
+        }),
+        OpsModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ConfigService) => {
+            const cfg = c.getOrThrow<AppConfig>(APP_CONFIG);
+            return { readyRequiresNode: cfg.readyRequiresNode, apiToken: cfg.apiToken };
+          },
+        }),
+      ],
+      providers: [
+        {
+          provide: AUTH_OPTIONS,
+          inject: [ConfigService],
+          useFactory: (c: ConfigService): AuthOptions => {
+            const cfg = c.getOrThrow<AppConfig>(APP_CONFIG);
+            return { registryToken: cfg.registryToken, apiToken: cfg.apiToken };
+          },
+        },
+        // Throttle before authenticating: a token guesser is limited too.
+        ...(config.rateLimit > 0 ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : []),
+        { provide: APP_GUARD, useClass: BearerGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequireToken } from '../auth/bearer.guard';
+import type { CallBinding, PrepareCallResponse, StartCallResponse } from '../control-api/contract.types';
+import { PrepareCallDto } from '../control-api/dto/prepare-call.dto';
+import { ApiErrors, CallBindingDto, PrepareCallResponseDto, StartCallResponseDto } from '../control-api/dto/responses.dto';
+import { PoolService } from '../pool/pool.service';
+
+/** The calls API (CONTRACT §1) over {@link PoolService}. */
+@ApiTags('calls')
+@ApiBearerAuth('api')
+@Controller('v1/calls')
+@RequireToken('api')
+export class CallsController {
+  constructor(private readonly pool: PoolService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiCreatedResponse({ type: PrepareCallResponseDto, description: 'The node\'s answer plus where the call lives; a bound call id (re-INVITE) goes to its node only.' })
+  @ApiErrors({
+    400: 'invalid body', 401: 'missing or wrong API token', 413: 'body too large',
+    422: 'every node tried refused the offer with a 4xx (its reason)', 502: 'every node tried failed (last cause)',
+    503: 'no healthy rtp nodes',
+  })
+  prepare(@Body() dto: PrepareCallDto): Promise<PrepareCallResponse> {
+    return this.pool.prepare(dto.call_id, dto.offer_sdp, { region: dto.region || undefined });
+  }
+
+  @Get(':callId')
+  @ApiOkResponse({ type: CallBindingDto })
+  @ApiErrors({ 400: 'invalid call id', 401: 'missing or wrong API token', 404: 'call not found' })
+  get(@Param('callId') callId: string): Promise<CallBinding> {
+    return this.pool.getCall(callId);
+  }
+
+  @Post(':callId/start')
+  @HttpCode(200)
+  @ApiOkResponse({ type: StartCallResponseDto, description: 'Start (ACK) sent to the call\'s node.' })
+  @ApiErrors({ 400: 'invalid call id', 401: 'missing or wrong API token', 404: 'no binding', 502: 'node failed' })
+  start(@Param('callId') callId: string): Promise<StartCallResponse> {
+    return this.pool.start(callId);
+  }
+
+  @Delete(':callId')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted (BYE); the binding is gone.' })
+  @ApiErrors({ 400: 'invalid call id', 401: 'missing or wrong API token', 404: 'no binding', 502: 'node failed (the binding is removed all the same)' })
+  async delete(@Param('callId') callId: string): Promise<void> {
+    await this.pool.delete(callId);
+  }
+}

@@ -1,0 +1,50 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+
+/**
+ * Renders every error, from every path, as `{"error": "<reason>"}` (CONTRACT §1): Nest
+ * HTTP exceptions, body-parser errors (malformed JSON 400, too large 413, bad charset 415),
+ * unknown routes (404) — and anything unexpected as a 500 whose details stay in the log.
+ */
+@Catch()
+export class JsonErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('JsonErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const { status, error } = this.describe(exception);
+    if (res.headersSent) return;
+    res.status(status).json({ error });
+  }
+
+  private describe(e: unknown): { status: number; error: string } {
+    if (e instanceof HttpException) {
+      const status = e.getStatus();
+      // The Express adapter wraps body-parser and URI errors; name them in our words.
+      const cause = e.cause as { type?: string; message?: string } | undefined;
+      if (cause instanceof URIError) return { status, error: 'malformed percent-encoding in path' };
+      if (cause && typeof cause.type === 'string') return { status, error: bodyParserMessage(cause.type, status, cause.message) };
+      const body = e.getResponse();
+      let msg: unknown = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+      if (Array.isArray(msg)) msg = msg.join('; ');
+      return { status, error: typeof msg === 'string' && msg ? msg : HttpStatus[status]?.toLowerCase() ?? 'error' };
+    }
+    const bp = e as { status?: number; statusCode?: number; type?: string; expose?: boolean; message?: string };
+    const status = bp?.status ?? bp?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return { status, error: bodyParserMessage(bp.type, status, bp.message) };
+    }
+    this.logger.error(e instanceof Error ? e.stack ?? e.message : String(e));
+    return { status: 500, error: 'internal error' };
+  }
+}
+
+function bodyParserMessage(type: string | undefined, status: number, message?: string): string {
+  switch (type) {
+    case 'entity.parse.failed': return 'malformed JSON body';
+    case 'entity.too.large': return 'request body too large';
+    case 'charset.unsupported': case 'encoding.unsupported': return 'unsupported body encoding';
+    case 'request.aborted': return 'request aborted';
+    default: return status === 413 ? 'request body too large' : (message ?? 'bad request');
+  }
+}

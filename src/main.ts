@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { type AppConfig, loadAppConfig } from './config/app.config';
+import { ConfigError } from './config/env';
+import { enableGracefulShutdown } from './ops/shutdown/graceful-shutdown';
+
+/** Loads `.env` (development defaults; real environment variables win) and validates it. */
+function readConfig(): AppConfig {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadAppConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`rtp-pool: invalid configuration: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+async function bootstrap(): Promise<void> {
+  const config = readConfig();
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
+  // Every log line, Nest's own included, goes through pino (JSON, or pretty with LOG_PRETTY).
+  app.useLogger(app.get(PinoNestLogger));
+  configureApp(app, { maxBodyBytes: config.maxBodyBytes });
+  const log = new Logger('rtp-pool');
+  for (const [name, v] of [['RTP_REGISTRY_TOKEN', config.registryToken], ['RTP_API_TOKEN', config.apiToken], ['RTP_NODE_TOKEN', config.nodeToken]] as const) {
+    if (!v) log.warn(`${name} is not set: ${name === 'RTP_NODE_TOKEN' ? 'media nodes are called without a token' : 'its paths are open'}`);
+  }
+  await app.listen(config.port, config.host);
+  // SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the store, exit 0.
+  enableGracefulShutdown(app, { timeoutMs: config.shutdownTimeoutMs });
+  const addr = app.getHttpServer().address() as AddressInfo;
+  log.log(`listening on http://${config.host}:${addr.port} with ${config.seedUrls.length} seed node(s), strategy ${config.strategy}`);
+}
+
+void bootstrap();

@@ -1,0 +1,44 @@
+import type { NodeInfo } from '../../control-api/contract.types';
+import { ago, esc, loadScale, renderDashboard } from './dashboard.view';
+
+const node = (o: Partial<NodeInfo>): NodeInfo => ({
+  node_id: 'n', control_url: 'http://127.0.0.1:1', media_ip: '127.0.0.1', active_legs: 0, healthy: true, static: false,
+  capacity: null, weight: 1, region: null, draining: false, last_seen: '2026-01-01T00:00:00.000Z', bound_calls: 0, ...o,
+});
+
+describe('dashboard view', () => {
+  it('escapes HTML', () => {
+    expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it('says how long ago', () => {
+    expect(ago('2026-01-01T00:00:00Z', '2026-01-01T00:00:05Z')).toBe('5 s ago');
+    expect(ago('2026-01-01T00:00:00Z', '2026-01-01T00:10:00Z')).toBe('10 min ago');
+    expect(ago('2026-01-01T00:00:00Z', '2026-01-01T05:00:00Z')).toBe('5 h ago');
+  });
+
+  it('scales a bar by capacity, else by the busiest node', () => {
+    const all = [node({ active_legs: 3 }), node({ active_legs: 8 })];
+    expect(loadScale(node({ capacity: 20 }), all)).toBe(20);
+    expect(loadScale(node({}), all)).toBe(8);
+    expect(loadScale(node({}), [])).toBe(1);
+  });
+
+  it('renders rows by state, with no inline script or style', () => {
+    const html = renderDashboard({
+      tokenRequired: false,
+      summary: {
+        generated_at: '2026-01-01T00:00:09.000Z',
+        nodes: [node({ node_id: 'a', capacity: 10, active_legs: 9 }), node({ node_id: 'b', healthy: false }), node({ node_id: 'c', draining: true })],
+        counts: { total: 3, healthy: 1, unhealthy: 1, draining: 1 },
+        activity: { window_sec: 60, prepare_rate_per_sec: 0.5, prepares_recent: 30, prepare_failures_recent: 0, failovers_recent: 2, prepares_total: 30, failovers_total: 2 },
+      },
+    });
+    expect(html).toContain('<tr data-node-id="a" class="healthy">');
+    expect(html).toContain('<tr data-node-id="b" class="unhealthy">');
+    expect(html).toContain('<tr data-node-id="c" class="draining">');
+    expect(html).toContain('<meter min="0" max="10" value="9" low="7" high="9" optimum="0">');
+    expect(html).toContain('data-action="undrain" data-node="c"');
+    expect(html).not.toMatch(/<script>|<script(?![^>]*\bsrc=)|\sstyle=|\son[a-z]+=/);
+  });
+});

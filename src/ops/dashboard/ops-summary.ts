@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import type { NodeInfo } from '../../control-api/contract.types';
+import { NodeInfoDto } from '../../control-api/dto/responses.dto';
+import { PoolService } from '../../pool/pool.service';
+import { type ActivitySummary, nodeGaugeState, PoolMetrics } from '../metrics/pool-metrics.service';
+
+export class NodeCountsDto {
+  @ApiProperty() total!: number;
+  @ApiProperty() healthy!: number;
+  @ApiProperty({ description: 'Healthy nodes that are draining.' }) draining!: number;
+  @ApiProperty() unhealthy!: number;
+}
+
+export class ActivityDto implements ActivitySummary {
+  @ApiProperty({ example: 60 }) window_sec!: number;
+  @ApiProperty({ example: 4.25 }) prepare_rate_per_sec!: number;
+  @ApiProperty() prepares_recent!: number;
+  @ApiProperty() prepare_failures_recent!: number;
+  @ApiProperty() failovers_recent!: number;
+  @ApiProperty() prepares_total!: number;
+  @ApiProperty() failovers_total!: number;
+}
+
+/** `GET /v1/ops/summary`: what the dashboard shows, in one read. */
+export class OpsSummaryDto {
+  @ApiProperty({ format: 'date-time' }) generated_at!: string;
+  @ApiProperty({ type: [NodeInfoDto] }) nodes!: NodeInfo[];
+  @ApiProperty({ type: NodeCountsDto }) counts!: NodeCountsDto;
+  @ApiProperty({ type: ActivityDto, description: 'This instance\'s recent activity.' }) activity!: ActivityDto;
+}
+
+/** Builds the dashboard's data: the node list (no HTTP call, store only) and recent activity. */
+@Injectable()
+export class OpsSummaryService {
+  constructor(private readonly pool: PoolService, private readonly metrics: PoolMetrics) {}
+
+  async summary(now = Date.now()): Promise<OpsSummaryDto> {
+    const nodes = await this.pool.nodeInfos();
+    const counts = { total: nodes.length, healthy: 0, draining: 0, unhealthy: 0 };
+    for (const n of nodes) counts[nodeGaugeState(n)]++;
+    return {
+      generated_at: new Date(now).toISOString(),
+      nodes,
+      counts,
+      activity: this.metrics.activity(),
+    };
+  }
+}

@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { HealthResponse } from '../../control-api/contract.types';
+import { NodeControlClient } from '../../control-api/node-control.client';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
+import { PoolEvents } from '../pool.events';
+import type { HealthReport, NodeState } from '../pool.types';
+import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { CircuitBreaker } from './circuit-breaker';
+
+export const HEALTH_JOB = 'rtp-pool:health';
+
+/** What one probe round saw. */
+export interface ProbeRound {
+  /** False when the round was skipped because the previous one is still running. */
+  ran: boolean;
+  healthy: string[];
+  unhealthy: string[];
+}
+
+const MAX_MEDIA_IP = 255;
+
+/**
+ * Background health: every `healthIntervalMs` probes every node's `GET /v1/health`
+ * concurrently, each bounded by `healthTimeoutMs`. Never on the request path; a round
+ * that is still running when the next one is due makes that one skip (rounds never
+ * overlap). Results go to the store (shared by every instance): `healthy`, the reported
+ * `active_legs` (which resets the pending count), `media_ip`, and `capacity`/`draining`
+ * when the node reports them. A node that fails its probe is no candidate until a probe
+ * succeeds; a successful probe also closes this instance's circuit for the node.
+ */
+@Injectable()
+export class HealthMonitorService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(HealthMonitorService.name);
+  private running = false;
+
+  constructor(
+    @InjectPoolStore() private readonly store: PoolStore,
+    private readonly client: NodeControlClient,
+    private readonly circuit: CircuitBreaker,
+    private readonly events: PoolEvents,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const ms = this.options.healthIntervalMs;
+    if (ms <= 0) return;
+    const timer = setInterval(() => void this.tick(), ms);
+    timer.unref();
+    this.scheduler.addInterval(HEALTH_JOB, timer);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.scheduler.doesExist('interval', HEALTH_JOB)) this.scheduler.deleteInterval(HEALTH_JOB);
+  }
+
+  /** One probe round over every node; never throws, never overlaps the previous round. */
+  async tick(): Promise<ProbeRound> {
+    const round: ProbeRound = { ran: false, healthy: [], unhealthy: [] };
+    if (this.running) return round;
+    this.running = true;
+    round.ran = true;
+    try {
+      const nodes = await this.store.listNodes();
+      const results = await Promise.allSettled(nodes.map((n) => this.probe(n)));
+      results.forEach((r, i) => (r.status === 'fulfilled' && r.value ? round.healthy : round.unhealthy).push(nodes[i].id));
+    } catch (e) {
+      this.logger.error(`health round failed: ${(e as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+    return round;
+  }
+
+  /** Probes one node and records the outcome; resolves true when it answered well. */
+  async probe(node: NodeState): Promise<boolean> {
+    let answer: HealthResponse;
+    try {
+      answer = await this.client.health(node.controlUrl, this.options.healthTimeoutMs);
+    } catch (e) {
+      const reason = `probe failed: ${(e as Error).message}`;
+      await this.store.setHealth(node.id, false);
+      if (node.healthy) {
+        this.logger.warn(`node ${node.id} unhealthy (${reason})`);
+        this.events.emit('health', { nodeId: node.id, healthy: false, reason });
+      }
+      return false;
+    }
+    await this.store.setHealth(node.id, true, healthReport(answer));
+    this.circuit.recordSuccess(node.id);
+    if (!node.healthy) {
+      this.logger.log(`node ${node.id} healthy again`);
+      this.events.emit('health', { nodeId: node.id, healthy: true, reason: 'probe succeeded' });
+    }
+    return true;
+  }
+}
+
+/** The fields of a health answer the pool takes; anything malformed is left out. */
+export function healthReport(h: HealthResponse): HealthReport {
+  const r: HealthReport = { activeLegs: h.active_legs };
+  if (typeof h.media_ip === 'string' && h.media_ip.trim() && h.media_ip.length <= MAX_MEDIA_IP) r.mediaIp = h.media_ip.trim();
+  if (h.capacity === null || (Number.isInteger(h.capacity) && (h.capacity as number) >= 1)) r.capacity = h.capacity;
+  if (typeof h.draining === 'boolean') r.reportedDraining = h.draining;
+  return r;
+}

@@ -1,0 +1,11 @@
+import { Inject } from '@nestjs/common';
+
+/** Source of randomness for strategies (tests inject a seeded one). A function returning [0, 1). */
+export const RTP_RANDOM = Symbol('RTP_RANDOM');
+export const InjectRandom = () => Inject(RTP_RANDOM);
+export type RandomSource = () => number;
+
+export { POOL_STORE, InjectPoolStore } from './store/pool-store.interface';
+export { SELECTION_STRATEGY, InjectSelectionStrategy } from './selection/selection-strategy.interface';
+export { FAILOVER_POLICY, InjectFailoverPolicy } from './failover/failover-policy.interface';
+export { POOL_OPTIONS, POOL_MODULE_OPTIONS } from './pool.module-definition';

@@ -1,0 +1,35 @@
+import {
+  BadGatewayException, BadRequestException, ConflictException, NotFoundException,
+  ServiceUnavailableException, UnprocessableEntityException,
+} from '@nestjs/common';
+
+/** 503: no node can take a new call. */
+export class NoHealthyNodeException extends ServiceUnavailableException {
+  constructor() { super('no healthy rtp nodes'); }
+}
+/** 422: every node tried refused the offer with a 4xx; carries the last node's reason. */
+export class OfferRefusedException extends UnprocessableEntityException {}
+/** 502: a node failed otherwise (connect error, timeout, 5xx, wrong status, bad answer). */
+export class NodeFailedException extends BadGatewayException {}
+/** 404: no binding for the call id. */
+export class CallNotFoundException extends NotFoundException {
+  constructor() { super('call not found'); }
+}
+/** 404: unknown (or static, for deregistration) node. */
+export class NodeNotFoundException extends NotFoundException {
+  constructor() { super('node not found'); }
+}
+/** 409: the id belongs to a static seed node. */
+export class StaticNodeConflictException extends ConflictException {
+  constructor(id: string) { super(`node_id "${id}" belongs to a static seed node`); }
+}
+/** 503: the registry holds its maximum of dynamic nodes. */
+export class RegistryFullException extends ServiceUnavailableException {
+  constructor() { super('node registry is full'); }
+}
+/** 400: a call id or node id that is not acceptable. */
+export class InvalidIdException extends BadRequestException {}
+/** 503: the shared store (Redis) cannot serve the request right now; nothing was decided. */
+export class StoreUnavailableException extends ServiceUnavailableException {
+  constructor(options?: { cause?: unknown }) { super('store unavailable', options); }
+}

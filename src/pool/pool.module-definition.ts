@@ -1,0 +1,95 @@
+import { ConfigurableModuleBuilder, type ModuleMetadata, type Type } from '@nestjs/common';
+import type { FailoverPolicy } from './failover/failover-policy.interface';
+import type { SelectionStrategy } from './selection/selection-strategy.interface';
+import type { PoolStore } from './store/pool-store.interface';
+
+/** Options of {@link PoolModule}. Every field has a default in {@link DEFAULT_POOL_OPTIONS}. */
+export interface PoolModuleOptions {
+  /** Static seed control URLs (already parsed); they become `seed-1`, `seed-2`, … @default [] */
+  seedUrls?: string[];
+  /** Seconds a node may stay silent before it is pruned. @default 45 */
+  nodeTtlSec?: number;
+  /** Seconds a binding lives without a delete. @default 86400 */
+  callTtlSec?: number;
+  /** Milliseconds one control call towards a node may take. @default 2000 */
+  controlTimeoutMs?: number;
+  /** Most nodes one prepare tries. @default 3 */
+  maxAttempts?: number;
+  /** Seconds between prune runs; 0 disables the prune job. @default 15 */
+  pruneIntervalSec?: number;
+  /** Most dynamic (registered) nodes; a new node beyond it gets 503. @default 10000 */
+  maxNodes?: number;
+  /**
+   * Milliseconds between background health probe rounds (every node's `GET /v1/health`,
+   * concurrently); 0 disables probing. @default 5000
+   */
+  healthIntervalMs?: number;
+  /** Milliseconds one health probe may take. @default 1000 */
+  healthTimeoutMs?: number;
+  /**
+   * Milliseconds a node's circuit stays open after a failed control call before one
+   * half-open trial call is let through. @default 10000
+   */
+  circuitResetMs?: number;
+  /** Bearer token the pool sends to media nodes (CONTRACT §3 `RTP_NODE_TOKEN`). */
+  nodeToken?: string;
+  /**
+   * The selection strategy: a built-in name (`'least-loaded'` …), a class (with `forRoot`
+   * it is instantiated by DI, so it may inject providers), or an instance.
+   * @default 'least-loaded'
+   */
+  strategy?: string | Type<SelectionStrategy> | SelectionStrategy;
+  /** With `forRoot`: modules whose providers a strategy class may inject. */
+  imports?: ModuleMetadata['imports'];
+  /** The state store. @default a new MemoryPoolStore */
+  store?: PoolStore;
+  /** The failover policy. @default DefaultFailoverPolicy(maxAttempts) */
+  failover?: FailoverPolicy;
+}
+
+type OptionalKeys = 'nodeToken' | 'store' | 'failover' | 'strategy' | 'imports';
+export type ResolvedPoolOptions = Required<Omit<PoolModuleOptions, OptionalKeys>> & Pick<PoolModuleOptions, OptionalKeys>;
+
+/** Defaults, written once. */
+export const DEFAULT_POOL_OPTIONS = {
+  seedUrls: [] as string[],
+  nodeTtlSec: 45,
+  callTtlSec: 86_400,
+  controlTimeoutMs: 2_000,
+  maxAttempts: 3,
+  pruneIntervalSec: 15,
+  maxNodes: 10_000,
+  healthIntervalMs: 5_000,
+  healthTimeoutMs: 1_000,
+  circuitResetMs: 10_000,
+} as const;
+
+export function resolvePoolOptions(o: PoolModuleOptions): ResolvedPoolOptions {
+  const d = DEFAULT_POOL_OPTIONS;
+  return {
+    ...o,
+    seedUrls: o.seedUrls ?? [...d.seedUrls],
+    nodeTtlSec: o.nodeTtlSec ?? d.nodeTtlSec,
+    callTtlSec: o.callTtlSec ?? d.callTtlSec,
+    controlTimeoutMs: o.controlTimeoutMs ?? d.controlTimeoutMs,
+    maxAttempts: o.maxAttempts ?? d.maxAttempts,
+    pruneIntervalSec: o.pruneIntervalSec ?? d.pruneIntervalSec,
+    maxNodes: o.maxNodes ?? d.maxNodes,
+    healthIntervalMs: o.healthIntervalMs ?? d.healthIntervalMs,
+    healthTimeoutMs: o.healthTimeoutMs ?? d.healthTimeoutMs,
+    circuitResetMs: o.circuitResetMs ?? d.circuitResetMs,
+  };
+}
+
+export const {
+  ConfigurableModuleClass: PoolConfigurableModule,
+  MODULE_OPTIONS_TOKEN: POOL_MODULE_OPTIONS,
+  OPTIONS_TYPE: POOL_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: POOL_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<PoolModuleOptions>()
+  .setClassMethodName('forRoot')
+  .setExtras({ isGlobal: true }, (def, extras) => ({ ...def, global: extras.isGlobal }))
+  .build();
+
+/** The resolved options (defaults applied), injectable by the pool's collaborators. */
+export const POOL_OPTIONS = Symbol('RTP_POOL_OPTIONS');

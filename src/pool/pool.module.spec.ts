@@ -1,0 +1,89 @@
+import { Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { DefaultFailoverPolicy } from './failover/default-failover.policy';
+import { FAILOVER_POLICY } from './failover/failover-policy.interface';
+import { POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool.module-definition';
+import { PoolModule } from './pool.module';
+import { PoolService } from './pool.service';
+import type { Candidate } from './pool.types';
+import { LeastLoadedStrategy } from './selection/least-loaded.strategy';
+import { SELECTION_STRATEGY, type SelectionStrategy } from './selection/selection-strategy.interface';
+import { MemoryPoolStore } from './store/memory-pool.store';
+import { POOL_STORE } from './store/pool-store.interface';
+
+@Injectable()
+class Greeting {
+  readonly word = 'hi';
+}
+
+/** A strategy with a dependency: forRoot must build it through DI. */
+@Injectable()
+class ReverseStrategy implements SelectionStrategy {
+  constructor(readonly greeting: Greeting) {}
+  order(c: readonly Candidate[]): Candidate[] {
+    return [...c].reverse();
+  }
+}
+
+@Module({ providers: [Greeting], exports: [Greeting] })
+class GreetingModule {}
+
+@Injectable()
+class OptionsFactory {
+  create(): PoolModuleOptions {
+    return { nodeTtlSec: 7 };
+  }
+}
+
+@Module({ providers: [OptionsFactory], exports: [OptionsFactory] })
+class FactoryModule {}
+
+const compile = async (imports: unknown[], providers: unknown[] = []) =>
+  (await Test.createTestingModule({ imports: imports as never[], providers: providers as never[] }).compile());
+
+describe('PoolModule registration paths', () => {
+  it('forRoot({}) resolves the memory store, least-loaded, the default failover policy and the defaults', async () => {
+    const m = await compile([PoolModule.forRoot({})]);
+    expect(m.get(POOL_STORE)).toBeInstanceOf(MemoryPoolStore);
+    expect(m.get(SELECTION_STRATEGY)).toBeInstanceOf(LeastLoadedStrategy);
+    expect(m.get(FAILOVER_POLICY)).toBeInstanceOf(DefaultFailoverPolicy);
+    expect(m.get<ResolvedPoolOptions>(POOL_OPTIONS)).toMatchObject({ nodeTtlSec: 45, callTtlSec: 86_400, controlTimeoutMs: 2_000, maxAttempts: 3 });
+    expect(m.get(PoolService)).toBeInstanceOf(PoolService);
+    await m.close();
+  });
+
+  it('forRoot takes a given store instance and a strategy class built by DI', async () => {
+    const store = new MemoryPoolStore();
+    const m = await compile([PoolModule.forRoot({ store, strategy: ReverseStrategy, imports: [GreetingModule] })]);
+    expect(m.get(POOL_STORE)).toBe(store);
+    const s = m.get<ReverseStrategy>(SELECTION_STRATEGY);
+    expect(s).toBeInstanceOf(ReverseStrategy);
+    expect(s.greeting.word).toBe('hi');
+    await m.close();
+  });
+
+  it('forRootAsync with useFactory', async () => {
+    const strategy = new LeastLoadedStrategy();
+    const m = await compile([PoolModule.forRootAsync({ useFactory: () => ({ nodeTtlSec: 5, strategy }) })]);
+    expect(m.get<ResolvedPoolOptions>(POOL_OPTIONS).nodeTtlSec).toBe(5);
+    expect(m.get(SELECTION_STRATEGY)).toBe(strategy);
+    await m.close();
+  });
+
+  it('forRootAsync with useClass', async () => {
+    const m = await compile([PoolModule.forRootAsync({ useClass: OptionsFactory })]);
+    expect(m.get<ResolvedPoolOptions>(POOL_OPTIONS).nodeTtlSec).toBe(7);
+    expect(m.get(POOL_STORE)).toBeInstanceOf(MemoryPoolStore);
+    await m.close();
+  });
+
+  it('forRootAsync with useExisting', async () => {
+    const m = await compile([PoolModule.forRootAsync({ imports: [FactoryModule], useExisting: OptionsFactory })]);
+    expect(m.get<ResolvedPoolOptions>(POOL_OPTIONS).nodeTtlSec).toBe(7);
+    await m.close();
+  });
+
+  it('refuses an unknown built-in strategy name', async () => {
+    await expect(compile([PoolModule.forRoot({ strategy: 'no-such' })])).rejects.toThrow(/unknown selection strategy "no-such"/);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * The pool's own (camelCase) view of nodes and bindings. Wire shapes live in
+ * control-api/contract.types.ts; these are what stores, strategies and policies see.
+ */
+
+/** What a node reports about itself: every heartbeat replaces all of it. */
+export interface NodeReport {
+  /** The pool's id for the node (`seed-N` for a static seed). */
+  id: string;
+  /** Absolute http(s) URL, no trailing `/`. */
+  controlUrl: string;
+  mediaIp: string;
+  /** Legs the node last reported. */
+  activeLegs: number;
+  /** Max legs, null when unbounded. */
+  capacity: number | null;
+  /** Relative share for weighted strategies (> 0). */
+  weight: number;
+  /** Region label, null when unset. */
+  region: string | null;
+  /** The node said it is draining. */
+  reportedDraining: boolean;
+  /** Static seed from configuration: never pruned, never deregistered. */
+  static: boolean;
+  /** Epoch ms of the last heartbeat (start-up for a static seed). */
+  lastSeen: number;
+}
+
+/** A node with the state the pool keeps beside its report. */
+export interface NodeState extends NodeReport {
+  /** False after a failed probe or control call, until a probe succeeds. */
+  healthy: boolean;
+  /** An operator drained it (survives heartbeats). */
+  adminDrained: boolean;
+  /** Legs placed by the pool minus legs deleted since the last report (may be negative). */
+  pendingLegs: number;
+  /** Calls currently bound to the node. */
+  boundCalls: number;
+  /** Registration order (monotonic; static seeds sort first). */
+  seq: number;
+}
+
+/** A node offered to a selection strategy, with its effective load. */
+export interface Candidate extends NodeState {
+  /**
+   * What the strategies balance on: max(0, activeLegs + pendingLegs), plus the prepares this
+   * pool instance has in flight to the node (placed, not yet answered).
+   */
+  load: number;
+}
+
+/** A Call-ID bound to the node that prepared its leg. */
+export interface Binding {
+  callId: string;
+  nodeId: string;
+  controlUrl: string;
+  mediaIp: string;
+  mediaPort: number;
+  codec: string;
+  started: boolean;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms after which the binding is gone (RTP_CALL_TTL_SEC after the last prepare). */
+  expiresAt: number;
+}
+
+/** Fields a health probe may refresh; a report of activeLegs resets the pending count. */
+export type HealthReport = Partial<Pick<NodeReport, 'activeLegs' | 'mediaIp' | 'capacity' | 'reportedDraining'>>;
+
+export function effectiveLoad(n: Pick<NodeState, 'activeLegs' | 'pendingLegs'>): number {
+  return Math.max(0, n.activeLegs + n.pendingLegs);
+}
+
+export function isDraining(n: Pick<NodeState, 'reportedDraining' | 'adminDrained'>): boolean {
+  return n.reportedDraining || n.adminDrained;
+}

@@ -1,0 +1,15 @@
+import { Injectable } from '@nestjs/common';
+import type { Candidate } from '../pool.types';
+import type { SelectionStrategy } from './selection-strategy.interface';
+
+/** Compares by effective load, then node id: the Go package's order. */
+export const byLoadThenId = (a: Candidate, b: Candidate): number =>
+  a.load - b.load || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Fewest effective legs first; ties broken by node id. The default. */
+@Injectable()
+export class LeastLoadedStrategy implements SelectionStrategy {
+  order(candidates: readonly Candidate[]): Candidate[] {
+    return [...candidates].sort(byLoadThenId);
+  }
+}

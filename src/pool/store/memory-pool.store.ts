@@ -1,0 +1,172 @@
+import type { Binding, HealthReport, NodeReport, NodeState } from '../pool.types';
+import type { PoolStore, RemoveOutcome, UpsertOutcome } from './pool-store.interface';
+
+/**
+ * The embedded default store: one process, nothing shared, nothing survives a restart.
+ * Plain maps; every method completes synchronously, so each is atomic on the event loop.
+ */
+export class MemoryPoolStore implements PoolStore {
+  private readonly nodes = new Map<string, NodeState>();
+  private readonly bindings = new Map<string, Binding>();
+  private readonly claims = new Map<string, number>();
+  private seq = 0;
+  private dynamicCount = 0;
+
+  /** @param now clock in epoch ms (tests pass their own). */
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async upsertNode(report: NodeReport, maxNodes = Infinity): Promise<UpsertOutcome> {
+    const prev = this.nodes.get(report.id);
+    if (prev?.static && !report.static) return 'conflict';
+    if (!prev && !report.static && this.dynamicCount >= maxNodes) return 'full';
+    if (!prev && !report.static) this.dynamicCount++;
+    this.nodes.set(report.id, {
+      ...report,
+      healthy: prev?.healthy ?? true,
+      adminDrained: prev?.adminDrained ?? false,
+      pendingLegs: 0,
+      boundCalls: prev?.boundCalls ?? 0,
+      seq: prev?.seq ?? ++this.seq,
+    });
+    return prev ? 'updated' : 'created';
+  }
+
+  async getNode(id: string): Promise<NodeState | undefined> {
+    const n = this.nodes.get(id);
+    return n && { ...n };
+  }
+
+  async listNodes(): Promise<NodeState[]> {
+    // Map iteration is insertion order, which is seq order.
+    return Array.from(this.nodes.values(), (n) => ({ ...n }));
+  }
+
+  async removeNode(id: string): Promise<RemoveOutcome> {
+    const n = this.nodes.get(id);
+    if (!n) return 'not-found';
+    if (n.static) return 'static';
+    this.nodes.delete(id);
+    this.dynamicCount--;
+    return 'removed';
+  }
+
+  async pruneNodes(cutoffMs: number): Promise<NodeState[]> {
+    const removed: NodeState[] = [];
+    for (const n of this.nodes.values()) {
+      if (!n.static && n.lastSeen < cutoffMs) {
+        this.nodes.delete(n.id);
+        this.dynamicCount--;
+        removed.push({ ...n });
+      }
+    }
+    return removed;
+  }
+
+  async setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void> {
+    const n = this.nodes.get(id);
+    if (!n) return;
+    n.healthy = healthy;
+    if (report) {
+      if (report.activeLegs !== undefined) {
+        n.activeLegs = report.activeLegs;
+        n.pendingLegs = 0;
+      }
+      if (report.mediaIp !== undefined) n.mediaIp = report.mediaIp;
+      if (report.capacity !== undefined) n.capacity = report.capacity;
+      if (report.reportedDraining !== undefined) n.reportedDraining = report.reportedDraining;
+    }
+  }
+
+  async setAdminDrain(id: string, drained: boolean): Promise<boolean> {
+    const n = this.nodes.get(id);
+    if (!n) return false;
+    n.adminDrained = drained;
+    return true;
+  }
+
+  async claimCall(callId: string, ttlMs: number): Promise<boolean> {
+    const until = this.claims.get(callId);
+    const now = this.now();
+    if (until !== undefined && until > now) return false;
+    if (this.live(callId)) return false;
+    this.claims.set(callId, now + ttlMs);
+    return true;
+  }
+
+  async releaseClaim(callId: string): Promise<void> {
+    this.claims.delete(callId);
+  }
+
+  async isClaimed(callId: string): Promise<boolean> {
+    const until = this.claims.get(callId);
+    return until !== undefined && until > this.now();
+  }
+
+  async putBinding(binding: Binding, isNew: boolean): Promise<void> {
+    const prev = this.live(binding.callId);
+    this.bindings.set(binding.callId, { ...binding });
+    this.claims.delete(binding.callId);
+    if (isNew || !prev) this.count(binding.nodeId, +1, true);
+    else if (prev.nodeId !== binding.nodeId) {
+      this.count(prev.nodeId, -1, false);
+      this.count(binding.nodeId, +1, false);
+    }
+  }
+
+  async getBinding(callId: string): Promise<Binding | undefined> {
+    const b = this.live(callId);
+    return b && { ...b };
+  }
+
+  async markStarted(callId: string): Promise<Binding | undefined> {
+    const b = this.live(callId);
+    if (!b) return undefined;
+    b.started = true;
+    return { ...b };
+  }
+
+  async deleteBinding(callId: string): Promise<Binding | undefined> {
+    const b = this.live(callId);
+    if (!b) return undefined;
+    this.bindings.delete(callId);
+    this.count(b.nodeId, -1, true);
+    return b;
+  }
+
+  async sweepBindings(nowMs: number): Promise<number> {
+    let n = 0;
+    for (const b of this.bindings.values()) {
+      if (b.expiresAt <= nowMs) {
+        this.expire(b);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async ping(): Promise<void> {}
+
+  /** The binding if it has not expired; an expired one is dropped on sight. */
+  private live(callId: string): Binding | undefined {
+    const b = this.bindings.get(callId);
+    if (b && b.expiresAt <= this.now()) {
+      this.expire(b);
+      return undefined;
+    }
+    return b;
+  }
+
+  private expire(b: Binding): void {
+    this.bindings.delete(b.callId);
+    // An expired binding's leg is long gone from the node's own report: only the bound count moves.
+    const n = this.nodes.get(b.nodeId);
+    if (n) n.boundCalls = Math.max(0, n.boundCalls - 1);
+  }
+
+  private count(nodeId: string, delta: number, pending: boolean): void {
+    const n = this.nodes.get(nodeId);
+    if (!n) return;
+    n.boundCalls = Math.max(0, n.boundCalls + delta);
+    if (pending) n.pendingLegs += delta;
+  }
+}

@@ -1,0 +1,70 @@
+import { Inject } from '@nestjs/common';
+import type { Binding, HealthReport, NodeReport, NodeState } from '../pool.types';
+
+export const POOL_STORE = Symbol('RTP_POOL_STORE');
+/** Injects the active {@link PoolStore}. */
+export const InjectPoolStore = () => Inject(POOL_STORE);
+
+export type UpsertOutcome =
+  /** A new node. */
+  | 'created'
+  /** An existing node refreshed. */
+  | 'updated'
+  /** The id belongs to a static seed and the report is not static: nothing changed. */
+  | 'conflict'
+  /** The node is new and the store already holds `maxNodes` dynamic nodes: nothing changed. */
+  | 'full';
+
+export type RemoveOutcome = 'removed' | 'not-found' | 'static';
+
+/**
+ * Where the pool keeps nodes, bindings and load counters. Every method is async so a
+ * shared store (Redis) can implement it; every method that reads-then-writes is atomic
+ * in the store, because several signaling instances may call it at once.
+ */
+export interface PoolStore {
+  /**
+   * Heartbeat upsert: replaces every reported field, refreshes `lastSeen`, resets the
+   * pending count; keeps `healthy`, `adminDrained`, `seq` of an existing node.
+   * @param maxNodes refuse a *new* dynamic node beyond this many (`'full'`); static reports are never refused.
+   */
+  upsertNode(report: NodeReport, maxNodes?: number): Promise<UpsertOutcome>;
+  /** One node, or undefined. */
+  getNode(id: string): Promise<NodeState | undefined>;
+  /** Every node, ordered by `seq`, as fresh objects the caller owns (the pool annotates them with their load). */
+  listNodes(): Promise<NodeState[]>;
+  /** Deregisters a dynamic node; static seeds are refused. */
+  removeNode(id: string): Promise<RemoveOutcome>;
+  /** Removes every dynamic node whose `lastSeen` is before `cutoffMs`; returns them as they were. */
+  pruneNodes(cutoffMs: number): Promise<NodeState[]>;
+  /** Records a probe or control-call outcome; a report with `activeLegs` resets the pending count. No-op for an unknown id. */
+  setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void>;
+  /** Sets or clears the operator drain; false when the node is unknown. */
+  setAdminDrain(id: string, drained: boolean): Promise<boolean>;
+
+  /**
+   * Claims a call id for a first prepare: true for exactly one of concurrent claimants. The claim lapses after `ttlMs`.
+   * False while the call id has a live binding: a claimant that read "unbound" just before another
+   * instance bound the call must not place it a second time.
+   */
+  claimCall(callId: string, ttlMs: number): Promise<boolean>;
+  /** Gives a claim up without binding (every node failed). */
+  releaseClaim(callId: string): Promise<void>;
+  /** True while a claim is held. */
+  isClaimed(callId: string): Promise<boolean>;
+  /**
+   * Writes a binding (valid until `binding.expiresAt`) and releases the claim. When
+   * `isNew`, the node's pending and bound counts go up by one; a re-INVITE passes false.
+   */
+  putBinding(binding: Binding, isNew: boolean): Promise<void>;
+  /** The live binding of a call id, or undefined (expired bindings are invisible). */
+  getBinding(callId: string): Promise<Binding | undefined>;
+  /** Marks a binding started; returns it, or undefined when unbound. */
+  markStarted(callId: string): Promise<Binding | undefined>;
+  /** Removes a binding, lowering its node's pending and bound counts; returns it, or undefined. */
+  deleteBinding(callId: string): Promise<Binding | undefined>;
+  /** Drops bindings that expired before `nowMs` (and their bound counts); returns how many. */
+  sweepBindings(nowMs: number): Promise<number>;
+  /** Resolves when the store can serve requests (readiness); rejects otherwise. */
+  ping(): Promise<void>;
+}

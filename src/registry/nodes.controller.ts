@@ -1,0 +1,81 @@
+import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequireToken } from '../auth/bearer.guard';
+import type { NodeInfo, RegisterNodeResponse } from '../control-api/contract.types';
+import { RegisterNodeDto } from '../control-api/dto/register-node.dto';
+import { ApiErrors, NodeInfoDto, NodeListDto, RegisterNodeResponseDto } from '../control-api/dto/responses.dto';
+import { PoolService } from '../pool/pool.service';
+import { NodeUrlPolicy } from '../security/node-url-policy';
+
+/** The registry (CONTRACT §1): media nodes register/heartbeat and deregister; operators list and drain. */
+@ApiTags('registry')
+@Controller('v1/nodes')
+export class NodesController {
+  constructor(
+    private readonly pool: PoolService,
+    /** The control_url allow-list (SecurityModule); absent: any host. */
+    @Optional() private readonly urlPolicy?: NodeUrlPolicy,
+  ) {}
+
+  @Post('register')
+  @HttpCode(200)
+  @RequireToken('registry')
+  @ApiBearerAuth('registry')
+  @ApiOkResponse({ type: RegisterNodeResponseDto, description: 'Registered or refreshed (the heartbeat).' })
+  @ApiErrors({ 400: 'invalid body', 401: 'missing or wrong registry token', 409: 'node_id belongs to a static seed node', 413: 'body too large' })
+  async register(@Body() dto: RegisterNodeDto): Promise<RegisterNodeResponse> {
+    await this.urlPolicy?.check(dto.control_url);
+    return this.pool.register({
+      nodeId: dto.node_id, controlUrl: dto.control_url, mediaIp: dto.media_ip, activeLegs: dto.active_legs,
+      capacity: dto.capacity, weight: dto.weight, region: dto.region || null, draining: dto.draining,
+    });
+  }
+
+  @Get()
+  @RequireToken('api')
+  @ApiBearerAuth('api')
+  @ApiOkResponse({ type: NodeListDto })
+  @ApiErrors({ 401: 'missing or wrong API token (when RTP_API_TOKEN is set)' })
+  async list(): Promise<{ nodes: NodeInfo[] }> {
+    return { nodes: await this.pool.nodeInfos() };
+  }
+
+  @Get(':nodeId')
+  @RequireToken('api')
+  @ApiBearerAuth('api')
+  @ApiOkResponse({ type: NodeInfoDto })
+  @ApiErrors({ 401: 'missing or wrong API token', 404: 'node not found' })
+  get(@Param('nodeId') nodeId: string): Promise<NodeInfo> {
+    return this.pool.nodeInfo(nodeId);
+  }
+
+  @Delete(':nodeId')
+  @HttpCode(204)
+  @RequireToken('registry')
+  @ApiBearerAuth('registry')
+  @ApiNoContentResponse({ description: 'Deregistered; its bindings stay.' })
+  @ApiErrors({ 401: 'missing or wrong registry token', 404: 'node not found (unknown or static)' })
+  async deregister(@Param('nodeId') nodeId: string): Promise<void> {
+    await this.pool.unregister(nodeId);
+  }
+
+  @Post(':nodeId/drain')
+  @HttpCode(200)
+  @RequireToken('api')
+  @ApiBearerAuth('api')
+  @ApiOkResponse({ type: NodeInfoDto, description: 'Operator drain: keeps its calls, gets no new ones; heartbeats do not clear it.' })
+  @ApiErrors({ 401: 'missing or wrong API token', 404: 'node not found' })
+  drain(@Param('nodeId') nodeId: string): Promise<NodeInfo> {
+    return this.pool.drain(nodeId);
+  }
+
+  @Post(':nodeId/undrain')
+  @HttpCode(200)
+  @RequireToken('api')
+  @ApiBearerAuth('api')
+  @ApiOkResponse({ type: NodeInfoDto, description: 'Clears an operator drain.' })
+  @ApiErrors({ 401: 'missing or wrong API token', 404: 'node not found' })
+  undrain(@Param('nodeId') nodeId: string): Promise<NodeInfo> {
+    return this.pool.undrain(nodeId);
+  }
+}

@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import request from 'supertest';
+import { RtpCaller } from '../src/demo/rtp-caller';
+import { closedPort } from './support/fake-media-node';
+import { eventually } from './support/media-nodes';
+import { createTestApp, type TestApp } from './support/test-app';
+
+// `npm test` builds dist/ first; RTP_DIST_DIR points elsewhere when dist/ is being rebuilt.
+const DIST = process.env.RTP_DIST_DIR ?? join(__dirname, '..', 'dist');
+const MAIN = join(DIST, 'media-node', 'main.js');
+
+function run(env: Record<string, string>): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+  let out = '';
+  const child = spawn(process.execPath, [MAIN], { cwd: join(__dirname, '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, out: () => out, exited };
+}
+
+/** The media node as it is deployed: `node dist/media-node/main.js`, configured by environment, stopped by SIGTERM. */
+describe('media node process (dist/media-node/main.js)', () => {
+  let sig: TestApp;
+  beforeAll(async () => {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+    sig = await createTestApp({ listen: true });
+  });
+  afterAll(async () => {
+    await sig?.close();
+  });
+
+  it('registers, carries a call, and on SIGTERM deregisters, stops RTP and exits 0', async () => {
+    const port = await closedPort();
+    const node = run({
+      SIP_REGISTRY_URL: sig.url, RTP_CONTROL_HOST: '127.0.0.1', RTP_CONTROL_PORT: String(port), RTP_NODE_ID: 'proc-1',
+      RTP_MEDIA_BIND_IP: '127.0.0.1', RTP_PORT_MIN: '35000', RTP_PORT_MAX: '35999',
+    });
+    const phone = await new RtpCaller().open();
+    try {
+      const http = () => request(sig.url);
+      await eventually(async () => (await http().get('/v1/nodes')).body.nodes.some((n: { node_id: string }) => n.node_id === 'proc-1'), 10_000, 'proc-1 to register');
+      await http().post('/v1/calls').send({ call_id: 'p1', offer_sdp: phone.offer() }).expect(201);
+      await http().post('/v1/calls/p1/start').expect(200);
+      await phone.waitFor((s) => s.fromNode >= 3, 3000, 'RTP from the process');
+
+      node.child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([node.exited, new Promise((r) => (timer = setTimeout(() => r('timeout'), 8000)))]);
+      clearTimeout(timer);
+      expect(code).toBe(0);
+      expect(node.out()).toMatch(/deregistered proc-1/);
+      expect((await http().get('/v1/nodes')).body.nodes).toEqual([]);
+      await new Promise((r) => setTimeout(r, 60));
+      const n = phone.stats.fromNode;
+      await new Promise((r) => setTimeout(r, 150));
+      expect(phone.stats.fromNode).toBe(n);
+    } finally {
+      if (node.child.exitCode === null) node.child.kill('SIGKILL');
+      await phone.close();
+    }
+  });
+});

@@ -1,0 +1,276 @@
+import type { Binding, NodeReport } from '../../src/pool/pool.types';
+import type { PoolStore } from '../../src/pool/store/pool-store.interface';
+
+/** A store under test and its clock: real time plus an offset the suite moves forward. */
+export interface StoreHarness {
+  store: PoolStore;
+  /** Cleans up after one test (closes clients, deletes keys). */
+  dispose(): Promise<void>;
+}
+
+/** Builds a fresh, empty store whose clock is `now`. */
+export type StoreFactory = (now: () => number) => Promise<StoreHarness>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The PoolStore contract (src/pool/store/pool-store.interface.ts), run against every
+ * implementation: the memory store is the reference, a shared store must behave the same.
+ */
+export function poolStoreContract(name: string, factory: StoreFactory): void {
+  describe(`PoolStore contract: ${name}`, () => {
+    let offset = 0;
+    const now = () => Date.now() + offset;
+    let h: StoreHarness;
+    let store: PoolStore;
+
+    beforeEach(async () => {
+      offset = 0;
+      h = await factory(now);
+      store = h.store;
+    });
+    afterEach(async () => {
+      await h.dispose();
+    });
+
+    const report = (id: string, over: Partial<NodeReport> = {}): NodeReport => ({
+      id, controlUrl: `http://127.0.0.1:1/${id}`, mediaIp: '10.0.0.1', activeLegs: 0, capacity: null, weight: 1,
+      region: null, reportedDraining: false, static: false, lastSeen: now(), ...over,
+    });
+    const binding = (callId: string, nodeId: string, over: Partial<Binding> = {}): Binding => ({
+      callId, nodeId, controlUrl: `http://127.0.0.1:1/${nodeId}`, mediaIp: '10.0.0.1', mediaPort: 40002, codec: 'PCMU',
+      started: false, createdAt: now(), expiresAt: now() + 60_000, ...over,
+    });
+
+    describe('nodes', () => {
+      it('upserts: created, then updated; every reported field replaced, state kept', async () => {
+        const t = now();
+        expect(await store.upsertNode(report('a', { activeLegs: 3, capacity: 10, weight: 2.5, region: 'eu', reportedDraining: true, lastSeen: t }))).toBe('created');
+        await store.setHealth('a', false);
+        await store.setAdminDrain('a', true);
+        const first = (await store.getNode('a'))!;
+        expect(first).toEqual({
+          id: 'a', controlUrl: 'http://127.0.0.1:1/a', mediaIp: '10.0.0.1', activeLegs: 3, capacity: 10, weight: 2.5,
+          region: 'eu', reportedDraining: true, static: false, lastSeen: t, healthy: false, adminDrained: true,
+          pendingLegs: 0, boundCalls: 0, seq: first.seq,
+        });
+        expect(await store.upsertNode(report('a', { controlUrl: 'http://127.0.0.1:2', mediaIp: '', region: '', lastSeen: t + 1000 }))).toBe('updated');
+        const second = (await store.getNode('a'))!;
+        expect(second).toMatchObject({
+          controlUrl: 'http://127.0.0.1:2', mediaIp: '', activeLegs: 0, capacity: null, weight: 1, region: '',
+          reportedDraining: false, healthy: false, adminDrained: true, seq: first.seq,
+        });
+        expect(second.lastSeen).toBe(t + 1000);
+        expect(await store.getNode('nope')).toBeUndefined();
+      });
+
+      it('lists in registration order, re-registration keeps the place', async () => {
+        for (const id of ['c', 'a', 'b']) await store.upsertNode(report(id));
+        await store.upsertNode(report('a', { activeLegs: 9 }));
+        const list = await store.listNodes();
+        expect(list.map((n) => n.id)).toEqual(['c', 'a', 'b']);
+        expect(list[0].seq).toBeLessThan(list[1].seq);
+        expect(list[1].seq).toBeLessThan(list[2].seq);
+        expect(list[1].activeLegs).toBe(9);
+      });
+
+      it('a static seed id cannot be taken: conflict, nothing changed; static reports are never full', async () => {
+        expect(await store.upsertNode(report('seed-1', { static: true }), 0)).toBe('created');
+        expect(await store.upsertNode(report('seed-1', { controlUrl: 'http://evil' }))).toBe('conflict');
+        expect((await store.getNode('seed-1'))!.controlUrl).toBe('http://127.0.0.1:1/seed-1');
+        expect(await store.upsertNode(report('seed-1', { static: true, activeLegs: 2 }), 0)).toBe('updated');
+        expect((await store.getNode('seed-1'))!).toMatchObject({ static: true, activeLegs: 2 });
+      });
+
+      it('full: a new dynamic node beyond maxNodes is refused, an existing one still refreshes', async () => {
+        await store.upsertNode(report('seed-1', { static: true }));
+        expect(await store.upsertNode(report('a'), 2)).toBe('created');
+        expect(await store.upsertNode(report('b'), 2)).toBe('created');
+        expect(await store.upsertNode(report('c'), 2)).toBe('full');
+        expect(await store.getNode('c')).toBeUndefined();
+        expect(await store.upsertNode(report('a'), 2)).toBe('updated');
+        expect(await store.removeNode('b')).toBe('removed');
+        expect(await store.upsertNode(report('c'), 2)).toBe('created');
+      });
+
+      it('full is decided atomically: 20 concurrent new nodes, maxNodes 5 → exactly 5 created', async () => {
+        const out = await Promise.all(Array.from({ length: 20 }, (_, i) => store.upsertNode(report(`n${i}`), 5)));
+        expect(out.filter((o) => o === 'created')).toHaveLength(5);
+        expect(out.filter((o) => o === 'full')).toHaveLength(15);
+        expect(await store.listNodes()).toHaveLength(5);
+      });
+
+      it('removeNode: removed, not-found, static', async () => {
+        await store.upsertNode(report('a'));
+        await store.upsertNode(report('s', { static: true }));
+        expect(await store.removeNode('a')).toBe('removed');
+        expect(await store.removeNode('a')).toBe('not-found');
+        expect(await store.removeNode('s')).toBe('static');
+        expect((await store.listNodes()).map((n) => n.id)).toEqual(['s']);
+      });
+
+      it('prunes silent dynamic nodes only, returns them as they were, once', async () => {
+        const t = now();
+        await store.upsertNode(report('old', { lastSeen: t - 10_000 }));
+        await store.upsertNode(report('edge', { lastSeen: t - 5_000 }));
+        await store.upsertNode(report('fresh', { lastSeen: t }));
+        await store.upsertNode(report('seed', { static: true, lastSeen: t - 99_000 }));
+        await store.putBinding(binding('c1', 'old'), true);
+        const removed = await store.pruneNodes(t - 5_000);
+        expect(removed.map((n) => n.id)).toEqual(['old']);
+        expect(removed[0]).toMatchObject({ lastSeen: t - 10_000, boundCalls: 1, pendingLegs: 1 });
+        expect((await store.listNodes()).map((n) => n.id).sort()).toEqual(['edge', 'fresh', 'seed']);
+        expect(await store.pruneNodes(t - 5_000)).toEqual([]);
+        // The binding outlives its node (start/delete still reach its last URL).
+        expect((await store.getBinding('c1'))?.nodeId).toBe('old');
+      });
+
+      it('concurrent prunes remove each silent node exactly once', async () => {
+        const t = now();
+        for (let i = 0; i < 10; i++) await store.upsertNode(report(`n${i}`, { lastSeen: t - 10_000 }));
+        const runs = await Promise.all(Array.from({ length: 4 }, () => store.pruneNodes(t)));
+        expect(runs.flat().map((n) => n.id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `n${i}`).sort());
+        expect(await store.listNodes()).toEqual([]);
+      });
+
+      it('setHealth: flag, a report refreshes fields and resets pending; unknown id is a no-op', async () => {
+        await store.upsertNode(report('a', { capacity: 5 }));
+        await store.putBinding(binding('c1', 'a'), true);
+        await store.putBinding(binding('c2', 'a'), true);
+        expect((await store.getNode('a'))!.pendingLegs).toBe(2);
+        await store.setHealth('a', false, { mediaIp: '10.0.0.9' });
+        expect(await store.getNode('a')).toMatchObject({ healthy: false, mediaIp: '10.0.0.9', pendingLegs: 2, capacity: 5 });
+        await store.setHealth('a', true, { activeLegs: 7, capacity: null, reportedDraining: true });
+        expect(await store.getNode('a')).toMatchObject({
+          healthy: true, activeLegs: 7, pendingLegs: 0, capacity: null, reportedDraining: true, boundCalls: 2,
+        });
+        await store.setHealth('ghost', false, { activeLegs: 1 });
+        expect(await store.getNode('ghost')).toBeUndefined();
+      });
+
+      it('a heartbeat resets pending, keeps bound calls', async () => {
+        await store.upsertNode(report('a'));
+        await store.putBinding(binding('c1', 'a'), true);
+        await store.upsertNode(report('a', { activeLegs: 1 }));
+        expect(await store.getNode('a')).toMatchObject({ activeLegs: 1, pendingLegs: 0, boundCalls: 1 });
+      });
+
+      it('setAdminDrain: true for a known node, survives heartbeats; false for an unknown one', async () => {
+        await store.upsertNode(report('a'));
+        expect(await store.setAdminDrain('a', true)).toBe(true);
+        await store.upsertNode(report('a'));
+        expect((await store.getNode('a'))!.adminDrained).toBe(true);
+        expect(await store.setAdminDrain('a', false)).toBe(true);
+        expect((await store.getNode('a'))!.adminDrained).toBe(false);
+        expect(await store.setAdminDrain('ghost', true)).toBe(false);
+      });
+    });
+
+    describe('claims and bindings', () => {
+      it('claim: exactly one of concurrent claimants; released; lapses after its ttl', async () => {
+        const got = await Promise.all(Array.from({ length: 10 }, () => store.claimCall('x', 60_000)));
+        expect(got.filter(Boolean)).toHaveLength(1);
+        expect(await store.isClaimed('x')).toBe(true);
+        await store.releaseClaim('x');
+        expect(await store.isClaimed('x')).toBe(false);
+        expect(await store.claimCall('x', 30)).toBe(true);
+        await sleep(80);
+        expect(await store.isClaimed('x')).toBe(false);
+        expect(await store.claimCall('x', 60_000)).toBe(true);
+      });
+
+      it('a bound call cannot be claimed (the cross-instance claim-after-bind race); an expired one can', async () => {
+        await store.upsertNode(report('a'));
+        await store.putBinding(binding('c1', 'a', { expiresAt: now() + 1_000 }), true);
+        expect(await store.claimCall('c1', 60_000)).toBe(false);
+        expect(await store.isClaimed('c1')).toBe(false);
+        offset += 2_000;
+        expect(await store.claimCall('c1', 60_000)).toBe(true);
+      });
+
+      it('putBinding writes it, releases the claim, counts pending and bound once', async () => {
+        await store.upsertNode(report('a'));
+        expect(await store.claimCall('c1', 60_000)).toBe(true);
+        const b = binding('c1 @x/%y', 'a', { createdAt: 1_700_000_000_123 });
+        await store.putBinding({ ...b, callId: 'c1' }, true);
+        expect(await store.isClaimed('c1')).toBe(false);
+        expect(await store.getBinding('c1')).toEqual({ ...b, callId: 'c1' });
+        await store.putBinding(b, true);
+        expect(await store.getBinding(b.callId)).toEqual(b);
+        expect(await store.getNode('a')).toMatchObject({ pendingLegs: 2, boundCalls: 2 });
+        expect(await store.getBinding('nope')).toBeUndefined();
+      });
+
+      it('a re-INVITE (isNew false) replaces the answer without counting; moving nodes moves the bound count', async () => {
+        await store.upsertNode(report('a'));
+        await store.upsertNode(report('b'));
+        const b = binding('c1', 'a');
+        await store.putBinding(b, true);
+        await store.markStarted('c1');
+        await store.putBinding({ ...b, mediaPort: 40010, started: false, expiresAt: b.expiresAt + 1000 }, false);
+        expect(await store.getBinding('c1')).toMatchObject({ mediaPort: 40010, started: false, expiresAt: b.expiresAt + 1000 });
+        expect(await store.getNode('a')).toMatchObject({ pendingLegs: 1, boundCalls: 1 });
+        await store.putBinding({ ...b, nodeId: 'b' }, false);
+        expect(await store.getNode('a')).toMatchObject({ pendingLegs: 1, boundCalls: 0 });
+        expect(await store.getNode('b')).toMatchObject({ pendingLegs: 0, boundCalls: 1 });
+      });
+
+      it('a binding to an unknown node is kept, and counts nothing', async () => {
+        await store.putBinding(binding('c1', 'ghost'), true);
+        expect((await store.getBinding('c1'))?.nodeId).toBe('ghost');
+        await store.upsertNode(report('ghost'));
+        expect(await store.getNode('ghost')).toMatchObject({ pendingLegs: 0, boundCalls: 0 });
+      });
+
+      it('markStarted marks and returns it; undefined when unbound', async () => {
+        await store.upsertNode(report('a'));
+        await store.putBinding(binding('c1', 'a'), true);
+        expect(await store.markStarted('c1')).toMatchObject({ callId: 'c1', started: true });
+        expect((await store.getBinding('c1'))!.started).toBe(true);
+        expect(await store.markStarted('nope')).toBeUndefined();
+      });
+
+      it('deleteBinding returns it once, lowers pending and bound', async () => {
+        await store.upsertNode(report('a'));
+        await store.putBinding(binding('c1', 'a'), true);
+        await store.putBinding(binding('c2', 'a'), true);
+        const got = await Promise.all([store.deleteBinding('c1'), store.deleteBinding('c1'), store.deleteBinding('c1')]);
+        expect(got.filter(Boolean)).toHaveLength(1);
+        expect(got.find(Boolean)).toMatchObject({ callId: 'c1', nodeId: 'a' });
+        expect(await store.getBinding('c1')).toBeUndefined();
+        expect(await store.getNode('a')).toMatchObject({ pendingLegs: 1, boundCalls: 1 });
+        expect(await store.deleteBinding('nope')).toBeUndefined();
+      });
+
+      it('expired bindings are invisible, cannot be started or deleted, and sweep drops them and their counts', async () => {
+        await store.upsertNode(report('a'));
+        await store.putBinding(binding('short1', 'a', { expiresAt: now() + 1_000 }), true);
+        await store.putBinding(binding('short2', 'a', { expiresAt: now() + 2_000 }), true);
+        await store.putBinding(binding('long', 'a', { expiresAt: now() + 600_000 }), true);
+        expect((await store.getNode('a'))!.boundCalls).toBe(3);
+        offset += 5_000;
+        expect(await store.sweepBindings(now())).toBe(2);
+        expect(await store.getBinding('short1')).toBeUndefined();
+        expect(await store.markStarted('short2')).toBeUndefined();
+        expect(await store.deleteBinding('short2')).toBeUndefined();
+        expect(await store.getNode('a')).toMatchObject({ boundCalls: 1 });
+        expect(await store.sweepBindings(now())).toBe(0);
+        expect((await store.getBinding('long'))?.callId).toBe('long');
+      });
+
+      it('an expired binding is replaced by a new prepare as a new call', async () => {
+        await store.upsertNode(report('a'));
+        await store.putBinding(binding('c1', 'a', { expiresAt: now() + 1_000 }), true);
+        offset += 2_000;
+        expect(await store.getBinding('c1')).toBeUndefined();
+        await store.putBinding(binding('c1', 'a'), false);
+        expect((await store.getBinding('c1'))?.callId).toBe('c1');
+        expect((await store.getNode('a'))!.boundCalls).toBe(1);
+      });
+
+      it('ping resolves', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+  });
+}

@@ -1,0 +1,62 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { type AppConfig, loadAppConfig } from '../../src/config/app.config';
+import type { Env } from '../../src/config/env';
+
+export interface TestAppOptions {
+  /** Environment for loadAppConfig (process.env is not read: tests are hermetic). */
+  env?: Env;
+  /** Adjust the testing module before compile (overrideProvider …). */
+  customize?: (b: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Listen on 127.0.0.1:0 (needed when another process or app must reach it). @default false */
+  listen?: boolean;
+}
+
+export interface TestApp {
+  app: INestApplication;
+  config: AppConfig;
+  /** Base URL when listening. */
+  url: string;
+  get<T>(token: Type<T> | symbol | string): T;
+  close(): Promise<void>;
+}
+
+/**
+ * The default test environment: short timeouts, no prune job (tests call prune themselves),
+ * no background health probes (they would add requests to the fake nodes' logs; health
+ * tests turn them on with RTP_HEALTH_INTERVAL_MS).
+ */
+export const TEST_ENV: Env = {
+  SIP_CONTROL_HOST: '127.0.0.1',
+  SIP_CONTROL_PORT: '0',
+  RTP_CONTROL_TIMEOUT_MS: '500',
+  RTP_PRUNE_INTERVAL_SEC: '0',
+  RTP_HEALTH_INTERVAL_MS: '0',
+  // One pino line per request would drown jest's output; logging tests set their own level.
+  LOG_LEVEL: 'silent',
+};
+
+/** Builds the real AppModule from an environment, configured exactly as main.ts does. */
+export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const config = loadAppConfig({ ...TEST_ENV, ...opts.env });
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+  if (opts.customize) builder = opts.customize(builder);
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication({ logger: ['error'] });
+  configureApp(app, { maxBodyBytes: config.maxBodyBytes });
+  let url = '';
+  if (opts.listen) {
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+    url = url.replace('[::1]', '127.0.0.1');
+  } else {
+    await app.init();
+  }
+  return {
+    app, config, url,
+    get: <T>(token: Type<T> | symbol | string) => app.get<T>(token as never),
+    close: () => app.close(),
+  };
+}
