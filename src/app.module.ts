@@ -36,7 +36,8 @@ export class AppModule {
               controlTimeoutMs: cfg.controlTimeoutMs, maxAttempts: cfg.maxAttempts,
               pruneIntervalSec: cfg.pruneIntervalSec, maxNodes: cfg.maxNodes, nodeToken: cfg.nodeToken,
               strategy: cfg.strategy,
-              healthIntervalMs: cfg.healthIntervalMs, healthTimeoutMs: cfg.healthTimeoutMs, circuitResetMs: cfg.circuitResetMs,
+              healthIntervalMs: cfg.healthIntervalMs, healthTimeoutMs: cfg.healthTimeoutMs,
+              healthConcurrency: cfg.healthConcurrency, circuitResetMs: cfg.circuitResetMs,
               // The store creates (and so quits, in its onModuleDestroy) its own Redis client.
               store: cfg.store === 'redis'
                 ? new RedisPoolStore({ url: cfg.redisUrl, prefix: cfg.storePrefix, commandTimeoutMs: redisCommandTimeoutFor(cfg.controlTimeoutMs) })

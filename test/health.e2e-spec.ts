@@ -1,4 +1,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { HEALTH_JOB, HealthMonitorService } from '../src/pool/health/health-monitor.service';
 import { PoolEvents, type PoolEventMap } from '../src/pool/pool.events';
@@ -147,5 +150,35 @@ describe('health monitor (e2e)', () => {
     for (let i = 0; i < 5; i++) await prepare(`c${i}`).expect(201);
     await http.get('/v1/nodes').expect(200);
     expect(nodes[0].count('health')).toBe(0);
+  });
+  it('keeps at most RTP_HEALTH_CONCURRENCY probes in flight, and still probes every node in a round', async () => {
+    // One real server plays 12 nodes (a path prefix each); every health answer takes 40 ms.
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const probed = new Set<string>();
+    const server = createServer((req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      probed.add(req.url ?? '');
+      setTimeout(() => {
+        inFlight--;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ status: 'ok', node_id: 'x', active_legs: 0 }));
+      }, 40);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const port = (server.address() as AddressInfo).port;
+      await boot({ RTP_HEALTH_INTERVAL_MS: '0', RTP_HEALTH_CONCURRENCY: '3' });
+      for (let i = 0; i < 12; i++) await register(`n${i}`, `http://127.0.0.1:${port}/n${i}`);
+      const round = await t.get(HealthMonitorService).tick();
+      expect(round.healthy).toHaveLength(12);
+      expect(probed.size).toBe(12);
+      expect(maxInFlight).toBe(3);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

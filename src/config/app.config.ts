@@ -31,6 +31,8 @@ export interface AppConfig {
   healthIntervalMs: number;
   /** RTP_HEALTH_TIMEOUT_MS: one health probe's time limit. @default 1000 */
   healthTimeoutMs: number;
+  /** RTP_HEALTH_CONCURRENCY: most probes in flight at once. @default 64 */
+  healthConcurrency: number;
   /** RTP_CIRCUIT_RESET_MS: an open circuit's wait before one half-open trial call. @default 10000 */
   circuitResetMs: number;
   /** RTP_MAX_BODY_BYTES @default 262144 */
@@ -91,6 +93,7 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     maxNodes: int(env, 'RTP_MAX_NODES', d.maxNodes, 1),
     healthIntervalMs: int(env, 'RTP_HEALTH_INTERVAL_MS', d.healthIntervalMs, 0, 3_600_000),
     healthTimeoutMs: int(env, 'RTP_HEALTH_TIMEOUT_MS', d.healthTimeoutMs, 1, 600_000),
+    healthConcurrency: int(env, 'RTP_HEALTH_CONCURRENCY', d.healthConcurrency, 1, 10_000),
     circuitResetMs: int(env, 'RTP_CIRCUIT_RESET_MS', d.circuitResetMs, 1, 86_400_000),
     maxBodyBytes: int(env, 'RTP_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     nodeToken: token(env, 'RTP_NODE_TOKEN'),

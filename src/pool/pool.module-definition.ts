@@ -27,6 +27,11 @@ export interface PoolModuleOptions {
   /** Milliseconds one health probe may take. @default 1000 */
   healthTimeoutMs?: number;
   /**
+   * Most health probes in flight at once; a round works through the nodes with this many
+   * probes open, so 10,000 nodes do not mean 10,000 sockets opened in the same tick. @default 64
+   */
+  healthConcurrency?: number;
+  /**
    * Milliseconds a node's circuit stays open after a failed control call before one
    * half-open trial call is let through. @default 10000
    */
@@ -61,6 +66,7 @@ export const DEFAULT_POOL_OPTIONS = {
   maxNodes: 10_000,
   healthIntervalMs: 5_000,
   healthTimeoutMs: 1_000,
+  healthConcurrency: 64,
   circuitResetMs: 10_000,
 } as const;
 
@@ -77,6 +83,7 @@ export function resolvePoolOptions(o: PoolModuleOptions): ResolvedPoolOptions {
     maxNodes: o.maxNodes ?? d.maxNodes,
     healthIntervalMs: o.healthIntervalMs ?? d.healthIntervalMs,
     healthTimeoutMs: o.healthTimeoutMs ?? d.healthTimeoutMs,
+    healthConcurrency: o.healthConcurrency ?? d.healthConcurrency,
     circuitResetMs: o.circuitResetMs ?? d.circuitResetMs,
   };
 }

@@ -66,6 +66,8 @@ export class PoolService implements OnModuleInit {
   private readonly inflight = new Map<string, Promise<PrepareCallResponse>>();
   /** Prepare attempts in flight on this instance, by node id: counted as load until their binding is written. */
   private readonly placing = new Map<string, number>();
+  /** Candidate objects by node snapshot (see candidateOf). */
+  private readonly candidateCache = new WeakMap<Readonly<NodeState>, Candidate>();
   /** This instance's passive failure detection (per node). */
   readonly circuit: CircuitBreaker;
   private nodeTtlSec: number;
@@ -214,27 +216,42 @@ export class PoolService implements OnModuleInit {
   }
 
   /** Synchronous, so a prepare can reserve its first choice before any other prepare plans. */
-  private selectFrom(nodes: NodeState[], callId: string, opts: PrepareOptions): { candidates: Candidate[]; panic: boolean } {
+  private selectFrom(
+    nodes: readonly Readonly<NodeState>[], callId: string, opts: PrepareOptions, limit?: number,
+  ): { candidates: Candidate[]; panic: boolean } {
     const eligible: Candidate[] = [];
     const tripped: Candidate[] = [];
     for (const n of nodes) {
       const load = effectiveLoad(n) + (this.placing.get(n.id) ?? 0);
       if (!this.isEligible(n, load)) continue;
-      // The store's listNodes() objects are ours: annotate them rather than copy each one
-      // again (a second copy per node per prepare was the largest cost at 1,000 nodes).
-      const c = n as Candidate;
-      c.load = load;
+      const c = this.candidateOf(n, load);
       if (this.circuit.isCallable(n.id)) eligible.push(c);
       // A node whose half-open trial is running stays out even in panic mode.
       else if (this.circuit.state(n.id) === 'open') tripped.push(c);
     }
     const panic = eligible.length === 0 && tripped.length > 0;
-    return { candidates: this.order(panic ? tripped : eligible, callId, opts), panic };
+    return { candidates: this.order(panic ? tripped : eligible, callId, opts, limit), panic };
   }
 
-  private order(eligible: Candidate[], callId: string, opts: PrepareOptions): Candidate[] {
+  /**
+   * The candidate for a node snapshot. Stores hand out read-only snapshots (the memory
+   * store its own, replaced on every change), so the candidate copy is made once per
+   * snapshot and only its load is refreshed: copying every node on every prepare was the
+   * largest cost at 1,000 nodes. Selection is synchronous, so no one sees a load change mid-order.
+   */
+  private candidateOf(n: Readonly<NodeState>, load: number): Candidate {
+    let c = this.candidateCache.get(n);
+    if (!c) {
+      c = { ...n, load };
+      this.candidateCache.set(n, c);
+    } else c.load = load;
+    return c;
+  }
+
+  private order(eligible: Candidate[], callId: string, opts: PrepareOptions, limit?: number): Candidate[] {
     if (eligible.length === 0) return eligible;
-    const ordered = this.strategy.order(eligible, { callId, region: opts.region });
+    // With a region the whole order is needed (the region's nodes first, then the rest).
+    const ordered = this.strategy.order(eligible, { callId, region: opts.region, limit: opts.region ? undefined : limit });
     if (!opts.region) return ordered;
     const inRegion = ordered.filter((c) => c.region === opts.region);
     return inRegion.length === 0 || inRegion.length === ordered.length
@@ -243,7 +260,7 @@ export class PoolService implements OnModuleInit {
   }
 
   /** Whether a node may take a new call. Subclasses may add conditions. */
-  protected isEligible(n: NodeState, load: number): boolean {
+  protected isEligible(n: Readonly<NodeState>, load: number): boolean {
     return n.healthy && !isDraining(n) && (n.capacity === null || load < n.capacity);
   }
 
@@ -289,7 +306,7 @@ export class PoolService implements OnModuleInit {
   private async place(callId: string, offerSdp: string, opts: PrepareOptions, started: number): Promise<PrepareCallResponse> {
     // From here to the first reservation below nothing awaits: concurrent prepares see
     // each other's first choices in the load they balance on.
-    const { candidates, panic } = this.selectFrom(await this.store.listNodes(), callId, opts);
+    const { candidates, panic } = this.selectFrom(await this.store.listNodes(), callId, opts, this.options.maxAttempts);
     let last: ControlCallError | undefined;
     let allRefused = true;
     let attempt = 0;

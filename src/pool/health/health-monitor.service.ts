@@ -21,8 +21,8 @@ export interface ProbeRound {
 const MAX_MEDIA_IP = 255;
 
 /**
- * Background health: every `healthIntervalMs` probes every node's `GET /v1/health`
- * concurrently, each bounded by `healthTimeoutMs`. Never on the request path; a round
+ * Background health: every `healthIntervalMs` probes every node's `GET /v1/health`,
+ * `healthConcurrency` at a time, each bounded by `healthTimeoutMs`. Never on the request path; a round
  * that is still running when the next one is due makes that one skip (rounds never
  * overlap). Results go to the store (shared by every instance): `healthy`, the reported
  * `active_legs` (which resets the pending count), `media_ip`, and `capacity`/`draining`
@@ -63,8 +63,8 @@ export class HealthMonitorService implements OnApplicationBootstrap, OnApplicati
     round.ran = true;
     try {
       const nodes = await this.store.listNodes();
-      const results = await Promise.allSettled(nodes.map((n) => this.probe(n)));
-      results.forEach((r, i) => (r.status === 'fulfilled' && r.value ? round.healthy : round.unhealthy).push(nodes[i].id));
+      const ok = await mapBounded(nodes, this.options.healthConcurrency, (n) => this.probe(n).catch(() => false));
+      ok.forEach((healthy, i) => (healthy ? round.healthy : round.unhealthy).push(nodes[i].id));
     } catch (e) {
       this.logger.error(`health round failed: ${(e as Error).message}`);
     } finally {
@@ -74,7 +74,7 @@ export class HealthMonitorService implements OnApplicationBootstrap, OnApplicati
   }
 
   /** Probes one node and records the outcome; resolves true when it answered well. */
-  async probe(node: NodeState): Promise<boolean> {
+  async probe(node: Readonly<NodeState>): Promise<boolean> {
     let answer: HealthResponse;
     try {
       answer = await this.client.health(node.controlUrl, this.options.healthTimeoutMs);
@@ -95,6 +95,20 @@ export class HealthMonitorService implements OnApplicationBootstrap, OnApplicati
     }
     return true;
   }
+}
+
+/** `fn` over every item with at most `limit` calls pending at once; results in input order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  return out;
 }
 
 /** The fields of a health answer the pool takes; anything malformed is left out. */

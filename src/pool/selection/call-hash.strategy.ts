@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Candidate } from '../pool.types';
 import type { SelectionContext, SelectionStrategy } from './selection-strategy.interface';
+import { topK } from './top-k';
 import { weightOf } from './weighted.strategy';
 
 /**
@@ -13,9 +14,8 @@ import { weightOf } from './weighted.strategy';
 @Injectable()
 export class CallHashStrategy implements SelectionStrategy {
   order(candidates: readonly Candidate[], ctx: SelectionContext): Candidate[] {
-    return candidates
-      .map((c) => ({ c, score: rendezvousScore(c.id, ctx.callId, weightOf(c)) }))
-      .sort((x, y) => y.score - x.score || (x.c.id < y.c.id ? -1 : x.c.id > y.c.id ? 1 : 0))
+    const scored = candidates.map((c) => ({ c, score: rendezvousScore(c.id, ctx.callId, weightOf(c)) }));
+    return topK(scored, ctx.limit ?? Infinity, (x, y) => y.score - x.score || (x.c.id < y.c.id ? -1 : x.c.id > y.c.id ? 1 : 0))
       .map((x) => x.c);
   }
 }

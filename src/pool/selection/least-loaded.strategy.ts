@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Candidate } from '../pool.types';
-import type { SelectionStrategy } from './selection-strategy.interface';
+import type { SelectionContext, SelectionStrategy } from './selection-strategy.interface';
+import { topK } from './top-k';
 
 /** Compares by effective load, then node id: the Go package's order. */
 export const byLoadThenId = (a: Candidate, b: Candidate): number =>
@@ -9,7 +10,7 @@ export const byLoadThenId = (a: Candidate, b: Candidate): number =>
 /** Fewest effective legs first; ties broken by node id. The default. */
 @Injectable()
 export class LeastLoadedStrategy implements SelectionStrategy {
-  order(candidates: readonly Candidate[]): Candidate[] {
-    return [...candidates].sort(byLoadThenId);
+  order(candidates: readonly Candidate[], ctx?: SelectionContext): Candidate[] {
+    return topK(candidates, ctx?.limit ?? Infinity, byLoadThenId);
   }
 }

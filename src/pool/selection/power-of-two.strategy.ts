@@ -3,6 +3,7 @@ import { InjectRandom, type RandomSource } from '../pool.constants';
 import type { Candidate } from '../pool.types';
 import { byLoadThenId } from './least-loaded.strategy';
 import type { SelectionContext, SelectionStrategy } from './selection-strategy.interface';
+import { topK } from './top-k';
 
 /**
  * Power of two choices: two candidates drawn at random, the less loaded of them first
@@ -14,7 +15,7 @@ import type { SelectionContext, SelectionStrategy } from './selection-strategy.i
 export class PowerOfTwoStrategy implements SelectionStrategy {
   constructor(@InjectRandom() private readonly random: RandomSource) {}
 
-  order(candidates: readonly Candidate[], _ctx?: SelectionContext): Candidate[] {
+  order(candidates: readonly Candidate[], ctx?: SelectionContext): Candidate[] {
     const n = candidates.length;
     if (n < 2) return [...candidates];
     const i = this.pick(n);
@@ -23,7 +24,7 @@ export class PowerOfTwoStrategy implements SelectionStrategy {
     const a = candidates[i];
     const b = candidates[j];
     const pair = b.load < a.load ? [b, a] : [a, b];
-    const rest = candidates.filter((_, k) => k !== i && k !== j).sort(byLoadThenId);
+    const rest = topK(candidates.filter((_, k) => k !== i && k !== j), (ctx?.limit ?? Infinity) - 2, byLoadThenId);
     return [...pair, ...rest];
   }
 

@@ -11,6 +11,12 @@ export interface SelectionContext {
   callId: string;
   /** The caller's preferred region, when it gave one. */
   region?: string;
+  /**
+   * How many candidates the pool will try at most (its attempt budget), when it knows.
+   * A strategy may return only the first `limit` of its order — the built-ins then pick
+   * them in one pass instead of sorting every node (see `topK`). Returning more is fine.
+   */
+  limit?: number;
 }
 
 /**
@@ -21,7 +27,8 @@ export interface SelectionContext {
  * Their `load` is the effective load (last report + legs placed since it + this instance's
  * prepares in flight to the node).
  * Return a new array (or the same candidates reordered); dropping a candidate means
- * it is not tried for this call.
+ * it is not tried for this call. Do not keep or mutate the candidate objects: the pool
+ * reuses them from one call to the next.
  */
 export interface SelectionStrategy {
   order(candidates: readonly Candidate[], ctx: SelectionContext): Candidate[];

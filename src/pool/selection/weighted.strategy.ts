@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Candidate } from '../pool.types';
 import type { SelectionContext, SelectionStrategy } from './selection-strategy.interface';
+import { topK } from './top-k';
 
 /**
  * Effective load ÷ weight, lowest first: a node of weight 3 takes three times the legs
@@ -8,8 +9,8 @@ import type { SelectionContext, SelectionStrategy } from './selection-strategy.i
  */
 @Injectable()
 export class WeightedStrategy implements SelectionStrategy {
-  order(candidates: readonly Candidate[], _ctx?: SelectionContext): Candidate[] {
-    return [...candidates].sort((a, b) => {
+  order(candidates: readonly Candidate[], ctx?: SelectionContext): Candidate[] {
+    return topK(candidates, ctx?.limit ?? Infinity, (a, b) => {
       const d = a.load / weightOf(a) - b.load / weightOf(b);
       if (d !== 0) return d;
       return weightOf(b) - weightOf(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

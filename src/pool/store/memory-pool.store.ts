@@ -4,6 +4,10 @@ import type { PoolStore, RemoveOutcome, UpsertOutcome } from './pool-store.inter
 /**
  * The embedded default store: one process, nothing shared, nothing survives a restart.
  * Plain maps; every method completes synchronously, so each is atomic on the event loop.
+ *
+ * Node objects are copy-on-write: a change replaces a node's object and never mutates it,
+ * so `getNode`/`listNodes` hand out the stored objects themselves (read-only snapshots).
+ * A prepare lists every node; copying 1,000 of them per prepare cost ~0.4 ms (bench/ §2).
  */
 export class MemoryPoolStore implements PoolStore {
   private readonly nodes = new Map<string, NodeState>();
@@ -31,14 +35,13 @@ export class MemoryPoolStore implements PoolStore {
     return prev ? 'updated' : 'created';
   }
 
-  async getNode(id: string): Promise<NodeState | undefined> {
-    const n = this.nodes.get(id);
-    return n && { ...n };
+  async getNode(id: string): Promise<Readonly<NodeState> | undefined> {
+    return this.nodes.get(id);
   }
 
-  async listNodes(): Promise<NodeState[]> {
+  async listNodes(): Promise<Readonly<NodeState>[]> {
     // Map iteration is insertion order, which is seq order.
-    return Array.from(this.nodes.values(), (n) => ({ ...n }));
+    return Array.from(this.nodes.values());
   }
 
   async removeNode(id: string): Promise<RemoveOutcome> {
@@ -50,22 +53,22 @@ export class MemoryPoolStore implements PoolStore {
     return 'removed';
   }
 
-  async pruneNodes(cutoffMs: number): Promise<NodeState[]> {
+  async pruneNodes(cutoffMs: number): Promise<Readonly<NodeState>[]> {
     const removed: NodeState[] = [];
     for (const n of this.nodes.values()) {
       if (!n.static && n.lastSeen < cutoffMs) {
         this.nodes.delete(n.id);
         this.dynamicCount--;
-        removed.push({ ...n });
+        removed.push(n);
       }
     }
     return removed;
   }
 
   async setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void> {
-    const n = this.nodes.get(id);
-    if (!n) return;
-    n.healthy = healthy;
+    const prev = this.nodes.get(id);
+    if (!prev) return;
+    const n = { ...prev, healthy };
     if (report) {
       if (report.activeLegs !== undefined) {
         n.activeLegs = report.activeLegs;
@@ -75,12 +78,13 @@ export class MemoryPoolStore implements PoolStore {
       if (report.capacity !== undefined) n.capacity = report.capacity;
       if (report.reportedDraining !== undefined) n.reportedDraining = report.reportedDraining;
     }
+    this.nodes.set(id, n);
   }
 
   async setAdminDrain(id: string, drained: boolean): Promise<boolean> {
     const n = this.nodes.get(id);
     if (!n) return false;
-    n.adminDrained = drained;
+    this.nodes.set(id, { ...n, adminDrained: drained });
     return true;
   }
 
@@ -160,13 +164,14 @@ export class MemoryPoolStore implements PoolStore {
     this.bindings.delete(b.callId);
     // An expired binding's leg is long gone from the node's own report: only the bound count moves.
     const n = this.nodes.get(b.nodeId);
-    if (n) n.boundCalls = Math.max(0, n.boundCalls - 1);
+    if (n) this.nodes.set(n.id, { ...n, boundCalls: Math.max(0, n.boundCalls - 1) });
   }
 
   private count(nodeId: string, delta: number, pending: boolean): void {
     const n = this.nodes.get(nodeId);
     if (!n) return;
-    n.boundCalls = Math.max(0, n.boundCalls + delta);
-    if (pending) n.pendingLegs += delta;
+    this.nodes.set(nodeId, {
+      ...n, boundCalls: Math.max(0, n.boundCalls + delta), pendingLegs: pending ? n.pendingLegs + delta : n.pendingLegs,
+    });
   }
 }

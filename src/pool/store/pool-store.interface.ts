@@ -29,14 +29,17 @@ export interface PoolStore {
    * @param maxNodes refuse a *new* dynamic node beyond this many (`'full'`); static reports are never refused.
    */
   upsertNode(report: NodeReport, maxNodes?: number): Promise<UpsertOutcome>;
-  /** One node, or undefined. */
-  getNode(id: string): Promise<NodeState | undefined>;
-  /** Every node, ordered by `seq`, as fresh objects the caller owns (the pool annotates them with their load). */
-  listNodes(): Promise<NodeState[]>;
+  /** One node, or undefined. Read-only: the store may hand out its own snapshot object. */
+  getNode(id: string): Promise<Readonly<NodeState> | undefined>;
+  /**
+   * Every node, ordered by `seq`, in a fresh array. The node objects are read-only: a store
+   * may hand out its own snapshots (the memory store does, so a prepare copies nothing).
+   */
+  listNodes(): Promise<Readonly<NodeState>[]>;
   /** Deregisters a dynamic node; static seeds are refused. */
   removeNode(id: string): Promise<RemoveOutcome>;
   /** Removes every dynamic node whose `lastSeen` is before `cutoffMs`; returns them as they were. */
-  pruneNodes(cutoffMs: number): Promise<NodeState[]>;
+  pruneNodes(cutoffMs: number): Promise<Readonly<NodeState>[]>;
   /** Records a probe or control-call outcome; a report with `activeLegs` resets the pending count. No-op for an unknown id. */
   setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void>;
   /** Sets or clears the operator drain; false when the node is unknown. */
