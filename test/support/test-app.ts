@@ -47,12 +47,19 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const app = moduleRef.createNestApplication({ logger: ['error'] });
   configureApp(app, { maxBodyBytes: config.maxBodyBytes });
   let url = '';
-  if (opts.listen) {
-    await app.listen(0, '127.0.0.1');
-    url = await app.getUrl();
-    url = url.replace('[::1]', '127.0.0.1');
-  } else {
-    await app.init();
+  try {
+    if (opts.listen) {
+      await app.listen(0, '127.0.0.1');
+      url = await app.getUrl();
+      url = url.replace('[::1]', '127.0.0.1');
+    } else {
+      await app.init();
+    }
+  } catch (e) {
+    // A failed start must not leave anything running (a Redis client reconnecting forever
+    // would keep jest from exiting): close what was built, then report the failure.
+    await app.close().catch(() => undefined);
+    throw e;
   }
   return {
     app, config, url,
