@@ -15,6 +15,7 @@ export { PoolService, normalizeCallId, toNodeInfo, toCallBinding, type RegisterN
 export { parseControlUrls, publicControlUrl, normalizeControlUrl } from './pool/control-urls';
 export type { SelectionStrategy, SelectionContext } from './pool/selection/selection-strategy.interface';
 export { LeastLoadedStrategy, byLoadThenId } from './pool/selection/least-loaded.strategy';
+export { topK } from './pool/selection/top-k';
 export { BUILTIN_STRATEGIES, builtinStrategy, type StrategyDeps } from './pool/selection/builtin-strategies';
 export type { FailoverPolicy } from './pool/failover/failover-policy.interface';
 export { DefaultFailoverPolicy } from './pool/failover/default-failover.policy';

@@ -338,6 +338,7 @@ export class PoolService implements OnModuleInit {
         const err = asControlError(e);
         last = err;
         if (err.kind !== 'client') allRefused = false;
+        this.releaseOrphanLeg(node, callId, err);
         this.onNodeFailure(node, err);
         this.events.emit('failover', { callId, nodeId: node.id, error: err });
         this.logger.warn(`prepare ${JSON.stringify(callId)} on ${node.id} failed (${err.kind}): ${err.message}`);
@@ -359,6 +360,18 @@ export class PoolService implements OnModuleInit {
     }
     this.emitPrepare(callId, undefined, 'failed', started, attempt, false);
     throw new NodeFailedException(reason);
+  }
+
+  /**
+   * A prepare that failed after the node may have read it (a timeout, an unexpected status,
+   * an unreadable answer) may still have allocated a leg there, which no binding will ever
+   * delete: the call goes elsewhere. Send that node a best-effort delete of the call id (a
+   * node that has no such leg answers 404, which is fine). Refusals (4xx) and connection
+   * errors allocated nothing. Only for a first placement: a re-INVITE's leg is the call's.
+   */
+  private releaseOrphanLeg(node: Readonly<NodeState>, callId: string, err: ControlCallError): void {
+    if (err.kind !== 'timeout' && err.kind !== 'status' && err.kind !== 'protocol') return;
+    void this.client.delete(node.controlUrl, callId).catch(() => undefined);
   }
 
   /** A re-INVITE: the bound node only, no failover; the binding takes the new answer. */
