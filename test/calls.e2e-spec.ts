@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { waitUntil } from './support/concurrency';
 import { closedPort, FakeMediaNode, startFakeNodes } from './support/fake-media-node';
 import { createTestApp, type TestApp } from './support/test-app';
 
@@ -108,6 +109,28 @@ describe('calls (e2e)', () => {
     await http.get('/v1/calls/c1').expect(404);
     nodes[0].mode = 'ok';
     await prepare('c1').expect(201);
+  });
+
+  it('a node that answers after the timeout gets a delete for the leg it made: the call lives elsewhere, nothing leaks', async () => {
+    await register('a', nodes[0].url);
+    await register('b', nodes[1].url);
+    nodes[0].delayMs = 700; // answers 201 (and keeps the leg) after the pool's 400 ms timeout
+    const res = await prepare('late').expect(201);
+    expect(res.body.node_id).toBe('b');
+    expect(await waitUntil(() => nodes[0].count('delete') === 1 && !nodes[0].legs.has('late'), 3_000)).toBeGreaterThanOrEqual(0);
+    expect(nodes[0].requests.find((r) => r.method === 'DELETE')?.callId).toBe('late');
+    expect(nodes[1].legs.has('late')).toBe(true);
+    expect((await http.get('/v1/calls/late').expect(200)).body.node_id).toBe('b');
+  });
+
+  it('a refusal (4xx) or a refused connection allocated nothing: no clean-up delete is sent', async () => {
+    await register('a', nodes[0].url);
+    await register('b', `http://127.0.0.1:${await closedPort()}`);
+    await register('c', nodes[1].url);
+    nodes[0].mode = 'full';
+    expect((await prepare('c1').expect(201)).body.node_id).toBe('c');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(nodes[0].count('delete')).toBe(0);
   });
 
   it('422 with the node\'s reason when every node tried refused with a 4xx', async () => {
