@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { PoolService } from '../src/pool/pool.service';
 import { waitUntil } from './support/concurrency';
 import { closedPort, FakeMediaNode, startFakeNodes } from './support/fake-media-node';
 import { createTestApp, type TestApp } from './support/test-app';
@@ -98,6 +99,18 @@ describe('calls (e2e)', () => {
     expect(res.body.node_id).toBe('b-second');
     expect(Date.now() - t0).toBeLessThan(400 + 1_500);
     expect(nodes[1].legs.has('c1')).toBe(true);
+  });
+
+  it('refuses a call id with a lone surrogate (400, no leg): no URL could ever carry it to start or delete', async () => {
+    await register('a', nodes[0].url);
+    const res = await prepare('abc\ud800').expect(400);
+    expect(res.body.error).toMatch(/well-formed Unicode/);
+    await expect(t.get(PoolService).prepare('x\udfff', offer)).rejects.toThrow(/well-formed Unicode/);
+    expect(nodes[0].count('prepare')).toBe(0);
+    // A proper pair (an emoji) is fine, and reaches start and delete.
+    await prepare('call-😀').expect(201);
+    await http.post(`/v1/calls/${encodeURIComponent('call-😀')}/start`).expect(200);
+    await http.delete(`/v1/calls/${encodeURIComponent('call-😀')}`).expect(204);
   });
 
   it('502 with the last cause when every node fails; the claim is released so a retry works', async () => {

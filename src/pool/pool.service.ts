@@ -40,6 +40,8 @@ export interface PrepareOptions {
 export const MAX_CALL_ID_LENGTH = 256;
 // C0 controls and DEL; C1 controls too (they have no business in a SIP header value).
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+// In a `u` regex a well-formed pair is one code point: only a lone surrogate is \p{Cs}.
+const LONE_SURROGATE = /\p{Cs}/u;
 const CLAIM_POLL_MS = 10;
 
 /** Trims and checks a call id (CONTRACT §1 "Inputs"); throws a 400 naming the problem. */
@@ -49,6 +51,7 @@ export function normalizeCallId(raw: unknown): string {
   if (id.length === 0) throw new InvalidIdException('call_id must not be empty');
   if (id.length > MAX_CALL_ID_LENGTH) throw new InvalidIdException(`call_id must be at most ${MAX_CALL_ID_LENGTH} characters`);
   if (CONTROL_CHARS.test(id)) throw new InvalidIdException('call_id must not contain control characters');
+  if (LONE_SURROGATE.test(id)) throw new InvalidIdException('call_id must be well-formed Unicode (no lone surrogates)');
   return id;
 }
 

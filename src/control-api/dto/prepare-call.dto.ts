@@ -11,6 +11,9 @@ export class PrepareCallDto {
   @Trim()
   // eslint-disable-next-line no-control-regex
   @Matches(/^[^\u0000-\u001f\u007f-\u009f]*$/, { message: 'call_id must not contain control characters' })
+  // A lone surrogate (JSON allows "\ud800") makes an id that no URL can carry: the call
+  // could never be started or deleted. SIP Call-IDs are UTF-8 text, so nothing real is refused.
+  @Matches(/^\P{Cs}*$/u, { message: 'call_id must be well-formed Unicode (no lone surrogates)' })
   @MaxLength(256) @MinLength(1, { message: 'call_id must not be empty' }) @IsString()
   call_id!: string;
 
