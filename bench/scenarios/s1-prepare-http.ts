@@ -17,18 +17,28 @@ export const s1: Scenario = {
     const floorP50: number[] = [];
     const floorP99: number[] = [];
     const rows: { n: number; p50: number[]; p99: number[]; ratioFloor: number[]; errors: number }[] = [];
-    for (const n of sizes) {
-      ctx.log(`s1: N=${n}: starting the service, registering ${n} nodes through the HTTP API`);
-      const svc = await startService();
-      try {
+    // One service per N, all running at once, and the runs interleaved (N = 1, 10, …, then
+    // again): a drift of the machine's speed during the scenario then hits every N alike,
+    // instead of whichever N happened to be measured during it.
+    const services: { n: number; svc: Awaited<ReturnType<typeof startService>>; agent: ReturnType<typeof keepAliveAgent> }[] = [];
+    const floorAgent = keepAliveAgent(1);
+    try {
+      for (const n of sizes) {
+        ctx.log(`s1: N=${n}: starting the service, registering ${n} nodes through the HTTP API`);
+        const svc = await startService();
+        services.push({ n, svc, agent: keepAliveAgent(1) });
         await registerNodes(svc.url, nodes.slice(0, n));
-        const agent = keepAliveAgent(1);
-        const floorAgent = keepAliveAgent(1);
-        // Warm-up: JIT, keep-alive sockets to every node.
+      }
+      // Warm-up: JIT, keep-alive sockets to every node.
+      for (const { n, svc, agent } of services) {
         await sequentialLatency(ctx.smoke ? n : Math.max(perRun, n), () => prepareOnce(agent, svc.url, 'w1'));
-        await sequentialLatency(perRun, () => legOnce(floorAgent, nodes[0].url, 'w1f'));
-        const row = { n, p50: [] as number[], p99: [] as number[], ratioFloor: [] as number[], errors: 0 };
-        for (let r = 0; r < ctx.runs; r++) {
+      }
+      await sequentialLatency(perRun, () => legOnce(floorAgent, nodes[0].url, 'w1f'));
+      for (const { n } of services) rows.push({ n, p50: [], p99: [], ratioFloor: [], errors: 0 });
+      for (let r = 0; r < ctx.runs; r++) {
+        ctx.log(`s1: run ${r + 1}/${ctx.runs}`);
+        for (const [i, { svc, agent }] of services.entries()) {
+          const row = rows[i];
           const floor = await sequentialLatency(perRun, () => legOnce(floorAgent, nodes[0].url, 'f1'));
           const pool = await sequentialLatency(perRun, () => prepareOnce(agent, svc.url, 's1'));
           floorP50.push(floor.p50);
@@ -38,13 +48,14 @@ export const s1: Scenario = {
           row.ratioFloor.push(pool.p50 / floor.p50);
           row.errors += pool.errors + floor.errors;
         }
-        rows.push(row);
-        agent.destroy();
-        floorAgent.destroy();
-      } finally {
-        await svc.stop();
-        await ctx.farm.call('clearLegs');
       }
+    } finally {
+      floorAgent.destroy();
+      for (const { svc, agent } of services) {
+        agent.destroy();
+        await svc.stop();
+      }
+      await ctx.farm.call('clearLegs');
     }
     const n1 = spread(rows[0].p50).median;
     const body = table(
@@ -64,7 +75,7 @@ export const s1: Scenario = {
       `### 1. ${this.title}`,
       '',
       `Sequential prepares (one caller, one keep-alive connection) through the whole service — HTTP, validation, `
-      + `store, selection, one control call to a fake node — with N nodes registered through \`POST /v1/nodes/register\`. `
+      + `store, selection, one control call to a fake node — with N nodes registered through \`POST /v1/nodes/register\`. One service per N, all running at once, runs interleaved across N. `
       + `Default settings otherwise: background probes of every node every 5 s run during the measurement, as in production. `
       + `The floor is the same request sent straight to one fake node. ${perRun} prepares per run; each run of the `
       + `service is paired with a floor run just before it. Target: p50 at N = ${last.n.toLocaleString('en-US')} within 1.2× of N = 1.`,

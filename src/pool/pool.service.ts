@@ -14,7 +14,7 @@ import {
 } from './pool.errors';
 import { PoolEvents } from './pool.events';
 import {
-  type Binding, type Candidate, effectiveLoad, isDraining, type NodeReport, type NodeState,
+  type Binding, type Candidate, candidateOf, effectiveLoad, isDraining, type NodeReport, type NodeState,
 } from './pool.types';
 import { InjectSelectionStrategy, type SelectionStrategy } from './selection/selection-strategy.interface';
 import { InjectPoolStore, type PoolStore } from './store/pool-store.interface';
@@ -69,7 +69,7 @@ export class PoolService implements OnModuleInit {
   private readonly inflight = new Map<string, Promise<PrepareCallResponse>>();
   /** Prepare attempts in flight on this instance, by node id: counted as load until their binding is written. */
   private readonly placing = new Map<string, number>();
-  /** Candidate objects by node snapshot (see candidateOf). */
+  /** Candidate objects by node snapshot (see candidateFor). */
   private readonly candidateCache = new WeakMap<Readonly<NodeState>, Candidate>();
   /** This instance's passive failure detection (per node). */
   readonly circuit: CircuitBreaker;
@@ -227,7 +227,7 @@ export class PoolService implements OnModuleInit {
     for (const n of nodes) {
       const load = effectiveLoad(n) + (this.placing.get(n.id) ?? 0);
       if (!this.isEligible(n, load)) continue;
-      const c = this.candidateOf(n, load);
+      const c = this.candidateFor(n, load);
       if (this.circuit.isCallable(n.id)) eligible.push(c);
       // A node whose half-open trial is running stays out even in panic mode.
       else if (this.circuit.state(n.id) === 'open') tripped.push(c);
@@ -242,10 +242,10 @@ export class PoolService implements OnModuleInit {
    * snapshot and only its load is refreshed: copying every node on every prepare was the
    * largest cost at 1,000 nodes. Selection is synchronous, so no one sees a load change mid-order.
    */
-  private candidateOf(n: Readonly<NodeState>, load: number): Candidate {
+  private candidateFor(n: Readonly<NodeState>, load: number): Candidate {
     let c = this.candidateCache.get(n);
     if (!c) {
-      c = { ...n, load };
+      c = candidateOf(n, load);
       this.candidateCache.set(n, c);
     } else c.load = load;
     return c;

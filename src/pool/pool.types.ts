@@ -67,6 +67,30 @@ export interface Binding {
 /** Fields a health probe may refresh; a report of activeLegs resets the pending count. */
 export type HealthReport = Partial<Pick<NodeReport, 'activeLegs' | 'mediaIp' | 'capacity' | 'reportedDraining'>>;
 
+/**
+ * A copy of a node state with every field written in one fixed order, so every node object
+ * shares one V8 hidden class. Stores that keep node objects build them with this: a prepare
+ * reads a few fields of every node, and on objects of mixed shapes (spread copies) that scan
+ * cost ~4× as much at 1,000 nodes.
+ */
+export function nodeState(n: Readonly<NodeState>): NodeState {
+  return {
+    id: n.id, controlUrl: n.controlUrl, mediaIp: n.mediaIp, activeLegs: n.activeLegs, capacity: n.capacity,
+    weight: n.weight, region: n.region, reportedDraining: n.reportedDraining, static: n.static, lastSeen: n.lastSeen,
+    healthy: n.healthy, adminDrained: n.adminDrained, pendingLegs: n.pendingLegs, boundCalls: n.boundCalls, seq: n.seq,
+  };
+}
+
+/** A node as a selection candidate (one hidden class for all, as {@link nodeState}). */
+export function candidateOf(n: Readonly<NodeState>, load: number): Candidate {
+  return {
+    id: n.id, controlUrl: n.controlUrl, mediaIp: n.mediaIp, activeLegs: n.activeLegs, capacity: n.capacity,
+    weight: n.weight, region: n.region, reportedDraining: n.reportedDraining, static: n.static, lastSeen: n.lastSeen,
+    healthy: n.healthy, adminDrained: n.adminDrained, pendingLegs: n.pendingLegs, boundCalls: n.boundCalls, seq: n.seq,
+    load,
+  };
+}
+
 export function effectiveLoad(n: Pick<NodeState, 'activeLegs' | 'pendingLegs'>): number {
   return Math.max(0, n.activeLegs + n.pendingLegs);
 }
