@@ -76,6 +76,10 @@ describe('security: the reference media node checks RTP_NODE_TOKEN', () => {
         expect(res.text).not.toContain(NODE_TOKEN);
         await http.get('/v1/calls/bad-tok').expect(404);
         expect(node.legs.list()).toEqual([]);
+        // A node that refuses the pool's token refuses every call: its circuit opens, so it
+        // shows unhealthy and costs no attempt until its reset time.
+        const row = (await http.get('/v1/nodes').expect(200)).body.nodes.find((n: { node_id: string }) => n.node_id === 'sec-node');
+        expect(row.healthy).toBe(false);
       } finally {
         await sig.close();
       }

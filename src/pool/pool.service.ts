@@ -473,7 +473,7 @@ export class PoolService implements OnModuleInit {
 
   /**
    * Called after a control call to `node` failed. A failure that counts against the node
-   * (FailoverPolicy.countsAgainstNode: connect error, timeout, 5xx) opens its circuit; any
+   * (FailoverPolicy.countsAgainstNode: connect error, timeout, 5xx, a refused node token) opens its circuit; any
    * other answer proves the node is reachable and closes it. Overrides should call super.
    */
   protected onNodeFailure(node: NodeState, error: ControlCallError): void {

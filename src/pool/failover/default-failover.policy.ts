@@ -4,7 +4,8 @@ import type { FailoverPolicy } from './failover-policy.interface';
 /**
  * CONTRACT §1 "Failover": any failed attempt moves on to the next candidate (a 4xx
  * included: the Go media node answers 400 when full), up to `maxAttempts` nodes and
- * `maxTotalMs` of trying. Only connect errors, timeouts and 5xx count against a node.
+ * `maxTotalMs` of trying. Only connect errors, timeouts, 5xx and a refused node token
+ * (401/403) count against a node.
  */
 export class DefaultFailoverPolicy implements FailoverPolicy {
   constructor(
@@ -17,6 +18,9 @@ export class DefaultFailoverPolicy implements FailoverPolicy {
   }
 
   countsAgainstNode(error: ControlCallError): boolean {
-    return error.kind === 'connect' || error.kind === 'timeout' || error.kind === 'server';
+    // 401/403: the node refuses the pool's RTP_NODE_TOKEN — it will refuse every call
+    // until someone fixes the configuration, so it is taken out like a failing node.
+    return error.kind === 'connect' || error.kind === 'timeout' || error.kind === 'server'
+      || (error.kind === 'client' && (error.status === 401 || error.status === 403));
   }
 }
