@@ -125,7 +125,7 @@ describe('dashboard in headless Chromium', () => {
         await page.goto(t.url + '/docs');
         await page.waitForSelector('.opblock', { timeout: 15_000 });
         const paths = await page.locator('.opblock .opblock-summary-path').allTextContents();
-        expect(paths.map((p) => p.replace(/\u200b/g, ''))).toEqual(expect.arrayContaining(['/v1/nodes/register', '/v1/calls', '/v1/calls/{callId}/start']));
+        expect(paths.map((p) => p.replace(/\u200b/g, ''))).toEqual(expect.arrayContaining(['/v1/nodes/register', '/v1/calls', '/v1/calls/{call_id}/start']));
         expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
       } finally {
         await ctx.close();

@@ -1,15 +1,22 @@
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/test-app';
 
-/** CONTRACT §1: every path the signaling service serves, with its success and error statuses. */
+/**
+ * CONTRACT §1: every path the signaling service serves, named as the contract names it
+ * (`{node_id}`, `{call_id}`), with its success and error statuses — 429 too, which every
+ * registry and calls path answers when rate limiting is on.
+ */
 const CONTRACT: Array<[method: string, path: string, ok: number, errors: number[]]> = [
-  ['post', '/v1/nodes/register', 200, [400, 401, 409, 413]],
-  ['delete', '/v1/nodes/{}', 204, [401, 404]],
-  ['get', '/v1/nodes', 200, [401]],
-  ['post', '/v1/calls', 201, [400, 401, 422, 502, 503]],
-  ['get', '/v1/calls/{}', 200, [401, 404]],
-  ['post', '/v1/calls/{}/start', 200, [401, 404, 502]],
-  ['delete', '/v1/calls/{}', 204, [401, 404, 502]],
+  ['post', '/v1/nodes/register', 200, [400, 401, 409, 413, 429]],
+  ['delete', '/v1/nodes/{node_id}', 204, [401, 404, 429]],
+  ['get', '/v1/nodes', 200, [401, 429]],
+  ['get', '/v1/nodes/{node_id}', 200, [401, 404, 429]],
+  ['post', '/v1/nodes/{node_id}/drain', 200, [401, 404, 429]],
+  ['post', '/v1/nodes/{node_id}/undrain', 200, [401, 404, 429]],
+  ['post', '/v1/calls', 201, [400, 401, 422, 502, 503, 429]],
+  ['get', '/v1/calls/{call_id}', 200, [401, 404, 429]],
+  ['post', '/v1/calls/{call_id}/start', 200, [401, 404, 502, 429]],
+  ['delete', '/v1/calls/{call_id}', 204, [401, 404, 502, 429]],
 ];
 
 type Operation = { responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>; requestBody?: unknown; security?: unknown[] };
@@ -31,7 +38,7 @@ describe('OpenAPI document', () => {
   afterAll(() => t.close());
 
   it.each(CONTRACT)('documents %s %s with its success and every error as {"error"}', (method, path, ok, errors) => {
-    const op = byShape.get(path)?.[method];
+    const op = doc.paths[path]?.[method];
     expect(op).toBeDefined();
     expect(op!.responses[String(ok)]).toBeDefined();
     for (const status of errors) {

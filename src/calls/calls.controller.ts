@@ -10,6 +10,8 @@ import { PoolService } from '../pool/pool.service';
 @ApiTags('calls')
 @ApiBearerAuth('api')
 @Controller('v1/calls')
+// Only when RTP_RATE_LIMIT is set (off by default).
+@ApiErrors({ 429: 'too many requests (rate limiting on: RTP_RATE_LIMIT); see Retry-After' })
 @RequireToken('api')
 export class CallsController {
   constructor(private readonly pool: PoolService) {}
@@ -26,26 +28,26 @@ export class CallsController {
     return this.pool.prepare(dto.call_id, dto.offer_sdp, { region: dto.region || undefined });
   }
 
-  @Get(':callId')
+  @Get(':call_id')
   @ApiOkResponse({ type: CallBindingDto })
   @ApiErrors({ 400: 'invalid call id', 401: 'missing or wrong API token', 404: 'call not found' })
-  get(@Param('callId') callId: string): Promise<CallBinding> {
+  get(@Param('call_id') callId: string): Promise<CallBinding> {
     return this.pool.getCall(callId);
   }
 
-  @Post(':callId/start')
+  @Post(':call_id/start')
   @HttpCode(200)
   @ApiOkResponse({ type: StartCallResponseDto, description: 'Start (ACK) sent to the call\'s node.' })
   @ApiErrors({ 400: 'invalid call id', 401: 'missing or wrong API token', 404: 'no binding', 502: 'node failed' })
-  start(@Param('callId') callId: string): Promise<StartCallResponse> {
+  start(@Param('call_id') callId: string): Promise<StartCallResponse> {
     return this.pool.start(callId);
   }
 
-  @Delete(':callId')
+  @Delete(':call_id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted (BYE); the binding is gone.' })
   @ApiErrors({ 400: 'invalid call id', 401: 'missing or wrong API token', 404: 'no binding', 502: 'node failed (the binding is removed all the same)' })
-  async delete(@Param('callId') callId: string): Promise<void> {
+  async delete(@Param('call_id') callId: string): Promise<void> {
     await this.pool.delete(callId);
   }
 }

@@ -25,16 +25,16 @@ export class LegsController {
     return { legs: this.legs.list() };
   }
 
-  @Post(':callId/start')
+  @Post(':call_id/start')
   @HttpCode(200)
-  async start(@Param('callId') callId: string): Promise<{ status: string }> {
+  async start(@Param('call_id') callId: string): Promise<{ status: string }> {
     await this.legs.start(callId);
     return { status: 'active' };
   }
 
-  @Delete(':callId')
+  @Delete(':call_id')
   @HttpCode(204)
-  async remove(@Param('callId') callId: string): Promise<void> {
+  async remove(@Param('call_id') callId: string): Promise<void> {
     await this.legs.delete(callId);
   }
 }

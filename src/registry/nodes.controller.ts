@@ -10,6 +10,8 @@ import { NodeUrlPolicy } from '../security/node-url-policy';
 /** The registry (CONTRACT §1): media nodes register/heartbeat and deregister; operators list and drain. */
 @ApiTags('registry')
 @Controller('v1/nodes')
+// Only when RTP_RATE_LIMIT is set (off by default).
+@ApiErrors({ 429: 'too many requests (rate limiting on: RTP_RATE_LIMIT); see Retry-After' })
 export class NodesController {
   constructor(
     private readonly pool: PoolService,
@@ -40,42 +42,42 @@ export class NodesController {
     return { nodes: await this.pool.nodeInfos() };
   }
 
-  @Get(':nodeId')
+  @Get(':node_id')
   @RequireToken('api')
   @ApiBearerAuth('api')
   @ApiOkResponse({ type: NodeInfoDto })
   @ApiErrors({ 401: 'missing or wrong API token', 404: 'node not found' })
-  get(@Param('nodeId') nodeId: string): Promise<NodeInfo> {
+  get(@Param('node_id') nodeId: string): Promise<NodeInfo> {
     return this.pool.nodeInfo(nodeId);
   }
 
-  @Delete(':nodeId')
+  @Delete(':node_id')
   @HttpCode(204)
   @RequireToken('registry')
   @ApiBearerAuth('registry')
   @ApiNoContentResponse({ description: 'Deregistered; its bindings stay.' })
   @ApiErrors({ 401: 'missing or wrong registry token', 404: 'node not found (unknown or static)' })
-  async deregister(@Param('nodeId') nodeId: string): Promise<void> {
+  async deregister(@Param('node_id') nodeId: string): Promise<void> {
     await this.pool.unregister(nodeId);
   }
 
-  @Post(':nodeId/drain')
+  @Post(':node_id/drain')
   @HttpCode(200)
   @RequireToken('api')
   @ApiBearerAuth('api')
   @ApiOkResponse({ type: NodeInfoDto, description: 'Operator drain: keeps its calls, gets no new ones; heartbeats do not clear it.' })
   @ApiErrors({ 401: 'missing or wrong API token', 404: 'node not found' })
-  drain(@Param('nodeId') nodeId: string): Promise<NodeInfo> {
+  drain(@Param('node_id') nodeId: string): Promise<NodeInfo> {
     return this.pool.drain(nodeId);
   }
 
-  @Post(':nodeId/undrain')
+  @Post(':node_id/undrain')
   @HttpCode(200)
   @RequireToken('api')
   @ApiBearerAuth('api')
   @ApiOkResponse({ type: NodeInfoDto, description: 'Clears an operator drain.' })
   @ApiErrors({ 401: 'missing or wrong API token', 404: 'node not found' })
-  undrain(@Param('nodeId') nodeId: string): Promise<NodeInfo> {
+  undrain(@Param('node_id') nodeId: string): Promise<NodeInfo> {
     return this.pool.undrain(nodeId);
   }
 }
