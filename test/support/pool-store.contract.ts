@@ -74,6 +74,20 @@ export function poolStoreContract(name: string, factory: StoreFactory): void {
         expect(list[1].activeLegs).toBe(9);
       });
 
+      it('listNodes gives back every field as stored: non-ASCII, quotes, slashes, big numbers, and an empty list', async () => {
+        expect(await store.listNodes()).toEqual([]);
+        await store.upsertNode(report('x', {
+          controlUrl: 'https://rtp.example.com:8443/pool/a', mediaIp: '2001:db8::7', activeLegs: 9_999_999, capacity: 10_000_000,
+          weight: 2.5, region: 'ü-région/东 "q" \\ \u00e9', reportedDraining: true,
+        }));
+        const [n] = await store.listNodes();
+        expect(n).toEqual(await store.getNode('x'));
+        expect(n).toMatchObject({
+          controlUrl: 'https://rtp.example.com:8443/pool/a', mediaIp: '2001:db8::7', activeLegs: 9_999_999, capacity: 10_000_000,
+          weight: 2.5, region: 'ü-région/东 "q" \\ \u00e9', reportedDraining: true,
+        });
+      });
+
       it('a static seed id cannot be taken: conflict, nothing changed; static reports are never full', async () => {
         expect(await store.upsertNode(report('seed-1', { static: true }), 0)).toBe('created');
         expect(await store.upsertNode(report('seed-1', { controlUrl: 'http://evil' }))).toBe('conflict');

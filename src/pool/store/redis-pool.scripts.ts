@@ -68,14 +68,19 @@ export const GET_NODE = `${NODE_ROW}
 return node_row(ARGV[1], ARGV[2], ARGV[3])
 `;
 
-/** KEYS: nodes. ARGV: prefix, now  →  [{hash, bound}, …] in seq order */
+/**
+ * KEYS: nodes. ARGV: prefix, now  →  one JSON string: [[hash, bound], …] in seq order
+ * (an empty list may come back as "{}"). One string instead of a RESP array of every
+ * field: ioredis decodes each bulk string on its own, and at 100 nodes (3,000 strings)
+ * that decoding was two thirds of a prepare on the Redis store.
+ */
 export const LIST_NODES = `${NODE_ROW}
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local row = node_row(ARGV[1], id, ARGV[2])
   if row then out[#out + 1] = row end
 end
-return out
+return cjson.encode(out)
 `;
 
 /** KEYS: n:id, nodes, seen, bound:id. ARGV: id  →  'removed' | 'not-found' | 'static' */

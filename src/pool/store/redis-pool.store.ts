@@ -160,7 +160,9 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
   }
 
   async listNodes(): Promise<NodeState[]> {
-    const rows = (await this.eval(S.listNodes, [this.k('nodes')], [this.prefix, this.now()])) as NodeRow[];
+    const json = (await this.eval(S.listNodes, [this.k('nodes')], [this.prefix, this.now()])) as string;
+    const parsed = JSON.parse(json) as NodeRow[] | Record<string, never>;
+    const rows = Array.isArray(parsed) ? parsed : [];
     return rows.map(decodeNode);
   }
 
