@@ -67,26 +67,25 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void> {
-    const prev = this.nodes.get(id);
-    if (!prev) return;
-    const n = nodeState(prev);
-    n.healthy = healthy;
+    const n = this.nodes.get(id);
+    if (!n) return;
+    const patch: Partial<NodeState> = { healthy };
     if (report) {
       if (report.activeLegs !== undefined) {
-        n.activeLegs = report.activeLegs;
-        n.pendingLegs = 0;
+        patch.activeLegs = report.activeLegs;
+        patch.pendingLegs = 0;
       }
-      if (report.mediaIp !== undefined) n.mediaIp = report.mediaIp;
-      if (report.capacity !== undefined) n.capacity = report.capacity;
-      if (report.reportedDraining !== undefined) n.reportedDraining = report.reportedDraining;
+      if (report.mediaIp !== undefined) patch.mediaIp = report.mediaIp;
+      if (report.capacity !== undefined) patch.capacity = report.capacity;
+      if (report.reportedDraining !== undefined) patch.reportedDraining = report.reportedDraining;
     }
-    this.nodes.set(id, n);
+    this.replace(n, patch);
   }
 
   async setAdminDrain(id: string, drained: boolean): Promise<boolean> {
     const n = this.nodes.get(id);
     if (!n) return false;
-    this.nodes.set(id, nodeState({ ...n, adminDrained: drained }));
+    this.replace(n, { adminDrained: drained });
     return true;
   }
 
@@ -166,14 +165,17 @@ export class MemoryPoolStore implements PoolStore {
     this.bindings.delete(b.callId);
     // An expired binding's leg is long gone from the node's own report: only the bound count moves.
     const n = this.nodes.get(b.nodeId);
-    if (n) this.nodes.set(n.id, nodeState({ ...n, boundCalls: Math.max(0, n.boundCalls - 1) }));
+    if (n) this.replace(n, { boundCalls: Math.max(0, n.boundCalls - 1) });
   }
 
   private count(nodeId: string, delta: number, pending: boolean): void {
     const n = this.nodes.get(nodeId);
     if (!n) return;
-    this.nodes.set(nodeId, nodeState({
-      ...n, boundCalls: Math.max(0, n.boundCalls + delta), pendingLegs: pending ? n.pendingLegs + delta : n.pendingLegs,
-    }));
+    this.replace(n, { boundCalls: Math.max(0, n.boundCalls + delta), pendingLegs: pending ? n.pendingLegs + delta : n.pendingLegs });
+  }
+
+  /** Copy-on-write: the node's object is replaced, never changed (readers hold snapshots). */
+  private replace(n: NodeState, patch: Partial<NodeState>): void {
+    this.nodes.set(n.id, nodeState({ ...n, ...patch }));
   }
 }
