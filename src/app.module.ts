@@ -3,17 +3,17 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
-import { AUTH_OPTIONS, type AuthOptions, BearerGuard } from './auth/bearer.guard';
-import { CallsModule } from './calls/calls.module';
+import { AUTH_OPTIONS, type AuthOptions, BearerGuard } from './http/security/bearer.guard';
+import { CallsModule } from './http/calls/calls.module';
 import { APP_CONFIG, type AppConfig } from './config/app.config';
 import { PoolModule } from './pool/pool.module';
 import type { PoolModuleOptions } from './pool/pool.module-definition';
 import { RedisPoolStore, redisCommandTimeoutFor } from './pool/store/redis-pool.store';
 import { pinoLoggerParams } from './ops/logging/logger.params';
 import { OpsModule } from './ops/ops.module';
-import { RegistryModule } from './registry/registry.module';
-import { RATE_LIMIT_MESSAGE, RateLimitGuard } from './security/rate-limit.guard';
-import { SecurityModule } from './security/security.module';
+import { RegistryModule } from './http/registry/registry.module';
+import { RATE_LIMIT_MESSAGE, RateLimitGuard } from './http/security/rate-limit.guard';
+import { SecurityModule } from './http/security/security.module';
 
 /**
  * The signaling service: wires @nestjs/config to the library modules. The configuration

@@ -1,10 +1,10 @@
 // The public surface of rtp-pool: import from the package root, never a deep path.
-export * from './control-api/contract.types';
-export * from './control-api/paths';
-export * from './control-api/control-call.error';
-export { NodeControlClient, CONTROL_CLIENT_OPTIONS, type ControlClientOptions } from './control-api/node-control.client';
-export { RegisterNodeDto } from './control-api/dto/register-node.dto';
-export { PrepareCallDto } from './control-api/dto/prepare-call.dto';
+export * from './contract/contract.types';
+export * from './contract/paths';
+export * from './node-client/control-call.error';
+export { NodeControlClient, CONTROL_CLIENT_OPTIONS, type ControlClientOptions } from './node-client/node-control.client';
+export { RegisterNodeDto } from './contract/dto/register-node.dto';
+export { PrepareCallDto } from './contract/dto/prepare-call.dto';
 export * from './pool/pool.types';
 export * from './pool/pool.errors';
 export * from './pool/pool.events';
@@ -12,7 +12,7 @@ export * from './pool/pool.constants';
 export { PoolModule } from './pool/pool.module';
 export { DEFAULT_POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool/pool.module-definition';
 export { PoolService, normalizeCallId, toNodeInfo, toCallBinding, type RegisterNodeInput, type PrepareOptions } from './pool/pool.service';
-export { parseControlUrls, publicControlUrl, normalizeControlUrl } from './pool/control-urls';
+export { parseControlUrls, publicControlUrl, normalizeControlUrl } from './contract/control-urls';
 export type { SelectionStrategy, SelectionContext } from './pool/selection/selection-strategy.interface';
 export { LeastLoadedStrategy, byLoadThenId } from './pool/selection/least-loaded.strategy';
 export { topK } from './pool/selection/top-k';
@@ -23,14 +23,14 @@ export type { PoolStore, UpsertOutcome, RemoveOutcome } from './pool/store/pool-
 export { MemoryPoolStore } from './pool/store/memory-pool.store';
 export { POOL_STORE, InjectPoolStore } from './pool/store/pool-store.interface';
 export { RedisPoolStore, DEFAULT_REDIS_STORE_OPTIONS, redisCommandTimeoutFor, type RedisPoolStoreOptions } from './pool/store/redis-pool.store';
-export { PruneService } from './prune/prune.service';
-export { RegistryModule } from './registry/registry.module';
-export { CallsModule } from './calls/calls.module';
-export { BearerGuard, RequireToken, AUTH_OPTIONS, type AuthOptions } from './auth/bearer.guard';
-export { configureApp, type AppSetupOptions } from './app.setup';
+export { PruneService } from './pool/jobs/prune.service';
+export { RegistryModule } from './http/registry/registry.module';
+export { CallsModule } from './http/calls/calls.module';
+export { BearerGuard, RequireToken, AUTH_OPTIONS, type AuthOptions } from './http/security/bearer.guard';
+export { configureApp, type AppSetupOptions } from './http/app.setup';
 export { AppModule } from './app.module';
 export { loadAppConfig, type AppConfig } from './config/app.config';
-export { ConfigError } from './config/env';
+export { ConfigError } from './common/env';
 export { WeightedStrategy, weightOf } from './pool/selection/weighted.strategy';
 export { PowerOfTwoStrategy } from './pool/selection/power-of-two.strategy';
 export { RoundRobinStrategy } from './pool/selection/round-robin.strategy';
@@ -48,7 +48,7 @@ export { ShutdownState } from './ops/shutdown/shutdown-state';
 export { enableGracefulShutdown, type GracefulShutdownOptions } from './ops/shutdown/graceful-shutdown';
 export { pinoLoggerParams, type LoggingOptions, REDACTED_PATHS } from './ops/logging/logger.params';
 export { createOpenApiDocument, setupOpenApi } from './ops/openapi/openapi';
-export * from './control-api/dto/responses.dto';
+export * from './contract/dto/responses.dto';
 // Media-node side (issue 3): the registrar any Nest media node can import, and the reference media node.
 export { RegistrarModule } from './registrar/registrar.module';
 export {
@@ -63,4 +63,4 @@ export { parseOffer, UnusableOfferError, type AudioOffer, type Codec } from './m
 export { buildRtpPacket, readRtpHeader, writeRtpHeader, silenceFrame, type RtpHeader } from './media-node/rtp';
 export { RtpCaller, type CallerStats } from './demo/rtp-caller';
 // Security (issue 6): the control_url allow-list, the scoped rate-limit guard, the JSON body checks.
-export * from './security';
+export * from './http/security';

@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { configureApp } from './app.setup';
+import { configureApp } from './http/app.setup';
 import { type AppConfig, loadAppConfig } from './config/app.config';
-import { ConfigError } from './config/env';
+import { ConfigError } from './common/env';
 import { enableGracefulShutdown } from './ops/shutdown/graceful-shutdown';
 
 /** Loads `.env` (development defaults; real environment variables win) and validates it. */

@@ -8,7 +8,7 @@ import { loadMediaNodeConfig } from '../src/media-node/media-node.config';
 import { type RunningMediaNode, startMediaNode } from '../src/media-node/media-node.app';
 import { buildRtpPacket, readRtpHeader, silenceFrame } from '../src/media-node/rtp';
 import { parseOffer, UnusableOfferError } from '../src/media-node/sdp';
-import { ConfigError } from '../src/config/env';
+import { ConfigError } from '../src/common/env';
 import { NODE_TEST_ENV } from './support/media-nodes';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

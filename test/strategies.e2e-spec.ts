@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { loadAppConfig } from '../src/config/app.config';
-import { ConfigError } from '../src/config/env';
+import { ConfigError } from '../src/common/env';
 import { RTP_RANDOM } from '../src/pool/pool.constants';
 import { effectiveLoad } from '../src/pool/pool.types';
 import { PoolService } from '../src/pool/pool.service';

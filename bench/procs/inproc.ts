@@ -13,7 +13,7 @@ import * as http from 'node:http';
 import { firstValueFrom } from 'rxjs';
 import { AppModule } from '../../src/app.module';
 import { loadAppConfig } from '../../src/config/app.config';
-import { NodeControlClient } from '../../src/control-api/node-control.client';
+import { NodeControlClient } from '../../src/node-client/node-control.client';
 import { PoolService } from '../../src/pool/pool.service';
 import type { Candidate } from '../../src/pool/pool.types';
 import { SELECTION_STRATEGY, type SelectionStrategy } from '../../src/pool/selection/selection-strategy.interface';

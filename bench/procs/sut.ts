@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp } from '../../src/http/app.setup';
 import { loadAppConfig } from '../../src/config/app.config';
 import { failStartup, serveCommands } from '../lib/proc';
 

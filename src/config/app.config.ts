@@ -1,9 +1,9 @@
-import { bool, ConfigError, type Env, httpUrlProblem, int, oneOf, str } from './env';
+import { bool, ConfigError, type Env, httpUrlProblem, int, oneOf, str } from '../common/env';
 import { BUILTIN_STRATEGIES } from '../pool/selection/builtin-strategies';
-import { parseControlUrls } from '../pool/control-urls';
+import { parseControlUrls } from '../contract/control-urls';
 import { DEFAULT_POOL_OPTIONS } from '../pool/pool.module-definition';
 import { DEFAULT_REDIS_STORE_OPTIONS } from '../pool/store/redis-pool.store';
-import { parseCidrList } from '../security/cidr';
+import { parseCidrList } from '../http/security/cidr';
 
 /** The signaling service's whole configuration, read once from the environment. */
 export interface AppConfig {

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import type { HealthResponse, PrepareLegResponse } from '../control-api/contract.types';
+import type { HealthResponse, PrepareLegResponse } from '../contract/contract.types';
 import type { MediaNodeConfig } from './media-node.config';
 import { InjectMediaNodeConfig } from './media-node.constants';
 import { type LegInfo, LegsService } from './legs.service';

@@ -1,7 +1,7 @@
 import {
   BadRequestException, Injectable, Logger, NotFoundException, type OnApplicationShutdown, ServiceUnavailableException,
 } from '@nestjs/common';
-import type { PrepareLegResponse } from '../control-api/contract.types';
+import type { PrepareLegResponse } from '../contract/contract.types';
 import type { LegCounter } from '../registrar/leg-counter.interface';
 import type { MediaNodeConfig } from './media-node.config';
 import { InjectMediaNodeConfig } from './media-node.constants';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
-import { ConfigError } from '../config/env';
+import { ConfigError } from '../common/env';
 import { loadMediaNodeConfig, type MediaNodeConfig } from './media-node.config';
 import { startMediaNode } from './media-node.app';
 

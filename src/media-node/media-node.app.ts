@@ -1,7 +1,7 @@
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { configureApp } from '../app.setup';
+import { configureJsonApp } from '../common/json-app';
 import { RegistrarService } from '../registrar/registrar.service';
 import { LegsService } from './legs.service';
 import type { MediaNodeConfig } from './media-node.config';
@@ -31,7 +31,7 @@ export async function startMediaNode(config: MediaNodeConfig, opts: StartMediaNo
   const app = await NestFactory.create<NestExpressApplication>(MediaNodeModule.forRoot(config), {
     abortOnError: false, ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
   });
-  configureApp(app);
+  configureJsonApp(app);
   try {
     await app.listen(config.controlPort, config.controlHost);
   } catch (e) {

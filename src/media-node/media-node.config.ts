@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { ConfigError, type Env, httpUrlProblem, int, str } from '../config/env';
-import { NODE_ID_PATTERN } from '../control-api/dto/register-node.dto';
+import { ConfigError, type Env, httpUrlProblem, int, str } from '../common/env';
+import { NODE_ID_PATTERN } from '../contract/dto/register-node.dto';
 
 /** The reference media node's whole configuration, read once from the environment. */
 export interface MediaNodeConfig {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
-import { publicControlUrl } from '../pool/control-urls';
+import { publicControlUrl } from '../contract/control-urls';
 import type { MediaNodeConfig } from './media-node.config';
 import { InjectMediaNodeConfig } from './media-node.constants';
 

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { bearerOf, safeEqual } from '../auth/bearer.guard';
+import { bearerOf, safeEqual } from '../common/bearer';
 import type { MediaNodeConfig } from './media-node.config';
 import { InjectMediaNodeConfig } from './media-node.constants';
 

@@ -1,5 +1,5 @@
 import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { Trim } from '../control-api/dto/validators';
+import { Trim } from '../contract/dto/validators';
 
 /** `POST /v1/legs` body (CONTRACT §2). Unknown fields are refused. */
 export class PrepareLegDto {

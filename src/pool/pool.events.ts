@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ControlCallError } from '../control-api/control-call.error';
+import type { ControlCallError } from '../node-client/control-call.error';
 
 /** What happened to one call operation. */
 export type CallOutcome = 'ok' | 'refused' | 'failed' | 'no_nodes' | 'not_found' | 'error';

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { CONTROL_CLIENT_OPTIONS, type ControlClientOptions, NodeControlClient } from '../control-api/node-control.client';
-import { PruneService } from '../prune/prune.service';
+import { CONTROL_CLIENT_OPTIONS, type ControlClientOptions, NodeControlClient } from '../node-client/node-control.client';
+import { PruneService } from './jobs/prune.service';
 import { DefaultFailoverPolicy } from './failover/default-failover.policy';
 import { FAILOVER_POLICY } from './failover/failover-policy.interface';
 import { CircuitBreaker } from './health/circuit-breaker';

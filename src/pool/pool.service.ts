@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import type {
   CallBinding, NodeInfo, PrepareCallResponse, RegisterNodeResponse, StartCallResponse,
-} from '../control-api/contract.types';
-import { ControlCallError } from '../control-api/control-call.error';
-import { NodeControlClient } from '../control-api/node-control.client';
+} from '../contract/contract.types';
+import { ControlCallError } from '../node-client/control-call.error';
+import { NodeControlClient } from '../node-client/node-control.client';
 import { type FailoverPolicy, InjectFailoverPolicy } from './failover/failover-policy.interface';
 import { CircuitBreaker } from './health/circuit-breaker';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from './pool.module-definition';

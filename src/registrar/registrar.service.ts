@@ -3,8 +3,8 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Subscription } from 'rxjs';
-import type { RegisterNodeResponse } from '../control-api/contract.types';
-import { joinUrl, RegistryPaths } from '../control-api/paths';
+import type { RegisterNodeResponse } from '../contract/contract.types';
+import { joinUrl, RegistryPaths } from '../contract/paths';
 import { InjectLegCounter, type LegCounter } from './leg-counter.interface';
 import { REGISTRAR_OPTIONS, type ResolvedRegistrarOptions } from './registrar.module-definition';
 

@@ -1,4 +1,4 @@
-import type { Env } from '../../src/config/env';
+import type { Env } from '../../src/common/env';
 import { loadMediaNodeConfig } from '../../src/media-node/media-node.config';
 import { type RunningMediaNode, startMediaNode } from '../../src/media-node/media-node.app';
 

@@ -1,9 +1,9 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp } from '../../src/http/app.setup';
 import { type AppConfig, loadAppConfig } from '../../src/config/app.config';
-import type { Env } from '../../src/config/env';
+import type { Env } from '../../src/common/env';
 
 export interface TestAppOptions {
   /** Environment for loadAppConfig (process.env is not read: tests are hermetic). */

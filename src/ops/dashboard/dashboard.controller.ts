@@ -1,8 +1,9 @@
 import { Controller, Get, Header, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeController, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { bearerOf, RequireToken, safeEqual } from '../../auth/bearer.guard';
-import { ErrorResponseDto } from '../../control-api/dto/responses.dto';
+import { bearerOf, safeEqual } from '../../common/bearer';
+import { RequireToken } from '../../http/security/bearer.guard';
+import { ErrorResponseDto } from '../../contract/dto/responses.dto';
 import { InjectOpsOptions, type ResolvedOpsOptions } from '../ops.module-definition';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './dashboard.assets';
 import { renderDashboard } from './dashboard.view';

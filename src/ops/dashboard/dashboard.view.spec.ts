@@ -1,4 +1,4 @@
-import type { NodeInfo } from '../../control-api/contract.types';
+import type { NodeInfo } from '../../contract/contract.types';
 import { ago, esc, loadScale, renderDashboard } from './dashboard.view';
 
 const node = (o: Partial<NodeInfo>): NodeInfo => ({

@@ -1,4 +1,4 @@
-import type { NodeInfo } from '../../control-api/contract.types';
+import type { NodeInfo } from '../../contract/contract.types';
 import type { OpsSummaryDto } from './ops-summary';
 
 /** What the first render of `GET /` shows; `summary` is absent when the API token is required and was not sent. */

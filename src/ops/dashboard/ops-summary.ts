@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import type { NodeInfo } from '../../control-api/contract.types';
-import { NodeInfoDto } from '../../control-api/dto/responses.dto';
+import type { NodeInfo } from '../../contract/contract.types';
+import { NodeInfoDto } from '../../contract/dto/responses.dto';
 import { PoolService } from '../../pool/pool.service';
 import { type ActivitySummary, nodeGaugeState, PoolMetrics } from '../metrics/pool-metrics.service';
 

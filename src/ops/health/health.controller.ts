@@ -1,7 +1,7 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
-import { ErrorResponseDto } from '../../control-api/dto/responses.dto';
+import { ErrorResponseDto } from '../../contract/dto/responses.dto';
 import { InjectOpsOptions, type ResolvedOpsOptions } from '../ops.module-definition';
 import { ShutdownState } from '../shutdown/shutdown-state';
 import { PoolHealthIndicator } from './pool.health';

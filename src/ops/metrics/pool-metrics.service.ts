@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { PoolEvents, type PoolEventMap } from '../../pool/pool.events';
-import type { NodeInfo } from '../../control-api/contract.types';
+import type { NodeInfo } from '../../contract/contract.types';
 import { PoolService } from '../../pool/pool.service';
 import { InjectMetricsRegistry, InjectOpsOptions, type ResolvedOpsOptions } from '../ops.module-definition';
 import { RecentWindow } from './recent-window';

@@ -1,4 +1,4 @@
-import type { ControlCallError } from '../../control-api/control-call.error';
+import type { ControlCallError } from '../../node-client/control-call.error';
 import type { FailoverPolicy } from './failover-policy.interface';
 
 /**

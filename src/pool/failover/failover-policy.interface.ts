@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import type { ControlCallError } from '../../control-api/control-call.error';
+import type { ControlCallError } from '../../node-client/control-call.error';
 import type { Candidate } from '../pool.types';
 
 export const FAILOVER_POLICY = Symbol('RTP_FAILOVER_POLICY');

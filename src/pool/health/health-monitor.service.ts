@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import type { HealthResponse } from '../../control-api/contract.types';
-import { NodeControlClient } from '../../control-api/node-control.client';
+import type { HealthResponse } from '../../contract/contract.types';
+import { NodeControlClient } from '../../node-client/node-control.client';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
 import { PoolEvents } from '../pool.events';
 import type { HealthReport, NodeState } from '../pool.types';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, type Dispatcher, request } from 'undici';
 import { ControlCallError } from './control-call.error';
-import type { HealthResponse, PrepareLegRequest, PrepareLegResponse } from './contract.types';
-import { joinUrl, NodePaths } from './paths';
+import type { HealthResponse, PrepareLegRequest, PrepareLegResponse } from '../contract/contract.types';
+import { joinUrl, NodePaths } from '../contract/paths';
 
 export const CONTROL_CLIENT_OPTIONS = Symbol('RTP_CONTROL_CLIENT_OPTIONS');
 

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { RequireToken } from '../auth/bearer.guard';
-import type { CallBinding, PrepareCallResponse, StartCallResponse } from '../control-api/contract.types';
-import { PrepareCallDto } from '../control-api/dto/prepare-call.dto';
-import { ApiErrors, CallBindingDto, PrepareCallResponseDto, StartCallResponseDto } from '../control-api/dto/responses.dto';
-import { PoolService } from '../pool/pool.service';
+import { RequireToken } from '../security/bearer.guard';
+import type { CallBinding, PrepareCallResponse, StartCallResponse } from '../../contract/contract.types';
+import { PrepareCallDto } from '../../contract/dto/prepare-call.dto';
+import { ApiErrors, CallBindingDto, PrepareCallResponseDto, StartCallResponseDto } from '../../contract/dto/responses.dto';
+import { PoolService } from '../../pool/pool.service';
 
 /** The calls API (CONTRACT §1) over {@link PoolService}. */
 @ApiTags('calls')

@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { registerDecorator, type ValidationOptions } from 'class-validator';
-import { httpUrlProblem } from '../../config/env';
+import { httpUrlProblem } from '../../common/env';
 
 /** Trims strings (other values pass unchanged, for the type validators to refuse). */
 export const Trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));

@@ -2,8 +2,10 @@ import {
   type CanActivate, type ExecutionContext, Inject, Injectable, Optional, SetMetadata, UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { bearerOf, safeEqual } from '../../common/bearer';
+
+export { bearerOf, safeEqual };
 
 /** Which token a route requires (CONTRACT §3). */
 export type TokenKind = 'registry' | 'api';
@@ -21,19 +23,6 @@ const TOKEN_KIND = 'rtp:token-kind';
 
 /** Marks a controller or route as protected by the given token. */
 export const RequireToken = (kind: TokenKind) => SetMetadata(TOKEN_KIND, kind);
-
-/** Compares two secrets in constant time (hashing first so lengths do not leak). */
-export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
-}
-
-/** Extracts the bearer token of an `Authorization` header, or undefined. */
-export function bearerOf(header: string | undefined): string | undefined {
-  const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return m?.[1];
-}
 
 /**
  * Checks `Authorization: Bearer …` against the token a route requires. 401 with

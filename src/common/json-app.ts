@@ -2,14 +2,15 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
-import helmet from 'helmet';
-import { JsonErrorFilter } from './common/http-exception.filter';
-import { JsonValidationPipe } from './common/json-validation.pipe';
-import { setupOpenApi } from './ops/openapi/openapi';
-import { hardenHttpServer } from './security/http-server-hardening';
-import { jsonBodyVerifier } from './security/json-body-inspector';
+import { JsonErrorFilter } from './http-exception.filter';
+import { JsonValidationPipe } from './json-validation.pipe';
+import { hardenHttpServer } from './http-server-hardening';
+import { jsonBodyVerifier } from './json-body-inspector';
 
-export interface AppSetupOptions {
+/** Largest accepted body in bytes when none is configured (413 beyond). */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+export interface JsonAppOptions {
   /** Largest accepted body in bytes (413 beyond). @default 262144 */
   maxBodyBytes?: number;
   /** Milliseconds a client may take to send a whole request (408 beyond); 0 = Node's 5 minutes. @default 30000 */
@@ -17,21 +18,17 @@ export interface AppSetupOptions {
 }
 
 /**
- * Everything an app needs beyond its modules — body limits, the JSON-only rule, the
- * validation pipe, the error filter. Used by main.ts and by every e2e test, so tests
- * never drift from production.
+ * What every JSON API of this project needs, the signaling service and the reference
+ * media node alike: body limits, the JSON-only rule, the JSON gate on the raw bytes,
+ * the validation pipe and the `{"error"}` filter.
  */
-export function configureApp(app: INestApplication, opts: AppSetupOptions = {}): INestApplication {
+export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {}): INestApplication {
   const ex = app as NestExpressApplication;
-  const limit = opts.maxBodyBytes ?? 256 * 1024;
+  const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   ex.disable('x-powered-by');
   ex.set('query parser', 'simple');
   // Slow or malformed requests are cut and answered in JSON by the HTTP server itself.
   hardenHttpServer(app.getHttpServer() as Server, { requestTimeoutMs: opts.requestTimeoutMs });
-  // First, so every response carries its headers, errors included. Its default CSP allows
-  // same-origin scripts and styles (the dashboard, Swagger UI's bundle) and nothing inline
-  // but styles; no upgrade-insecure-requests, which would break both over plain HTTP.
-  ex.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   ex.use(requireJsonBody);
   // verify: UTF-8 only, nesting depth and prototype keys checked on the raw bytes, before parsing.
   // Nest's type omits `verify` (it uses it for rawBody, which this app does not enable);
@@ -39,8 +36,6 @@ export function configureApp(app: INestApplication, opts: AppSetupOptions = {}):
   ex.useBodyParser('json', { limit, strict: true, verify: jsonBodyVerifier() } as { limit: number; strict: boolean });
   app.useGlobalPipes(new JsonValidationPipe());
   app.useGlobalFilters(new JsonErrorFilter());
-  // OpenAPI: Swagger UI at /docs, the document at /docs-json (built on first request).
-  setupOpenApi(app);
   return app;
 }
 

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { RequireToken } from '../auth/bearer.guard';
-import type { NodeInfo, RegisterNodeResponse } from '../control-api/contract.types';
-import { RegisterNodeDto } from '../control-api/dto/register-node.dto';
-import { ApiErrors, NodeInfoDto, NodeListDto, RegisterNodeResponseDto } from '../control-api/dto/responses.dto';
-import { PoolService } from '../pool/pool.service';
+import { RequireToken } from '../security/bearer.guard';
+import type { NodeInfo, RegisterNodeResponse } from '../../contract/contract.types';
+import { RegisterNodeDto } from '../../contract/dto/register-node.dto';
+import { ApiErrors, NodeInfoDto, NodeListDto, RegisterNodeResponseDto } from '../../contract/dto/responses.dto';
+import { PoolService } from '../../pool/pool.service';
 import { NodeUrlPolicy } from '../security/node-url-policy';
 
 /** The registry (CONTRACT §1): media nodes register/heartbeat and deregister; operators list and drain. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool/pool.module-definition';
-import { PoolService } from '../pool/pool.service';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
+import { PoolService } from '../pool.service';
 
 export const PRUNE_JOB = 'rtp-pool:prune';
 
