@@ -6,7 +6,8 @@ import { DefaultFailoverPolicy } from './failover/default-failover.policy';
 import { FAILOVER_POLICY } from './failover/failover-policy.interface';
 import { CircuitBreaker } from './health/circuit-breaker';
 import { HealthMonitorService } from './health/health-monitor.service';
-import { RTP_RANDOM, type RandomSource } from './pool.constants';
+import { systemClock } from '../common/clock';
+import { CLOCK, RTP_RANDOM, type RandomSource } from './pool.constants';
 import {
   POOL_ASYNC_OPTIONS_TYPE, POOL_MODULE_OPTIONS, POOL_OPTIONS, POOL_OPTIONS_TYPE, PoolConfigurableModule,
   type PoolModuleOptions, type ResolvedPoolOptions, resolvePoolOptions,
@@ -37,6 +38,7 @@ const isClass = (v: unknown): v is Type<SelectionStrategy> => typeof v === 'func
   providers: [
     { provide: POOL_OPTIONS, useFactory: (o: PoolModuleOptions) => resolvePoolOptions(o), inject: [POOL_MODULE_OPTIONS] },
     { provide: RTP_RANDOM, useValue: Math.random as RandomSource },
+    { provide: CLOCK, useValue: systemClock },
     {
       provide: POOL_STORE,
       useFactory: (o: ResolvedPoolOptions) => o.store ?? new MemoryPoolStore(),
@@ -73,7 +75,7 @@ const isClass = (v: unknown): v is Type<SelectionStrategy> => typeof v === 'func
     PoolService,
     PruneService,
   ],
-  exports: [PoolService, PoolEvents, NodeControlClient, CircuitBreaker, HealthMonitorService, POOL_OPTIONS, POOL_STORE, SELECTION_STRATEGY, FAILOVER_POLICY, RTP_RANDOM],
+  exports: [PoolService, PoolEvents, NodeControlClient, CircuitBreaker, HealthMonitorService, POOL_OPTIONS, POOL_STORE, SELECTION_STRATEGY, FAILOVER_POLICY, RTP_RANDOM, CLOCK],
 })
 export class PoolModule extends PoolConfigurableModule {
   /** Synchronous registration; a strategy class given here is built by DI (it may inject providers). */
