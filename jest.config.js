@@ -7,12 +7,15 @@ const swc = (parser) => ['@swc/jest', {
 }];
 
 // Three tiers. `npm run test:fast` runs unit + e2e; `npm test` (and CI) runs all three.
-// `slow`: suites that take many seconds alone (fuzzing, the bench smoke run, fault floods,
-// the Chromium dashboard) or spawn the built `dist/` (they need `npm run build` first).
-// A new suite lands in unit or e2e by its name; move it here when it is slow.
+// `slow`: suites that take many seconds alone (fuzzing, the bench smoke run, fault and
+// balance floods, the Chromium dashboard) or spawn the built `dist/` (they need
+// `npm run build` first; test/support/dist.ts refuses a missing or stale build).
+// Times: each suite alone on the 2-core dev box, serial run. A new suite lands in unit or
+// e2e by its name; move it here when it takes more than a few seconds.
 const SLOW = [
-  'bench-smoke.e2e-spec', 'fuzz.e2e-spec', 'faults.e2e-spec', 'dashboard.e2e-spec', // heavy
-  'main.e2e-spec', 'security-startup.e2e-spec', 'shutdown.e2e-spec', 'e2e-call-process.e2e-spec', // spawn dist/
+  'fuzz.e2e-spec', 'bench-smoke.e2e-spec', 'faults.e2e-spec', 'dashboard.e2e-spec', // ~105 s, ~89 s, ~57 s, ~17 s
+  'balance.e2e-spec', 'balance-multi-instance.e2e-spec', // 500 and 200 prepare floods: ~15 s, ~6 s
+  'main.e2e-spec', 'shutdown.e2e-spec', 'security-startup.e2e-spec', 'e2e-call-process.e2e-spec', // spawn dist/: ~4-6 s each
 ];
 const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
 const ignore = ['/node_modules/', '/dist/'];
