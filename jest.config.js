@@ -1,18 +1,45 @@
 // swc instead of ts-jest: NestJS 12 is ESM-only and jest cannot require() ESM on Node 20,
-// so @nestjs/* is transpiled to CommonJS too (see ../shared/TOOLCHAIN.md). Types are checked
+// so @nestjs/* is transpiled to CommonJS too (see docs/TOOLCHAIN notes). Types are checked
 // by `npm run typecheck` (tsc --noEmit), which `npm test` runs first.
 const swc = (parser) => ['@swc/jest', {
   jsc: { parser, target: 'es2022', transform: { legacyDecorator: true, decoratorMetadata: true } },
   module: { type: 'commonjs' },
 }];
-module.exports = {
+
+// Three tiers. `npm run test:fast` runs unit + e2e; `npm test` (and CI) runs all three.
+// `slow`: suites that take many seconds alone (fuzzing, the bench smoke run, fault and
+// balance floods, the Chromium dashboard) or spawn the built `dist/` (they need
+// `npm run build` first; test/support/dist.ts refuses a missing or stale build).
+// Times: each suite alone on the 2-core dev box, serial run. A new suite lands in unit or
+// e2e by its name; move it here when it takes more than a few seconds.
+const SLOW = [
+  'fuzz.e2e-spec', 'bench-smoke.e2e-spec', 'faults.e2e-spec', 'dashboard.e2e-spec', // ~105 s, ~89 s, ~57 s, ~17 s
+  'balance.e2e-spec', 'balance-multi-instance.e2e-spec', // 500 and 200 prepare floods: ~15 s, ~6 s
+  'main.e2e-spec', 'shutdown.e2e-spec', 'security-startup.e2e-spec', 'e2e-call-process.e2e-spec', // spawn dist/: ~4-6 s each
+];
+const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
+const ignore = ['/node_modules/', '/dist/'];
+
+const base = {
   testEnvironment: 'node',
-  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|file-type|strtok3|token-types|uint8array-extras|@tokenizer)/)'],
   transform: {
     '^.+\\.ts$': swc({ syntax: 'typescript', decorators: true }),
     '^.+\\.m?js$': swc({ syntax: 'ecmascript' }),
   },
+  // The package's own name, as examples/ and a user's tests import it (tsconfig.json: paths).
+  moduleNameMapper: {
+    '^rtp-pool$': '<rootDir>/src/index.ts',
+    '^rtp-pool/testing$': '<rootDir>/src/testing/index.ts',
+  },
   testTimeout: 20000,
+};
+
+module.exports = {
+  testTimeout: base.testTimeout,
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/*.spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/*.e2e-spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
+    { ...base, displayName: 'slow', testMatch: SLOW.map((n) => `<rootDir>/test/${n}.ts`), testPathIgnorePatterns: ignore },
+  ],
 };

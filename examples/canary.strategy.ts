@@ -1,6 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-// In your project: import { … } from 'rtp-pool';
-import { byLoadThenId, type Candidate, type SelectionContext, type SelectionStrategy } from '../src/index';
+import { byLoadThenId, type Candidate, type SelectionContext, type SelectionStrategy } from 'rtp-pool';
 
 /**
  * Example custom strategy: send calls whose Call-ID ends in a given suffix (test calls,

@@ -1,28 +1,12 @@
-import request from 'supertest';
 import { PoolService } from '../src/pool/pool.service';
 import { waitUntil } from './support/concurrency';
-import { closedPort, FakeMediaNode, startFakeNodes } from './support/fake-media-node';
-import { createTestApp, type TestApp } from './support/test-app';
+import { useE2eFixture } from './support/e2e-fixture';
+import { closedPort } from './support/fake-media-node';
 
 /** CONTRACT §1, calls table: every status, failover, percent-encoding, re-INVITE, duplicates. */
 describe('calls (e2e)', () => {
-  let t: TestApp;
-  let http: ReturnType<typeof request>;
-  let nodes: FakeMediaNode[];
   const offer = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0\r\n';
-  const register = (id: string, url: string, extra: object = {}) =>
-    http.post('/v1/nodes/register').send({ node_id: id, control_url: url, ...extra }).expect(200);
-  const prepare = (callId: string, body: object = {}) => http.post('/v1/calls').send({ call_id: callId, offer_sdp: offer, ...body });
-
-  beforeEach(async () => {
-    nodes = await startFakeNodes(3);
-    t = await createTestApp({ env: { RTP_CONTROL_TIMEOUT_MS: '400' } });
-    http = request(t.app.getHttpServer());
-  });
-  afterEach(async () => {
-    await t.close();
-    await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
-  });
+  const { t, http, nodes, boot, register, prepare } = useE2eFixture({ nodes: 3, app: { env: { RTP_CONTROL_TIMEOUT_MS: '400' } }, offer });
 
   it('503 "no healthy rtp nodes" without nodes, and no binding', async () => {
     expect((await prepare('c1').expect(503)).body).toEqual({ error: 'no healthy rtp nodes' });
@@ -41,8 +25,7 @@ describe('calls (e2e)', () => {
 
   it('uses the seed id for a static seed node', async () => {
     await t.close();
-    t = await createTestApp({ env: { RTP_CONTROL_URL: nodes[1].url + '/' } });
-    http = request(t.app.getHttpServer());
+    await boot({ env: { RTP_CONTROL_URL: nodes[1].url + '/' } });
     expect((await prepare('c1').expect(201)).body).toMatchObject({ node_id: 'seed-1', control_url: nodes[1].url });
   });
 
@@ -89,7 +72,7 @@ describe('calls (e2e)', () => {
     expect(nodes[0].count('prepare')).toBe(1);
   });
 
-  it.each(['fail500', 'down', 'blackhole', 'full', 'garbage'] as const)('fails over when the first choice is %s', async (mode) => {
+  it.each(['fail500', 'down', 'blackhole', 'full', 'full400', 'garbage'] as const)('fails over when the first choice is %s', async (mode) => {
     await register('a-first', nodes[0].url);
     await register('b-second', nodes[1].url);
     if (mode === 'down') await nodes[0].stop();
@@ -140,7 +123,7 @@ describe('calls (e2e)', () => {
     await register('a', nodes[0].url);
     await register('b', `http://127.0.0.1:${await closedPort()}`);
     await register('c', nodes[1].url);
-    nodes[0].mode = 'full';
+    nodes[0].mode = 'full400';
     expect((await prepare('c1').expect(201)).body.node_id).toBe('c');
     await new Promise((r) => setTimeout(r, 100));
     expect(nodes[0].count('delete')).toBe(0);
@@ -149,7 +132,7 @@ describe('calls (e2e)', () => {
   it('422 with the node\'s reason when every node tried refused with a 4xx', async () => {
     await register('a', nodes[0].url);
     await register('b', nodes[1].url);
-    nodes[0].mode = 'full';
+    nodes[0].mode = 'full400';
     nodes[1].mode = 'refuse';
     const res = await prepare('c1').expect(422);
     expect(res.body.error).toMatch(/node at capacity|unusable sdp/);
@@ -158,8 +141,7 @@ describe('calls (e2e)', () => {
 
   it('tries at most RTP_MAX_ATTEMPTS nodes', async () => {
     await t.close();
-    t = await createTestApp({ env: { RTP_MAX_ATTEMPTS: '2' } });
-    http = request(t.app.getHttpServer());
+    await boot({ env: { RTP_MAX_ATTEMPTS: '2' } });
     for (const [i, n] of nodes.entries()) {
       n.mode = 'fail500';
       await register(`n${i}`, n.url);
@@ -247,8 +229,7 @@ describe('calls (e2e)', () => {
 
   it('a binding expires after RTP_CALL_TTL_SEC without a delete', async () => {
     await t.close();
-    t = await createTestApp({ env: { RTP_CALL_TTL_SEC: '1' } });
-    http = request(t.app.getHttpServer());
+    await boot({ env: { RTP_CALL_TTL_SEC: '1' } });
     await register('a', nodes[0].url);
     await prepare('c1').expect(201);
     await http.get('/v1/calls/c1').expect(200);

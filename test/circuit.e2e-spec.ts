@@ -1,40 +1,25 @@
-import request from 'supertest';
 import { CircuitBreaker } from '../src/pool/health/circuit-breaker';
 import { PoolEvents, type PoolEventMap } from '../src/pool/pool.events';
 import { runConcurrent, waitUntil } from './support/concurrency';
-import { type FakeMediaNode, startFakeNodes } from './support/fake-media-node';
-import { createTestApp, type TestApp } from './support/test-app';
+import { useE2eFixture } from './support/e2e-fixture';
+import { createTestApp } from './support/test-app';
 
 /** Passive failure detection: a failed control call opens the node's circuit; one half-open trial later. */
 describe('circuit breaker (e2e)', () => {
-  let t: TestApp;
-  let http: ReturnType<typeof request>;
-  let nodes: FakeMediaNode[];
+  const fx = useE2eFixture({ nodes: 3 });
+  const { t, http, nodes, register, prepare } = fx;
   let prepares: PoolEventMap['prepare'][0][];
   let circuits: PoolEventMap['circuit'][0][];
-  const offer = 'v=0\r\nm=audio 5004 RTP/AVP 0\r\n';
-  const register = (id: string, url: string, extra: object = {}) =>
-    http.post('/v1/nodes/register').send({ node_id: id, control_url: url, ...extra }).expect(200);
-  const prepare = (callId: string) => http.post('/v1/calls').send({ call_id: callId, offer_sdp: offer });
   const nodeRow = async (id: string) => (await http.get('/v1/nodes').expect(200)).body.nodes.find((n: { node_id: string }) => n.node_id === id);
 
   const boot = async (env: Record<string, string>) => {
-    t = await createTestApp({ env });
-    http = request(t.app.getHttpServer());
+    await fx.boot({ env });
     prepares = [];
     circuits = [];
     const events = t.get(PoolEvents);
     events.on('prepare', (e) => prepares.push(e));
     events.on('circuit', (e) => circuits.push(e));
   };
-
-  beforeEach(async () => {
-    nodes = await startFakeNodes(3);
-  });
-  afterEach(async () => {
-    await t?.close();
-    await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
-  });
 
   it('a black-holed first choice: 20 sequential prepares succeed and only the first pays the timeout', async () => {
     // A 1 s control timeout makes the one slow prepare unmistakable; no probes, so the circuit alone does it.
@@ -76,7 +61,7 @@ describe('circuit breaker (e2e)', () => {
     expect(t.get(CircuitBreaker).state('a')).toBe('open');
 
     await register('c', nodes[2].url);
-    nodes[2].mode = 'full'; // 400 "node at capacity": the node answered, its circuit stays closed
+    nodes[2].mode = 'full400'; // 400 "node at capacity": the node answered, its circuit stays closed
     for (let i = 0; i < 3; i++) expect((await prepare(`y${i}`).expect(201)).body.node_id).toBe('b');
     expect(nodes[2].count('prepare')).toBe(3);
     expect(t.get(CircuitBreaker).state('c')).toBe('closed');

@@ -1,10 +1,15 @@
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { CanaryStrategy } from '../examples/canary.strategy';
-import { CallsModule, configureApp, PoolModule, PoolService, RegistryModule, SELECTION_STRATEGY } from '../src/index';
-import { FakeMediaNode, startFakeNodes } from './support/fake-media-node';
+// Package-root and rtp-pool/testing imports only, exactly as a user's test would have them.
+import { CallsModule, configureApp, PoolModule, PoolService, RegistryModule, SELECTION_STRATEGY } from 'rtp-pool';
+import { createTestingPool, type FakeMediaNode, startFakeNodes } from 'rtp-pool/testing';
+import { CANARY_SUFFIX, CanaryStrategy } from '../examples/canary.strategy';
 import { createTestApp } from './support/test-app';
+
+/** Provides the canary suffix to the strategy, as a user's config module would. */
+@Module({ providers: [{ provide: CANARY_SUFFIX, useValue: '@gamma' }], exports: [CANARY_SUFFIX] })
+class CanaryConfigModule {}
 
 /** The README's custom strategy, plugged in both documented ways, is the one used. */
 describe('custom SelectionStrategy (e2e)', () => {
@@ -34,6 +39,22 @@ describe('custom SelectionStrategy (e2e)', () => {
       expect((await http.post('/v1/calls').send({ call_id: 'call-3@example.org', offer_sdp: 'v=0' }).expect(201)).body.node_id).toBe('b-main');
     } finally {
       await app.close();
+    }
+  });
+
+  it('given to createTestingPool (rtp-pool/testing), with its own provider injected by DI', async () => {
+    const t = await createTestingPool({
+      pool: { strategy: CanaryStrategy, imports: [CanaryConfigModule] },
+    });
+    try {
+      expect(t.get(SELECTION_STRATEGY)).toBeInstanceOf(CanaryStrategy);
+      await t.pool.register({ nodeId: 'a-canary', controlUrl: nodes[0].url, region: 'canary' });
+      await t.pool.register({ nodeId: 'b-main', controlUrl: nodes[1].url, activeLegs: 50 });
+      expect(await placeOn(t.pool, 'call-4@example.org')).toBe('b-main');
+      expect(await placeOn(t.pool, 'call-5@gamma')).toBe('a-canary');
+      expect(await placeOn(t.pool, 'call-6@canary.test')).toBe('b-main'); // the suffix came from DI
+    } finally {
+      await t.close();
     }
   });
 

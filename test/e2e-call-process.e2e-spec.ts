@@ -1,15 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { RtpCaller } from '../src/demo/rtp-caller';
 import { closedPort } from './support/fake-media-node';
 import { eventually } from './support/media-nodes';
+import { builtEntry } from './support/dist';
 import { createTestApp, type TestApp } from './support/test-app';
 
 // `npm test` builds dist/ first; RTP_DIST_DIR points elsewhere when dist/ is being rebuilt.
-const DIST = process.env.RTP_DIST_DIR ?? join(__dirname, '..', 'dist');
-const MAIN = join(DIST, 'media-node', 'main.js');
+// Missing or stale: one line "run npm run build".
+const MAIN = builtEntry(join('media-node', 'main.js'));
 
 function run(env: Record<string, string>): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
   let out = '';
@@ -24,7 +24,6 @@ function run(env: Record<string, string>): { child: ChildProcess; out: () => str
 describe('media node process (dist/media-node/main.js)', () => {
   let sig: TestApp;
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
     sig = await createTestApp({ listen: true });
   });
   afterAll(async () => {

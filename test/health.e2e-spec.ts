@@ -7,35 +7,20 @@ import { HEALTH_JOB, HealthMonitorService } from '../src/pool/health/health-moni
 import { PoolEvents, type PoolEventMap } from '../src/pool/pool.events';
 import { PoolService } from '../src/pool/pool.service';
 import { waitUntil } from './support/concurrency';
-import { type FakeMediaNode, startFakeNodes } from './support/fake-media-node';
-import { createTestApp, type TestApp } from './support/test-app';
+import { useE2eFixture } from './support/e2e-fixture';
 
 /** Background health: probes in rounds, off the request path, results shared through the store. */
 describe('health monitor (e2e)', () => {
-  let t: TestApp;
-  let http: ReturnType<typeof request>;
-  let nodes: FakeMediaNode[];
+  const fx = useE2eFixture({ nodes: 6 });
+  const { t, http, nodes, register, prepare } = fx;
   let health: PoolEventMap['health'][0][];
-  const offer = 'v=0\r\nm=audio 5004 RTP/AVP 0\r\n';
-  const register = (id: string, url: string, extra: object = {}) =>
-    http.post('/v1/nodes/register').send({ node_id: id, control_url: url, ...extra }).expect(200);
-  const prepare = (callId: string) => http.post('/v1/calls').send({ call_id: callId, offer_sdp: offer });
   const row = async (id: string) => (await http.get('/v1/nodes').expect(200)).body.nodes.find((n: { node_id: string }) => n.node_id === id);
 
   const boot = async (env: Record<string, string>) => {
-    t = await createTestApp({ env });
-    http = request(t.app.getHttpServer());
+    await fx.boot({ env });
     health = [];
     t.get(PoolEvents).on('health', (e) => health.push(e));
   };
-
-  beforeEach(async () => {
-    nodes = await startFakeNodes(6);
-  });
-  afterEach(async () => {
-    await t?.close();
-    await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
-  });
 
   it('marks a stopped node unhealthy within two intervals with no call made, and healthy again when it returns', async () => {
     const interval = 400;

@@ -1,36 +1,19 @@
-import request from 'supertest';
 import { PoolService } from '../src/pool/pool.service';
 import { runConcurrent } from './support/concurrency';
-import { type FakeMediaNode, startFakeNodes } from './support/fake-media-node';
-import { createTestApp, type TestApp } from './support/test-app';
+import { useE2eFixture } from './support/e2e-fixture';
 
 /**
  * Effective load = last reported active_legs + legs placed since − legs deleted since
  * (+ this instance's prepares in flight); capacity and draining keep nodes out.
  */
 describe('load accounting, capacity and draining (e2e)', () => {
-  let t: TestApp;
-  let http: ReturnType<typeof request>;
-  let nodes: FakeMediaNode[];
-  const offer = 'v=0\r\nm=audio 5004 RTP/AVP 0\r\n';
-  const register = (id: string, url: string, extra: object = {}) =>
-    http.post('/v1/nodes/register').send({ node_id: id, control_url: url, ...extra }).expect(200);
-  const prepare = (callId: string) => http.post('/v1/calls').send({ call_id: callId, offer_sdp: offer });
+  const { t, http, nodes, boot, register, prepare } = useE2eFixture({ nodes: 3 });
   const loads = async () => Object.fromEntries((await t.get(PoolService).candidates('probe')).map((c) => [c.id, c.load]));
   const legs = () => nodes.map((n) => n.legs.size);
 
-  beforeEach(async () => {
-    nodes = await startFakeNodes(3);
-  });
-  afterEach(async () => {
-    await t?.close();
-    await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
-  });
-
   describe('with an API token', () => {
     beforeEach(async () => {
-      t = await createTestApp({ env: { RTP_API_TOKEN: 'api-secret', RTP_CONTROL_TIMEOUT_MS: '2000' } });
-      http = request(t.app.getHttpServer());
+      await boot({ env: { RTP_API_TOKEN: 'api-secret', RTP_CONTROL_TIMEOUT_MS: '2000' } });
     });
     const auth = { authorization: 'Bearer api-secret' };
     const prepareAuthed = (callId: string) => prepare(callId).set(auth);

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { builtEntry } from './support/dist';
 
-const MAIN = join(__dirname, '..', 'dist', 'main.js');
+const MAIN = builtEntry('main.js'); // one line "run npm run build" when dist/ is missing or stale
 
 /** Runs dist/main.js (built by `npm test` before jest) until `until` matches its output or it exits. */
 function run(env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; out: string; kill: () => void }> {

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { FakeMediaNode } from './support/fake-media-node';
+import { builtEntry } from './support/dist';
 
 // The built service (npm test builds dist/ before jest), so start-up and its real logger are covered.
-const MAIN = join(__dirname, '..', 'dist', 'main.js');
+const MAIN = builtEntry('main.js'); // one line "run npm run build" when dist/ is missing or stale
 const REG = 'reg-0d1e2f3a4b5c';
 const API = 'api-9a8b7c6d5e4f';
 const NODE = 'node-1a2b3c4d5e6f';

@@ -1,11 +1,11 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import * as http from 'node:http';
-import { join } from 'node:path';
 import { closedPort, FakeMediaNode } from './support/fake-media-node';
 import { deleteKeys, randomPrefix, TEST_REDIS_URL } from './support/redis';
+import { builtEntry } from './support/dist';
 
 // dist/ is built by `npm test` before jest (locally: `npm run build`).
-const MAIN = join(__dirname, '..', 'dist', 'main.js');
+const MAIN = builtEntry('main.js'); // one line "run npm run build" when dist/ is missing or stale
 const TOKEN = 'shutdown-secret-token';
 const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
 

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { loadAppConfig } from '../src/config/app.config';
 import { ConfigError } from '../src/common/env';
 import { RTP_RANDOM } from '../src/pool/pool.constants';
@@ -9,36 +8,22 @@ import { PowerOfTwoStrategy } from '../src/pool/selection/power-of-two.strategy'
 import { SELECTION_STRATEGY } from '../src/pool/selection/selection-strategy.interface';
 import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
 import { runConcurrent } from './support/concurrency';
-import { type FakeMediaNode, startFakeNodes } from './support/fake-media-node';
+import { useE2eFixture } from './support/e2e-fixture';
 import { seededRandom } from './support/seeded-random';
-import { createTestApp, type TestApp } from './support/test-app';
 
 /** RTP_SELECTION_STRATEGY picks the built-in; each one's order shows through the calls API. */
 describe('selection strategies (e2e)', () => {
-  let t: TestApp;
-  let http: ReturnType<typeof request>;
-  let nodes: FakeMediaNode[];
-  const offer = 'v=0\r\nm=audio 5004 RTP/AVP 0\r\n';
-  const register = (id: string, url: string, extra: object = {}) =>
-    http.post('/v1/nodes/register').send({ node_id: id, control_url: url, ...extra }).expect(200);
-  const prepare = (callId: string, extra: object = {}) => http.post('/v1/calls').send({ call_id: callId, offer_sdp: offer, ...extra });
+  // Each test boots its own app (or none): the fixture closes exactly that one, once.
+  const fx = useE2eFixture({ nodes: 4 });
+  const { t, http, nodes, register, prepare } = fx;
   const nodeOf = async (callId: string, extra: object = {}) => (await prepare(callId, extra).expect(201)).body.node_id as string;
 
   const boot = async (env: Record<string, string>, seed?: number) => {
-    t = await createTestApp({
+    await fx.boot({
       env,
       customize: seed === undefined ? undefined : (b) => b.overrideProvider(RTP_RANDOM).useValue(seededRandom(seed)),
     });
-    http = request(t.app.getHttpServer());
   };
-
-  beforeEach(async () => {
-    nodes = await startFakeNodes(4);
-  });
-  afterEach(async () => {
-    await t?.close();
-    await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
-  });
 
   it.each([
     ['least-loaded', 'LeastLoadedStrategy'], ['weighted', 'WeightedStrategy'], ['power-of-two', 'PowerOfTwoStrategy'],

@@ -60,7 +60,7 @@ describe('NodeControlClient failure classification', () => {
   it('5xx → server, 4xx → client with the node\'s reason', async () => {
     node.mode = 'fail500';
     expect(await kindOf(client.prepare(node.url, offer))).toBe('server');
-    node.mode = 'full';
+    node.mode = 'full400';
     await expect(client.prepare(node.url, offer)).rejects.toMatchObject({ kind: 'client', status: 400, message: 'node at capacity' });
   });
   it('200 to a prepare → status (only 201 is accepted, as in the Go pool)', async () => {

@@ -20,6 +20,7 @@ export interface TestApp {
   /** Base URL when listening. */
   url: string;
   get<T>(token: Type<T> | symbol | string): T;
+  /** Closes the app; idempotent. */
   close(): Promise<void>;
 }
 
@@ -61,9 +62,11 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     await app.close().catch(() => undefined);
     throw e;
   }
+  let closing: Promise<void> | undefined;
   return {
     app, config, url,
     get: <T>(token: Type<T> | symbol | string) => app.get<T>(token as never),
-    close: () => app.close(),
+    // Idempotent: a second close (a suite's own plus the fixture's) must not close the app's clients twice.
+    close: () => (closing ??= app.close()),
   };
 }
