@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder, type ModuleMetadata, type Type } from '@nestjs/common';
 import { withDefaults } from '../common/options';
+import { cronProblem } from './jobs/cron-expression';
 import type { FailoverPolicy } from './failover/failover-policy.interface';
 import type { SelectionStrategy } from './selection/selection-strategy.interface';
 import type { PoolStore } from './store/pool-store.interface';
@@ -78,7 +79,10 @@ export const DEFAULT_POOL_OPTIONS = {
   strategy: 'least-loaded',
 } as const;
 
+/** The options with every default applied; throws on a `pruneCron` that cron cannot run. */
 export function resolvePoolOptions(o: PoolModuleOptions): ResolvedPoolOptions {
+  const problem = o.pruneCron === undefined ? undefined : cronProblem(o.pruneCron);
+  if (problem) throw new Error(`PoolModule pruneCron: ${problem}`);
   return withDefaults(DEFAULT_POOL_OPTIONS, o);
 }
 

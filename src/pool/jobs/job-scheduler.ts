@@ -1,17 +1,10 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob, validateCronExpression } from 'cron';
+import { CronJob } from 'cron';
+import { cronProblem } from './cron-expression';
 
 /** When a job runs: every `everyMs` milliseconds, or on a cron expression (six fields: with seconds). */
 export type JobSchedule = { everyMs: number } | { cron: string };
-
-/** Why a cron expression is unusable, or undefined when it is fine. Six fields: seconds first. */
-export function cronProblem(expression: string): string | undefined {
-  const fields = expression.trim().split(/\s+/).length;
-  if (fields !== 6) return `must be a cron expression with seconds (6 fields, e.g. "*/15 * * * * *"), got "${expression}"`;
-  const { valid, error } = validateCronExpression(expression);
-  return valid ? undefined : `"${expression}" is not a valid cron expression: ${error?.message ?? 'unknown error'}`;
-}
 
 /**
  * The pool's background jobs (prune, health probes), registered at runtime in
