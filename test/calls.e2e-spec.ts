@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { ManualClock } from '../src/common/clock';
+import { CLOCK } from '../src/pool/pool.constants';
 import { PoolService } from '../src/pool/pool.service';
 import { waitUntil } from './support/concurrency';
 import { closedPort, FakeMediaNode, startFakeNodes } from './support/fake-media-node';
@@ -247,12 +249,13 @@ describe('calls (e2e)', () => {
 
   it('a binding expires after RTP_CALL_TTL_SEC without a delete', async () => {
     await t.close();
-    t = await createTestApp({ env: { RTP_CALL_TTL_SEC: '1' } });
+    const clock = new ManualClock();
+    t = await createTestApp({ env: { RTP_CALL_TTL_SEC: '1' }, customize: (b) => b.overrideProvider(CLOCK).useValue(clock) });
     http = request(t.app.getHttpServer());
     await register('a', nodes[0].url);
     await prepare('c1').expect(201);
     await http.get('/v1/calls/c1').expect(200);
-    await new Promise((r) => setTimeout(r, 1_100));
+    clock.advance(1_100);
     await http.get('/v1/calls/c1').expect(404);
     expect((await http.get('/v1/nodes')).body.nodes[0].bound_calls).toBe(0);
   });
