@@ -76,24 +76,10 @@ export class CallRouter {
   /** Sends start (on ACK) to the call's node. 404 without a binding, 502 when the node fails. */
   async start(rawCallId: string): Promise<StartCallResponse> {
     const callId = normalizeCallId(rawCallId);
-    const b = await this.store.getBinding(callId);
-    if (!b) {
-      this.events.emit('start', { callId, outcome: 'not_found' });
-      throw new CallNotFoundException();
-    }
-    const { node, url } = await this.route(b);
-    try {
-      await this.client.start(url, callId);
-    } catch (e) {
-      const err = asControlError(e);
-      if (node) this.onNodeFailure(node, err);
-      this.events.emit('start', { callId, nodeId: b.nodeId, outcome: 'failed' });
-      throw new NodeFailedException(err.message);
-    }
-    if (node) this.onNodeSuccess(node);
+    const { nodeId } = await this.sendToBoundNode('start', callId, await this.store.getBinding(callId));
     await this.store.markStarted(callId);
-    this.events.emit('start', { callId, nodeId: b.nodeId, outcome: 'ok' });
-    return { call_id: callId, node_id: b.nodeId };
+    this.events.emit('start', { callId, nodeId, outcome: 'ok' });
+    return { call_id: callId, node_id: nodeId };
   }
 
   /**
@@ -103,22 +89,32 @@ export class CallRouter {
   async delete(rawCallId: string): Promise<void> {
     const callId = normalizeCallId(rawCallId);
     // Remove first: of two concurrent BYEs exactly one owns the delete.
-    const b = await this.store.deleteBinding(callId);
+    const { nodeId } = await this.sendToBoundNode('delete', callId, await this.store.deleteBinding(callId));
+    this.events.emit('delete', { callId, nodeId, outcome: 'ok' });
+  }
+
+  /**
+   * Sends start or delete to a binding's node, whatever its circuit (a bound call has no
+   * other node); the outcome feeds the breaker. 404 without a binding, 502 when the node
+   * fails; the failure and not-found events are emitted here, success is the caller's.
+   * Resolves to the binding the request went by.
+   */
+  private async sendToBoundNode(op: 'start' | 'delete', callId: string, b: Binding | undefined): Promise<Binding> {
     if (!b) {
-      this.events.emit('delete', { callId, outcome: 'not_found' });
+      this.events.emit(op, { callId, outcome: 'not_found' });
       throw new CallNotFoundException();
     }
     const { node, url } = await this.route(b);
     try {
-      await this.client.delete(url, callId);
+      await (op === 'start' ? this.client.start(url, callId) : this.client.delete(url, callId));
     } catch (e) {
       const err = asControlError(e);
       if (node) this.onNodeFailure(node, err);
-      this.events.emit('delete', { callId, nodeId: b.nodeId, outcome: 'failed' });
+      this.events.emit(op, { callId, nodeId: b.nodeId, outcome: 'failed' });
       throw new NodeFailedException(err.message);
     }
     if (node) this.onNodeSuccess(node);
-    this.events.emit('delete', { callId, nodeId: b.nodeId, outcome: 'ok' });
+    return b;
   }
 
   // ---- passive health (hooks) -----------------------------------------------------
