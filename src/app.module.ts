@@ -34,7 +34,7 @@ export class AppModule {
             return {
               seedUrls: cfg.seedUrls, nodeTtlSec: cfg.nodeTtlSec, callTtlSec: cfg.callTtlSec,
               controlTimeoutMs: cfg.controlTimeoutMs, maxAttempts: cfg.maxAttempts,
-              pruneIntervalSec: cfg.pruneIntervalSec, maxNodes: cfg.maxNodes, nodeToken: cfg.nodeToken,
+              pruneIntervalSec: cfg.pruneIntervalSec, pruneCron: cfg.pruneCron, maxNodes: cfg.maxNodes, nodeToken: cfg.nodeToken,
               strategy: cfg.strategy,
               healthIntervalMs: cfg.healthIntervalMs, healthTimeoutMs: cfg.healthTimeoutMs,
               healthConcurrency: cfg.healthConcurrency, circuitResetMs: cfg.circuitResetMs,

@@ -20,6 +20,10 @@ export { parseControlUrls } from './contract/control-urls';
 export { PoolModule } from './pool/pool.module';
 export { DEFAULT_POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool/pool.module-definition';
 export { PoolService, type RegisterNodeInput, type PrepareOptions } from './pool/pool.service';
+// The parts behind the facade, for subclassing (e.g. CandidateSelector.isEligible) and overrideProvider.
+export { NodeRegistry } from './pool/registry/node-registry';
+export { CandidateSelector } from './pool/selection/candidate-selector';
+export { CallRouter } from './pool/calls/call-router';
 export {
   RTP_RANDOM, InjectRandom, type RandomSource, CLOCK, InjectClock, type Clock,
   POOL_STORE, InjectPoolStore, SELECTION_STRATEGY, InjectSelectionStrategy, FAILOVER_POLICY, InjectFailoverPolicy,

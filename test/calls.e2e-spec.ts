@@ -1,3 +1,5 @@
+import { ManualClock } from '../src/testing/manual-clock';
+import { CLOCK } from '../src/pool/pool.constants';
 import { PoolService } from '../src/pool/pool.service';
 import { waitUntil } from './support/concurrency';
 import { useE2eFixture } from './support/e2e-fixture';
@@ -229,11 +231,12 @@ describe('calls (e2e)', () => {
 
   it('a binding expires after RTP_CALL_TTL_SEC without a delete', async () => {
     await t.close();
-    await boot({ env: { RTP_CALL_TTL_SEC: '1' } });
+    const clock = new ManualClock();
+    await boot({ env: { RTP_CALL_TTL_SEC: '1' }, customize: (b) => b.overrideProvider(CLOCK).useValue(clock) });
     await register('a', nodes[0].url);
     await prepare('c1').expect(201);
     await http.get('/v1/calls/c1').expect(200);
-    await new Promise((r) => setTimeout(r, 1_100));
+    clock.advance(1_100);
     await http.get('/v1/calls/c1').expect(404);
     expect((await http.get('/v1/nodes')).body.nodes[0].bound_calls).toBe(0);
   });

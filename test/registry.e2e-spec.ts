@@ -1,15 +1,18 @@
 import request from 'supertest';
+import { ManualClock } from '../src/testing/manual-clock';
+import { CLOCK } from '../src/pool/pool.constants';
 import { PoolService } from '../src/pool/pool.service';
 import { createTestApp, type TestApp } from './support/test-app';
 
 /** CONTRACT §1, registry table, with registration bodies shaped like the Go registrar's. */
 describe('registry (e2e)', () => {
+  const REGISTRY_ENV = { RTP_CONTROL_URLS: 'http://127.0.0.1:9001/, http://127.0.0.1:9002', RTP_NODE_TTL_SEC: '30' };
   let t: TestApp;
   let http: ReturnType<typeof request>;
   const nodes = async () => (await http.get('/v1/nodes').expect(200)).body.nodes as Array<Record<string, unknown>>;
 
   beforeEach(async () => {
-    t = await createTestApp({ env: { RTP_CONTROL_URLS: 'http://127.0.0.1:9001/, http://127.0.0.1:9002', RTP_NODE_TTL_SEC: '30' } });
+    t = await createTestApp({ env: REGISTRY_ENV });
     http = request(t.app.getHttpServer());
   });
   afterEach(() => t.close());
@@ -110,10 +113,14 @@ describe('registry (e2e)', () => {
   });
 
   it('prunes nodes silent past the TTL, never static seeds', async () => {
+    await t.close();
+    const clock = new ManualClock();
+    t = await createTestApp({ env: REGISTRY_ENV, customize: (b) => b.overrideProvider(CLOCK).useValue(clock) });
+    http = request(t.app.getHttpServer());
     const pool = t.get(PoolService);
     pool.setTtl(1);
     await http.post('/v1/nodes/register').send({ node_id: 'old', control_url: 'http://h:1' }).expect(200);
-    await new Promise((r) => setTimeout(r, 1_100));
+    clock.advance(1_100);
     await http.post('/v1/nodes/register').send({ node_id: 'fresh', control_url: 'http://h:2' }).expect(200);
     expect(await pool.prune()).toEqual(['old']);
     expect((await nodes()).map((n) => n.node_id)).toEqual(['seed-1', 'seed-2', 'fresh']);

@@ -11,6 +11,10 @@ describe('loadAppConfig', () => {
     expect(loadAppConfig({ RTP_CONTROL_URLS: 'http://a:1/, http://b:2', RTP_CONTROL_URL: 'http://c:3' }).seedUrls).toEqual(['http://a:1', 'http://b:2']);
     expect(loadAppConfig({ RTP_CONTROL_URL: 'http://c:3/' }).seedUrls).toEqual(['http://c:3']);
   });
+  it('RTP_PRUNE_CRON: a cron expression with seconds, unset by default', () => {
+    expect(loadAppConfig({}).pruneCron).toBeUndefined();
+    expect(loadAppConfig({ RTP_PRUNE_CRON: ' */15 * * * * * ', RTP_PRUNE_INTERVAL_SEC: '5' })).toMatchObject({ pruneCron: '*/15 * * * * *', pruneIntervalSec: 5 });
+  });
   it.each([
     [{ SIP_CONTROL_PORT: 'abc' }, 'SIP_CONTROL_PORT: must be an integer, got "abc"'],
     [{ SIP_CONTROL_PORT: '70000' }, 'SIP_CONTROL_PORT: must be between 0 and 65535, got 70000'],
@@ -20,7 +24,11 @@ describe('loadAppConfig', () => {
     [{ RTP_CONTROL_URL: 'not a url' }, 'RTP_CONTROL_URL: "not a url" is not an absolute URL'],
     [{ RTP_SELECTION_STRATEGY: 'fastest' }, 'RTP_SELECTION_STRATEGY: must be one of'],
     [{ RTP_MAX_ATTEMPTS: '0' }, 'RTP_MAX_ATTEMPTS: must be between 1'],
+    [{ RTP_PRUNE_CRON: '*/15 * * * *' }, 'RTP_PRUNE_CRON: must be a cron expression with seconds (6 fields'],
+    [{ RTP_PRUNE_CRON: '*/15 * * * * nope' }, 'RTP_PRUNE_CRON: "*/15 * * * * nope" is not a valid cron expression'],
+    [{ RTP_PRUNE_CRON: '99 * * * * *' }, 'RTP_PRUNE_CRON: "99 * * * * *" is not a valid cron expression'],
   ])('%j → one line naming the variable', (env, msg) => {
     expect(() => loadAppConfig(env)).toThrow(msg);
+    expect(() => loadAppConfig(env)).not.toThrow(/\n/);
   });
 });

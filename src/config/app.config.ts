@@ -1,6 +1,9 @@
 import { bool, ConfigError, type Env, httpUrlProblem, int, oneOf, str } from '../common/env';
 import { BUILTIN_STRATEGIES } from '../pool/selection/builtin-strategies';
 import { parseControlUrls } from '../contract/control-urls';
+import { DEFAULT_MAX_BODY_BYTES } from '../common/json-app';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../ops/shutdown/graceful-shutdown';
+import { cronProblem } from '../pool/jobs/cron-expression';
 import { DEFAULT_POOL_OPTIONS } from '../pool/pool.module-definition';
 import { DEFAULT_REDIS_STORE_OPTIONS } from '../pool/store/redis-pool.store';
 import { parseCidrList } from '../http/security/cidr';
@@ -17,6 +20,8 @@ export interface AppConfig {
   seedUrls: string[];
   /** RTP_PRUNE_INTERVAL_SEC @default 15 */
   pruneIntervalSec: number;
+  /** RTP_PRUNE_CRON: when to prune, a cron expression with seconds (`*\/15 * * * * *`); wins over RTP_PRUNE_INTERVAL_SEC. */
+  pruneCron?: string;
   /** RTP_CONTROL_TIMEOUT_MS @default 2000 */
   controlTimeoutMs: number;
   /** RTP_CALL_TTL_SEC @default 86400 */
@@ -86,16 +91,17 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     nodeTtlSec: int(env, 'RTP_NODE_TTL_SEC', d.nodeTtlSec, 1),
     seedUrls,
     pruneIntervalSec: int(env, 'RTP_PRUNE_INTERVAL_SEC', d.pruneIntervalSec, 0),
+    pruneCron: cron(env, 'RTP_PRUNE_CRON'),
     controlTimeoutMs: int(env, 'RTP_CONTROL_TIMEOUT_MS', d.controlTimeoutMs, 1, 600_000),
     callTtlSec: int(env, 'RTP_CALL_TTL_SEC', d.callTtlSec, 1),
     maxAttempts: int(env, 'RTP_MAX_ATTEMPTS', d.maxAttempts, 1, 100),
-    strategy: oneOf(env, 'RTP_SELECTION_STRATEGY', 'least-loaded', Object.keys(BUILTIN_STRATEGIES)),
+    strategy: oneOf(env, 'RTP_SELECTION_STRATEGY', d.strategy, Object.keys(BUILTIN_STRATEGIES)),
     maxNodes: int(env, 'RTP_MAX_NODES', d.maxNodes, 1),
     healthIntervalMs: int(env, 'RTP_HEALTH_INTERVAL_MS', d.healthIntervalMs, 0, 3_600_000),
     healthTimeoutMs: int(env, 'RTP_HEALTH_TIMEOUT_MS', d.healthTimeoutMs, 1, 600_000),
     healthConcurrency: int(env, 'RTP_HEALTH_CONCURRENCY', d.healthConcurrency, 1, 10_000),
     circuitResetMs: int(env, 'RTP_CIRCUIT_RESET_MS', d.circuitResetMs, 1, 86_400_000),
-    maxBodyBytes: int(env, 'RTP_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    maxBodyBytes: int(env, 'RTP_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024),
     nodeToken: token(env, 'RTP_NODE_TOKEN'),
     registryToken: token(env, 'RTP_REGISTRY_TOKEN'),
     apiToken: token(env, 'RTP_API_TOKEN'),
@@ -105,11 +111,19 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     rateLimitWindowMs: int(env, 'RTP_RATE_LIMIT_WINDOW_MS', 1_000, 1, 3_600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     readyRequiresNode: bool(env, 'RTP_READY_REQUIRES_NODE', false),
-    shutdownTimeoutMs: int(env, 'RTP_SHUTDOWN_TIMEOUT_MS', 4_000, 0, 60_000),
+    shutdownTimeoutMs: int(env, 'RTP_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0, 60_000),
     store: oneOf(env, 'RTP_STORE', 'memory', STORE_KINDS),
     redisUrl: redisUrl(env, 'REDIS_URL', DEFAULT_REDIS_STORE_OPTIONS.url),
     storePrefix: str(env, 'RTP_STORE_PREFIX', DEFAULT_REDIS_STORE_OPTIONS.prefix)!,
   };
+}
+
+/** A cron expression with seconds (six fields), or undefined when unset. */
+function cron(env: Env, name: string): string | undefined {
+  const v = str(env, name);
+  const problem = v === undefined ? undefined : cronProblem(v);
+  if (problem) throw new ConfigError(name, problem);
+  return v;
 }
 
 /** A redis:// or rediss:// URL. */

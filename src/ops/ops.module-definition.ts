@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder, Inject } from '@nestjs/common';
 import type { Registry } from 'prom-client';
+import { withDefaults } from '../common/options';
 
 /** Options of {@link OpsModule}. Every field has a default in {@link DEFAULT_OPS_OPTIONS}. */
 export interface OpsModuleOptions {
@@ -32,14 +33,7 @@ export type ResolvedOpsOptions = Required<Omit<OpsModuleOptions, 'apiToken' | 'r
   Pick<OpsModuleOptions, 'apiToken' | 'registry'>;
 
 export function resolveOpsOptions(o: OpsModuleOptions): ResolvedOpsOptions {
-  const d = DEFAULT_OPS_OPTIONS;
-  return {
-    ...o,
-    readyRequiresNode: o.readyRequiresNode ?? d.readyRequiresNode,
-    readyTimeoutMs: o.readyTimeoutMs ?? d.readyTimeoutMs,
-    defaultMetrics: o.defaultMetrics ?? d.defaultMetrics,
-    recentWindowSec: o.recentWindowSec ?? d.recentWindowSec,
-  };
+  return withDefaults(DEFAULT_OPS_OPTIONS, o);
 }
 
 export const {

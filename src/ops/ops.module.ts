@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Registry } from 'prom-client';
+import { requiresPoolModule } from '../pool/pool-required';
 import { DashboardController, OpsSummaryController } from './dashboard/dashboard.controller';
 import { OpsSummaryService } from './dashboard/ops-summary';
 import { HealthController } from './health/health.controller';
@@ -16,7 +17,8 @@ import { ShutdownState } from './shutdown/shutdown-state';
 /**
  * Operations surface of the signaling service: `GET /health`, `GET /health/ready`
  * (terminus), `GET /metrics` (Prometheus, fed by PoolEvents), the dashboard at `GET /`
- * with its JSON at `GET /v1/ops/summary`. Needs a global PoolModule (the default).
+ * with its JSON at `GET /v1/ops/summary`. Needs PoolModule (global by default): without it
+ * the boot fails naming it.
  *
  * ```ts
  * OpsModule.forRoot({ readyRequiresNode: true })
@@ -27,6 +29,7 @@ import { ShutdownState } from './shutdown/shutdown-state';
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController, MetricsController, DashboardController, OpsSummaryController],
   providers: [
+    requiresPoolModule('OpsModule'),
     { provide: OPS_OPTIONS, useFactory: (o: OpsModuleOptions) => resolveOpsOptions(o), inject: [OPS_MODULE_OPTIONS] },
     { provide: RTP_METRICS_REGISTRY, useFactory: (o: ResolvedOpsOptions) => o.registry ?? new Registry(), inject: [OPS_OPTIONS] },
     ShutdownState,

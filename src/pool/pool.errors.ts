@@ -1,5 +1,5 @@
 import {
-  BadGatewayException, BadRequestException, ConflictException, NotFoundException,
+  BadGatewayException, ConflictException, NotFoundException,
   ServiceUnavailableException, UnprocessableEntityException,
 } from '@nestjs/common';
 
@@ -27,8 +27,8 @@ export class StaticNodeConflictException extends ConflictException {
 export class RegistryFullException extends ServiceUnavailableException {
   constructor() { super('node registry is full'); }
 }
-/** 400: a call id or node id that is not acceptable. */
-export class InvalidIdException extends BadRequestException {}
+// 400 for a bad call or node id: it is the contract's rule, so it lives beside it.
+export { InvalidIdException } from '../contract/call-id';
 /** 503: the shared store (Redis) cannot serve the request right now; nothing was decided. */
 export class StoreUnavailableException extends ServiceUnavailableException {
   constructor(options?: { cause?: unknown }) { super('store unavailable', options); }

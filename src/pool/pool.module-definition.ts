@@ -1,4 +1,6 @@
 import { ConfigurableModuleBuilder, type ModuleMetadata, type Type } from '@nestjs/common';
+import { withDefaults } from '../common/options';
+import { cronProblem } from './jobs/cron-expression';
 import type { FailoverPolicy } from './failover/failover-policy.interface';
 import type { SelectionStrategy } from './selection/selection-strategy.interface';
 import type { PoolStore } from './store/pool-store.interface';
@@ -15,8 +17,13 @@ export interface PoolModuleOptions {
   controlTimeoutMs?: number;
   /** Most nodes one prepare tries. @default 3 */
   maxAttempts?: number;
-  /** Seconds between prune runs; 0 disables the prune job. @default 15 */
+  /** Seconds between prune runs; 0 disables the prune job (unless `pruneCron` is set). @default 15 */
   pruneIntervalSec?: number;
+  /**
+   * When to prune, as a cron expression with seconds (`*\/15 * * * * *`); when set it wins
+   * over `pruneIntervalSec`. A bad expression fails start-up.
+   */
+  pruneCron?: string;
   /** Most dynamic (registered) nodes; a new node beyond it gets 503. @default 10000 */
   maxNodes?: number;
   /**
@@ -39,8 +46,9 @@ export interface PoolModuleOptions {
   /** Bearer token the pool sends to media nodes (CONTRACT §3 `RTP_NODE_TOKEN`). */
   nodeToken?: string;
   /**
-   * The selection strategy: a built-in name (`'least-loaded'` …), a class (with `forRoot`
-   * it is instantiated by DI, so it may inject providers), or an instance.
+   * The selection strategy: a built-in name (`'least-loaded'` …), a class (built by DI,
+   * so it may inject providers: with `forRoot` from `imports`, with `forRootAsync` from
+   * the async options' `imports`), or an instance.
    * @default 'least-loaded'
    */
   strategy?: string | Type<SelectionStrategy> | SelectionStrategy;
@@ -52,7 +60,7 @@ export interface PoolModuleOptions {
   failover?: FailoverPolicy;
 }
 
-type OptionalKeys = 'nodeToken' | 'store' | 'failover' | 'strategy' | 'imports';
+type OptionalKeys = 'nodeToken' | 'store' | 'failover' | 'strategy' | 'imports' | 'pruneCron';
 export type ResolvedPoolOptions = Required<Omit<PoolModuleOptions, OptionalKeys>> & Pick<PoolModuleOptions, OptionalKeys>;
 
 /** Defaults, written once. */
@@ -68,24 +76,14 @@ export const DEFAULT_POOL_OPTIONS = {
   healthTimeoutMs: 1_000,
   healthConcurrency: 64,
   circuitResetMs: 10_000,
+  strategy: 'least-loaded',
 } as const;
 
+/** The options with every default applied; throws on a `pruneCron` that cron cannot run. */
 export function resolvePoolOptions(o: PoolModuleOptions): ResolvedPoolOptions {
-  const d = DEFAULT_POOL_OPTIONS;
-  return {
-    ...o,
-    seedUrls: o.seedUrls ?? [...d.seedUrls],
-    nodeTtlSec: o.nodeTtlSec ?? d.nodeTtlSec,
-    callTtlSec: o.callTtlSec ?? d.callTtlSec,
-    controlTimeoutMs: o.controlTimeoutMs ?? d.controlTimeoutMs,
-    maxAttempts: o.maxAttempts ?? d.maxAttempts,
-    pruneIntervalSec: o.pruneIntervalSec ?? d.pruneIntervalSec,
-    maxNodes: o.maxNodes ?? d.maxNodes,
-    healthIntervalMs: o.healthIntervalMs ?? d.healthIntervalMs,
-    healthTimeoutMs: o.healthTimeoutMs ?? d.healthTimeoutMs,
-    healthConcurrency: o.healthConcurrency ?? d.healthConcurrency,
-    circuitResetMs: o.circuitResetMs ?? d.circuitResetMs,
-  };
+  const problem = o.pruneCron === undefined ? undefined : cronProblem(o.pruneCron);
+  if (problem) throw new Error(`PoolModule pruneCron: ${problem}`);
+  return withDefaults(DEFAULT_POOL_OPTIONS, o);
 }
 
 export const {

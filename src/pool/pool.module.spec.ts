@@ -2,7 +2,13 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DefaultFailoverPolicy } from './failover/default-failover.policy';
 import { FAILOVER_POLICY } from './failover/failover-policy.interface';
-import { POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool.module-definition';
+import { type Clock, systemClock } from '../common/clock';
+import { CallRouter } from './calls/call-router';
+import { JobScheduler } from './jobs/job-scheduler';
+import { CLOCK } from './pool.constants';
+import { DEFAULT_POOL_OPTIONS, POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool.module-definition';
+import { NodeRegistry } from './registry/node-registry';
+import { CandidateSelector } from './selection/candidate-selector';
 import { PoolModule } from './pool.module';
 import { PoolService } from './pool.service';
 import type { Candidate } from './pool.types';
@@ -80,6 +86,26 @@ describe('PoolModule registration paths', () => {
   it('forRootAsync with useExisting', async () => {
     const m = await compile([PoolModule.forRootAsync({ imports: [FactoryModule], useExisting: OptionsFactory })]);
     expect(m.get<ResolvedPoolOptions>(POOL_OPTIONS).nodeTtlSec).toBe(7);
+    await m.close();
+  });
+
+  it('forRootAsync with a strategy class: built by DI from the async options\' imports', async () => {
+    const m = await compile([PoolModule.forRootAsync({ imports: [GreetingModule], useFactory: () => ({ strategy: ReverseStrategy }) })]);
+    const s = m.get<ReverseStrategy>(SELECTION_STRATEGY);
+    expect(s).toBeInstanceOf(ReverseStrategy);
+    expect(s.greeting.word).toBe('hi');
+    await m.close();
+  });
+
+  it('forRootAsync with a strategy class whose dependency is missing fails the boot naming it', async () => {
+    await expect(compile([PoolModule.forRootAsync({ useFactory: () => ({ strategy: ReverseStrategy }) })])).rejects.toThrow(/ReverseStrategy/);
+  });
+
+  it('resolves the real clock, the parts of the split pool, and the defaults written once', async () => {
+    const m = await compile([PoolModule.forRoot({ pruneCron: '*/15 * * * * *' })]);
+    expect(m.get<Clock>(CLOCK)).toBe(systemClock);
+    for (const part of [NodeRegistry, CandidateSelector, CallRouter, JobScheduler]) expect(m.get(part)).toBeInstanceOf(part);
+    expect(m.get<ResolvedPoolOptions>(POOL_OPTIONS)).toEqual({ ...DEFAULT_POOL_OPTIONS, pruneCron: '*/15 * * * * *' });
     await m.close();
   });
 

@@ -1,12 +1,16 @@
-import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { type Clock, systemClock } from '../common/clock';
+import { instanceOrBuilt, withClassProvider } from '../common/di';
 import { CONTROL_CLIENT_OPTIONS, type ControlClientOptions, NodeControlClient } from '../node-client/node-control.client';
-import { PruneService } from './jobs/prune.service';
+import { CallRouter } from './calls/call-router';
 import { DefaultFailoverPolicy } from './failover/default-failover.policy';
 import { FAILOVER_POLICY } from './failover/failover-policy.interface';
 import { CircuitBreaker } from './health/circuit-breaker';
 import { HealthMonitorService } from './health/health-monitor.service';
-import { systemClock } from '../common/clock';
+import { JobScheduler } from './jobs/job-scheduler';
+import { PruneService } from './jobs/prune.service';
 import { CLOCK, RTP_RANDOM, type RandomSource } from './pool.constants';
 import {
   POOL_ASYNC_OPTIONS_TYPE, POOL_MODULE_OPTIONS, POOL_OPTIONS, POOL_OPTIONS_TYPE, PoolConfigurableModule,
@@ -14,15 +18,16 @@ import {
 } from './pool.module-definition';
 import { PoolEvents } from './pool.events';
 import { PoolService } from './pool.service';
+import { NodeRegistry } from './registry/node-registry';
 import { builtinStrategy } from './selection/builtin-strategies';
+import { CandidateSelector } from './selection/candidate-selector';
 import { SELECTION_STRATEGY, type SelectionStrategy } from './selection/selection-strategy.interface';
 import { MemoryPoolStore } from './store/memory-pool.store';
 import { POOL_STORE } from './store/pool-store.interface';
 
-const isClass = (v: unknown): v is Type<SelectionStrategy> => typeof v === 'function';
-
 /**
- * The media-node pool: registry, selection, failover, bindings, prune job.
+ * The media-node pool: registry, selection, call routing, failover, bindings, and the
+ * background jobs (prune, health probes).
  *
  * ```ts
  * PoolModule.forRoot({ seedUrls: ['http://127.0.0.1:8090'], strategy: MyStrategy })
@@ -41,18 +46,17 @@ const isClass = (v: unknown): v is Type<SelectionStrategy> => typeof v === 'func
     { provide: CLOCK, useValue: systemClock },
     {
       provide: POOL_STORE,
-      useFactory: (o: ResolvedPoolOptions) => o.store ?? new MemoryPoolStore(),
-      inject: [POOL_OPTIONS],
+      useFactory: (o: ResolvedPoolOptions, clock: Clock) => o.store ?? new MemoryPoolStore(() => clock.now()),
+      inject: [POOL_OPTIONS, CLOCK],
     },
     {
       provide: SELECTION_STRATEGY,
-      useFactory: (o: ResolvedPoolOptions, random: RandomSource): SelectionStrategy => {
-        const s = o.strategy ?? 'least-loaded';
-        if (typeof s === 'string') return builtinStrategy(s, { random });
-        // forRootAsync: a class is constructed without DI (forRoot registers it as a provider instead).
-        return isClass(s) ? new s() : s;
+      // A class (from forRootAsync; forRoot registers it as a provider instead) is built by DI.
+      useFactory: (o: ResolvedPoolOptions, random: RandomSource, moduleRef: ModuleRef): SelectionStrategy | Promise<SelectionStrategy> => {
+        const s = o.strategy!;
+        return typeof s === 'string' ? builtinStrategy(s, { random }) : instanceOrBuilt(moduleRef, s);
       },
-      inject: [POOL_OPTIONS, RTP_RANDOM],
+      inject: [POOL_OPTIONS, RTP_RANDOM, ModuleRef],
     },
     {
       provide: FAILOVER_POLICY,
@@ -68,29 +72,33 @@ const isClass = (v: unknown): v is Type<SelectionStrategy> => typeof v === 'func
     PoolEvents,
     {
       provide: CircuitBreaker,
-      useFactory: (o: ResolvedPoolOptions, events: PoolEvents) => new CircuitBreaker(o.circuitResetMs, events),
-      inject: [POOL_OPTIONS, PoolEvents],
+      useFactory: (o: ResolvedPoolOptions, events: PoolEvents, clock: Clock) => new CircuitBreaker(o.circuitResetMs, events, () => clock.now()),
+      inject: [POOL_OPTIONS, PoolEvents, CLOCK],
     },
-    HealthMonitorService,
+    NodeRegistry,
+    CandidateSelector,
+    CallRouter,
     PoolService,
+    JobScheduler,
+    HealthMonitorService,
     PruneService,
   ],
-  exports: [PoolService, PoolEvents, NodeControlClient, CircuitBreaker, HealthMonitorService, POOL_OPTIONS, POOL_STORE, SELECTION_STRATEGY, FAILOVER_POLICY, RTP_RANDOM, CLOCK],
+  exports: [
+    PoolService, NodeRegistry, CandidateSelector, CallRouter, PoolEvents, NodeControlClient, CircuitBreaker,
+    HealthMonitorService, PruneService, POOL_OPTIONS, POOL_STORE, SELECTION_STRATEGY, FAILOVER_POLICY, RTP_RANDOM, CLOCK,
+  ],
 })
 export class PoolModule extends PoolConfigurableModule {
-  /** Synchronous registration; a strategy class given here is built by DI (it may inject providers). */
+  /** Synchronous registration; a strategy class given here is built by DI (it may inject providers of `imports`). */
   static forRoot(options: typeof POOL_OPTIONS_TYPE = {}): DynamicModule {
-    const mod = super.forRoot(options);
-    if (!isClass(options.strategy)) return mod;
-    const strategyProvider: Provider = { provide: SELECTION_STRATEGY, useExisting: options.strategy };
-    return {
-      ...mod,
-      imports: [...(mod.imports ?? []), ...(options.imports ?? [])],
-      providers: [...(mod.providers ?? []), options.strategy, strategyProvider],
-    };
+    return withClassProvider(super.forRoot(options), SELECTION_STRATEGY, options.strategy, options.imports);
   }
 
-  /** Registration from a factory (e.g. ConfigService); give strategy/store/failover as instances or names. */
+  /**
+   * Registration from a factory (e.g. ConfigService). Strategy, store and failover may be
+   * instances or names; a strategy class is built by DI from the module's scope (the
+   * async options' `imports`, global modules).
+   */
   static forRootAsync(options: typeof POOL_ASYNC_OPTIONS_TYPE): DynamicModule {
     return super.forRootAsync(options);
   }

@@ -7,8 +7,8 @@ export const InjectLegCounter = () => Inject(LEG_COUNTER);
 
 /**
  * How a media node tells its registrar how busy it is. The reference media node's leg
- * store implements it; a custom node passes its own (a class to `forRoot`, an instance
- * to `forRootAsync`) or drives the default {@link SimpleLegCounter}.
+ * store implements it; a custom node passes its own (an instance, or a class
+ * that DI builds) or drives the default {@link SimpleLegCounter}.
  */
 export interface LegCounter {
   /** Legs the node holds now; sent as `active_legs` with every heartbeat. */

@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
+import { withDefaults } from '../common/options';
 import type { LegCounter } from './leg-counter.interface';
 
 /**
@@ -76,20 +77,14 @@ export const DEFAULT_REGISTRAR_OPTIONS = {
 
 export type ResolvedRegistrarOptions = RegistrarModuleOptions & Required<Pick<RegistrarModuleOptions, keyof typeof DEFAULT_REGISTRAR_OPTIONS>>;
 
+const positive = (v: number) => Number.isFinite(v) && v > 0;
+
+/** The options with every default applied; a non-positive duration (a negative drain time) falls back to its default. */
 export function resolveRegistrarOptions(o: RegistrarModuleOptions): ResolvedRegistrarOptions {
-  const d = DEFAULT_REGISTRAR_OPTIONS;
-  const pos = (v: number | undefined, def: number) => (v !== undefined && Number.isFinite(v) && v > 0 ? v : def);
-  return {
-    ...o,
-    heartbeatIntervalMs: pos(o.heartbeatIntervalMs, d.heartbeatIntervalMs),
-    followServerInterval: o.followServerInterval ?? d.followServerInterval,
-    minBackoffMs: pos(o.minBackoffMs, d.minBackoffMs),
-    requestTimeoutMs: pos(o.requestTimeoutMs, d.requestTimeoutMs),
-    deregisterTimeoutMs: pos(o.deregisterTimeoutMs, d.deregisterTimeoutMs),
-    drainTimeoutMs: o.drainTimeoutMs !== undefined && o.drainTimeoutMs >= 0 ? o.drainTimeoutMs : d.drainTimeoutMs,
-    autoStart: o.autoStart ?? d.autoStart,
-    draining: o.draining ?? d.draining,
-  };
+  return withDefaults(DEFAULT_REGISTRAR_OPTIONS, o, {
+    heartbeatIntervalMs: positive, minBackoffMs: positive, requestTimeoutMs: positive, deregisterTimeoutMs: positive,
+    drainTimeoutMs: (v) => v >= 0,
+  });
 }
 
 export const {

@@ -1,12 +1,12 @@
-import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { instanceOrBuilt, withClassProvider } from '../common/di';
 import { LEG_COUNTER, type LegCounter, SimpleLegCounter } from './leg-counter.interface';
 import {
   REGISTRAR_ASYNC_OPTIONS_TYPE, REGISTRAR_MODULE_OPTIONS, REGISTRAR_OPTIONS, REGISTRAR_OPTIONS_TYPE,
   RegistrarConfigurableModule, type ResolvedRegistrarOptions, resolveRegistrarOptions, type RegistrarModuleOptions,
 } from './registrar.module-definition';
 import { RegistrarService } from './registrar.service';
-
-const isClass = (v: unknown): v is Type<LegCounter> => typeof v === 'function';
 
 /**
  * The media-node side of the registry, importable by any Nest media node:
@@ -27,13 +27,10 @@ const isClass = (v: unknown): v is Type<LegCounter> => typeof v === 'function';
     },
     {
       provide: LEG_COUNTER,
-      // forRootAsync: a class is constructed without DI (forRoot registers it as a provider instead).
-      useFactory: (o: ResolvedRegistrarOptions): LegCounter => {
-        const c = o.legCounter;
-        if (!c) return new SimpleLegCounter();
-        return isClass(c) ? new c() : c;
-      },
-      inject: [REGISTRAR_OPTIONS],
+      // A class (from forRootAsync; forRoot registers it as a provider instead) is built by DI.
+      useFactory: (o: ResolvedRegistrarOptions, moduleRef: ModuleRef): LegCounter | Promise<LegCounter> =>
+        o.legCounter ? instanceOrBuilt(moduleRef, o.legCounter) : new SimpleLegCounter(),
+      inject: [REGISTRAR_OPTIONS, ModuleRef],
     },
     RegistrarService,
   ],
@@ -42,13 +39,13 @@ const isClass = (v: unknown): v is Type<LegCounter> => typeof v === 'function';
 export class RegistrarModule extends RegistrarConfigurableModule {
   /** Synchronous registration; a leg-counter class given here is built by DI (it may inject providers). */
   static forRoot(options: typeof REGISTRAR_OPTIONS_TYPE): DynamicModule {
-    const mod = super.forRoot(options);
-    if (!isClass(options.legCounter)) return mod;
-    const counter: Provider = { provide: LEG_COUNTER, useExisting: options.legCounter };
-    return { ...mod, providers: [...(mod.providers ?? []), options.legCounter, counter] };
+    return withClassProvider(super.forRoot(options), LEG_COUNTER, options.legCounter);
   }
 
-  /** Registration from a factory (e.g. ConfigService); give the leg counter as an instance. */
+  /**
+   * Registration from a factory (e.g. ConfigService). The leg counter may be an instance,
+   * or a class built by DI from the module's scope (the async options' `imports`, global modules).
+   */
   static forRootAsync(options: typeof REGISTRAR_ASYNC_OPTIONS_TYPE): DynamicModule {
     return super.forRootAsync(options);
   }

@@ -3,7 +3,7 @@ import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { CidrAllowList } from './cidr';
 import {
-  DEFAULT_SECURITY_OPTIONS, type HostResolver, SECURITY_MODULE_OPTIONS, type SecurityModuleOptions,
+  type HostResolver, resolveSecurityOptions, SECURITY_MODULE_OPTIONS, type SecurityModuleOptions,
 } from './security.module-definition';
 
 /** 400: a `control_url` whose host is outside `RTP_ALLOWED_NODE_CIDRS`, or cannot be resolved. */
@@ -38,12 +38,12 @@ export class NodeUrlPolicy {
   private readonly pending = new Map<string, Promise<CacheEntry>>();
 
   constructor(@Inject(SECURITY_MODULE_OPTIONS) options: SecurityModuleOptions) {
-    const d = DEFAULT_SECURITY_OPTIONS;
-    this.allow = CidrAllowList.parse((options.allowedNodeCidrs ?? d.allowedNodeCidrs).join(','));
-    this.resolver = options.resolver ?? systemResolver;
-    this.timeoutMs = options.resolveTimeoutMs ?? d.resolveTimeoutMs;
-    this.cacheMs = (options.resolveCacheSec ?? d.resolveCacheSec) * 1000;
-    this.cacheSize = options.resolveCacheSize ?? d.resolveCacheSize;
+    const o = resolveSecurityOptions(options);
+    this.allow = CidrAllowList.parse(o.allowedNodeCidrs.join(','));
+    this.resolver = o.resolver ?? systemResolver;
+    this.timeoutMs = o.resolveTimeoutMs;
+    this.cacheMs = o.resolveCacheSec * 1000;
+    this.cacheSize = o.resolveCacheSize;
   }
 
   /** Whether an allow-list is configured. */

@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { LookupAddress } from 'node:dns';
+import { withDefaults } from '../../common/options';
 
 /** Resolves a host name to all its addresses (the shape of `dns.promises.lookup(name, { all: true })`). */
 export type HostResolver = (hostname: string) => Promise<LookupAddress[]>;
@@ -29,6 +30,13 @@ export const DEFAULT_SECURITY_OPTIONS = {
   resolveCacheSec: 30,
   resolveCacheSize: 10_000,
 } as const;
+
+export type ResolvedSecurityOptions = SecurityModuleOptions & Required<Pick<SecurityModuleOptions, keyof typeof DEFAULT_SECURITY_OPTIONS>>;
+
+/** The options with every default applied. */
+export function resolveSecurityOptions(o: SecurityModuleOptions): ResolvedSecurityOptions {
+  return withDefaults(DEFAULT_SECURITY_OPTIONS, o);
+}
 
 export const {
   ConfigurableModuleClass: SecurityConfigurableModule,

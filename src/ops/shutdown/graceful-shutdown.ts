@@ -2,6 +2,9 @@ import { type INestApplication, Logger, type LoggerService } from '@nestjs/commo
 import type { Server, ServerResponse } from 'node:http';
 import { ShutdownState } from './shutdown-state';
 
+/** Milliseconds in-flight requests get at shutdown, unless told otherwise. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 4_000;
+
 /** Options of {@link enableGracefulShutdown}. */
 export interface GracefulShutdownOptions {
   /** Milliseconds in-flight requests get to finish; connections still open then are closed. @default 4000 */
@@ -32,7 +35,7 @@ const POLL_MS = 50;
  * Call it after `app.listen()`. Returns the shutdown function (for a test or an admin path).
  */
 export function enableGracefulShutdown(app: INestApplication, o: GracefulShutdownOptions = {}): (signal?: string) => Promise<void> {
-  const timeoutMs = o.timeoutMs ?? 4_000;
+  const timeoutMs = o.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   const exit = o.exit ?? ((code: number) => process.exit(code));
   const log = o.logger ?? new Logger('shutdown');
   const server = app.getHttpServer() as Server;

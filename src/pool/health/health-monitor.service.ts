@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { HealthResponse } from '../../contract/contract.types';
 import { NodeControlClient } from '../../node-client/node-control.client';
+import { JobScheduler } from '../jobs/job-scheduler';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
 import { PoolEvents } from '../pool.events';
 import type { HealthReport, NodeState } from '../pool.types';
@@ -30,7 +30,7 @@ const MAX_MEDIA_IP = 255;
  * succeeds; a successful probe also closes this instance's circuit for the node.
  */
 @Injectable()
-export class HealthMonitorService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class HealthMonitorService implements OnApplicationBootstrap {
   private readonly logger = new Logger(HealthMonitorService.name);
   private running = false;
 
@@ -39,20 +39,13 @@ export class HealthMonitorService implements OnApplicationBootstrap, OnApplicati
     private readonly client: NodeControlClient,
     private readonly circuit: CircuitBreaker,
     private readonly events: PoolEvents,
-    private readonly scheduler: SchedulerRegistry,
+    private readonly jobs: JobScheduler,
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
   ) {}
 
   onApplicationBootstrap(): void {
     const ms = this.options.healthIntervalMs;
-    if (ms <= 0) return;
-    const timer = setInterval(() => void this.tick(), ms);
-    timer.unref();
-    this.scheduler.addInterval(HEALTH_JOB, timer);
-  }
-
-  onApplicationShutdown(): void {
-    if (this.scheduler.doesExist('interval', HEALTH_JOB)) this.scheduler.deleteInterval(HEALTH_JOB);
+    if (ms > 0) this.jobs.start(HEALTH_JOB, { everyMs: ms }, () => this.tick());
   }
 
   /** One probe round over every node; never throws, never overlaps the previous round. */

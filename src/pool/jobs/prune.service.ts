@@ -1,35 +1,30 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import { PoolService } from '../pool.service';
+import { NodeRegistry } from '../registry/node-registry';
+import { JobScheduler } from './job-scheduler';
 
 export const PRUNE_JOB = 'rtp-pool:prune';
 
 /**
- * Runs `pool.prune()` every `pruneIntervalSec`. The interval is registered at runtime
- * through SchedulerRegistry, because a decorator argument is evaluated before config exists.
+ * Runs the registry's prune: on `pruneCron` (a cron expression with seconds) when set,
+ * else every `pruneIntervalSec` (0 disables it). Registered at runtime through the
+ * {@link JobScheduler}, because a decorator argument is evaluated before config exists.
  */
 @Injectable()
-export class PruneService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PruneService implements OnApplicationBootstrap {
   private readonly logger = new Logger(PruneService.name);
   private running = false;
 
   constructor(
-    private readonly pool: PoolService,
-    private readonly scheduler: SchedulerRegistry,
+    private readonly registry: NodeRegistry,
+    private readonly jobs: JobScheduler,
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
   ) {}
 
   onApplicationBootstrap(): void {
-    const sec = this.options.pruneIntervalSec;
-    if (sec <= 0) return;
-    const timer = setInterval(() => void this.tick(), sec * 1000);
-    timer.unref();
-    this.scheduler.addInterval(PRUNE_JOB, timer);
-  }
-
-  onApplicationShutdown(): void {
-    if (this.scheduler.doesExist('interval', PRUNE_JOB)) this.scheduler.deleteInterval(PRUNE_JOB);
+    const { pruneCron, pruneIntervalSec } = this.options;
+    if (pruneCron) this.jobs.start(PRUNE_JOB, { cron: pruneCron }, () => this.tick());
+    else if (pruneIntervalSec > 0) this.jobs.start(PRUNE_JOB, { everyMs: pruneIntervalSec * 1000 }, () => this.tick());
   }
 
   /** One prune run; never throws, never overlaps the previous one. */
@@ -37,7 +32,7 @@ export class PruneService implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.running) return 0;
     this.running = true;
     try {
-      const removed = await this.pool.prune();
+      const removed = await this.registry.prune();
       if (removed.length) this.logger.log(`prune removed ${removed.length} node(s)`);
       return removed.length;
     } catch (e) {

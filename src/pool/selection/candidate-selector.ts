@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { CircuitBreaker } from '../health/circuit-breaker';
+import { type Candidate, candidateOf, effectiveLoad, isDraining, type NodeState } from '../pool.types';
+import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { InjectSelectionStrategy, type SelectionStrategy } from './selection-strategy.interface';
+
+/** Options of one prepare. */
+export interface PrepareOptions {
+  /** Preferred region: its nodes are tried first, the others after. */
+  region?: string;
+}
+
+/** A selection: the candidates in the order to try them; `panic` when every one has an open circuit. */
+export interface Selection {
+  candidates: Candidate[];
+  panic: boolean;
+}
+
+/**
+ * Which nodes a new call may go to, in which order: eligibility (healthy, not draining,
+ * below capacity), effective load (reported + pending + this instance's prepares in
+ * flight), the circuit filter, the strategy and the caller's region.
+ */
+@Injectable()
+export class CandidateSelector {
+  /** Prepare attempts in flight on this instance, by node id: counted as load until their binding is written. */
+  private readonly placing = new Map<string, number>();
+  /** Candidate objects by node snapshot (see candidateFor). */
+  private readonly candidateCache = new WeakMap<Readonly<NodeState>, Candidate>();
+
+  constructor(
+    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectSelectionStrategy() private readonly strategy: SelectionStrategy,
+    private readonly circuit: CircuitBreaker,
+  ) {}
+
+  /**
+   * The nodes a new call may go to, in the order to try them: healthy, not draining,
+   * below capacity, circuit closed (or due for its half-open trial), then ordered by the
+   * strategy, the caller's region first. `load` counts this instance's prepares in flight.
+   *
+   * When every node that is otherwise eligible has an open circuit, the circuits are
+   * ignored (a panic mode, as Envoy's): trying a node that failed a moment ago beats
+   * refusing every call until the reset time, and probes still keep out dead nodes.
+   */
+  async candidates(callId: string, opts: PrepareOptions = {}): Promise<Candidate[]> {
+    return this.select(await this.store.listNodes(), callId, opts).candidates;
+  }
+
+  /**
+   * Synchronous, so a prepare can reserve its first choice before any other prepare plans.
+   * `limit`: the caller tries at most that many (a strategy may stop ordering there).
+   */
+  select(nodes: readonly Readonly<NodeState>[], callId: string, opts: PrepareOptions = {}, limit?: number): Selection {
+    const eligible: Candidate[] = [];
+    const tripped: Candidate[] = [];
+    for (const n of nodes) {
+      const load = effectiveLoad(n) + (this.placing.get(n.id) ?? 0);
+      if (!this.isEligible(n, load)) continue;
+      const c = this.candidateFor(n, load);
+      if (this.circuit.isCallable(n.id)) eligible.push(c);
+      // A node whose half-open trial is running stays out even in panic mode.
+      else if (this.circuit.state(n.id) === 'open') tripped.push(c);
+    }
+    const panic = eligible.length === 0 && tripped.length > 0;
+    return { candidates: this.order(panic ? tripped : eligible, callId, opts, limit), panic };
+  }
+
+  /** A prepare is being sent to the node: count it as load until {@link release}. */
+  reserve(nodeId: string): void {
+    this.placing.set(nodeId, (this.placing.get(nodeId) ?? 0) + 1);
+  }
+
+  /** The prepare sent after {@link reserve} is over (its binding, if any, is written). */
+  release(nodeId: string): void {
+    const left = (this.placing.get(nodeId) ?? 1) - 1;
+    if (left > 0) this.placing.set(nodeId, left);
+    else this.placing.delete(nodeId);
+  }
+
+  /** Whether a node may take a new call. Subclasses may add conditions. */
+  protected isEligible(n: Readonly<NodeState>, load: number): boolean {
+    return n.healthy && !isDraining(n) && (n.capacity === null || load < n.capacity);
+  }
+
+  /**
+   * The candidate for a node snapshot. Stores hand out read-only snapshots (the memory
+   * store its own, replaced on every change), so the candidate copy is made once per
+   * snapshot and only its load is refreshed: copying every node on every prepare was the
+   * largest cost at 1,000 nodes. Selection is synchronous, so no one sees a load change mid-order.
+   */
+  private candidateFor(n: Readonly<NodeState>, load: number): Candidate {
+    let c = this.candidateCache.get(n);
+    if (!c) {
+      c = candidateOf(n, load);
+      this.candidateCache.set(n, c);
+    } else c.load = load;
+    return c;
+  }
+
+  private order(eligible: Candidate[], callId: string, opts: PrepareOptions, limit?: number): Candidate[] {
+    if (eligible.length === 0) return eligible;
+    // With a region the whole order is needed (the region's nodes first, then the rest).
+    const ordered = this.strategy.order(eligible, { callId, region: opts.region, limit: opts.region ? undefined : limit });
+    if (!opts.region) return ordered;
+    const inRegion = ordered.filter((c) => c.region === opts.region);
+    return inRegion.length === 0 || inRegion.length === ordered.length
+      ? ordered
+      : [...inRegion, ...ordered.filter((c) => c.region !== opts.region)];
+  }
+}
