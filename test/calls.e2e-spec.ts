@@ -115,7 +115,8 @@ describe('calls (e2e)', () => {
     nodes[0].delayMs = 700; // answers 201 (and keeps the leg) after the pool's 400 ms timeout
     const res = await prepare('late').expect(201);
     expect(res.body.node_id).toBe('b');
-    expect(await waitUntil(() => nodes[0].count('delete') === 1 && !nodes[0].legs.has('late'), 3_000)).toBeGreaterThanOrEqual(0);
+    // The node answers every request late, the delete too: it may be retried (LeftLegs) until one lands.
+    expect(await waitUntil(() => nodes[0].count('delete') >= 1 && !nodes[0].legs.has('late'), 3_000)).toBeGreaterThanOrEqual(0);
     expect(nodes[0].requests.find((r) => r.method === 'DELETE')?.callId).toBe('late');
     expect(nodes[1].legs.has('late')).toBe(true);
     expect((await http.get('/v1/calls/late').expect(200)).body.node_id).toBe('b');

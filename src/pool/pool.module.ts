@@ -5,6 +5,8 @@ import { type Clock, systemClock } from '../common/clock';
 import { instanceOrBuilt, withClassProvider } from '../common/di';
 import { CONTROL_CLIENT_OPTIONS, type ControlClientOptions, NodeControlClient } from '../node-client/node-control.client';
 import { CallRouter } from './calls/call-router';
+import { LeftLegs } from './calls/left-legs';
+import { UnsettledWrites } from './calls/unsettled-writes';
 import { DefaultFailoverPolicy } from './failover/default-failover.policy';
 import { FAILOVER_POLICY } from './failover/failover-policy.interface';
 import { CircuitBreaker } from './health/circuit-breaker';
@@ -77,6 +79,8 @@ import { POOL_STORE } from './store/pool-store.interface';
     },
     NodeRegistry,
     CandidateSelector,
+    LeftLegs,
+    UnsettledWrites,
     CallRouter,
     PoolService,
     JobScheduler,
@@ -84,7 +88,7 @@ import { POOL_STORE } from './store/pool-store.interface';
     PruneService,
   ],
   exports: [
-    PoolService, NodeRegistry, CandidateSelector, CallRouter, PoolEvents, NodeControlClient, CircuitBreaker,
+    PoolService, NodeRegistry, CandidateSelector, CallRouter, LeftLegs, PoolEvents, NodeControlClient, CircuitBreaker,
     HealthMonitorService, PruneService, POOL_OPTIONS, POOL_STORE, SELECTION_STRATEGY, FAILOVER_POLICY, RTP_RANDOM, CLOCK,
   ],
 })

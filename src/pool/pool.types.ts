@@ -62,6 +62,8 @@ export interface Binding {
   createdAt: number;
   /** Epoch ms after which the binding is gone (RTP_CALL_TTL_SEC after the last prepare). */
   expiresAt: number;
+  /** Opaque id of the write that made this binding (compare-and-delete of a write whose outcome was unknown). */
+  version?: string;
 }
 
 /** Fields a health probe may refresh; a report of activeLegs resets the pending count. */

@@ -7,6 +7,11 @@ interface Circuit {
   state: 'open' | 'half_open';
   /** Epoch ms the circuit opened (`open`) or the trial call started (`half_open`). */
   since: number;
+  /**
+   * Opened by a control call that timed out: the node may answer its probes and still
+   * hang on legs, so only a control call's success closes it (a probe does not).
+   */
+  sticky: boolean;
 }
 
 /**
@@ -17,8 +22,10 @@ interface Circuit {
  *   timeout, 5xx) opens the node's circuit at once: the node is no candidate for new calls.
  * - After `resetMs` the next selection may take it again: exactly one trial call is let
  *   through (`half_open`); its success closes the circuit, its failure opens it again.
- * - Any successful probe or control call (or an answer that does not count against the
- *   node, such as a 4xx) closes it.
+ * - Any successful control call (or an answer that does not count against the node, such
+ *   as a 4xx) closes it; so does a successful probe, except for a circuit opened by a
+ *   control-call timeout (a node whose legs hang while its health answers stays out until
+ *   a call — the half-open trial — succeeds).
  *
  * Bound calls (start, delete, re-INVITE) always go to their node whatever its circuit:
  * their outcome still feeds the breaker.
@@ -68,7 +75,7 @@ export class CircuitBreaker {
     const c = this.circuits.get(nodeId);
     if (!c) return true;
     if (!this.trialDue(c)) return false;
-    this.circuits.set(nodeId, { state: 'half_open', since: this.now() });
+    this.circuits.set(nodeId, { state: 'half_open', since: this.now(), sticky: c.sticky });
     this.events?.emit('circuit', { nodeId, state: 'half_open' });
     return true;
   }
@@ -80,10 +87,19 @@ export class CircuitBreaker {
     this.events?.emit('health', { nodeId, healthy: true, reason: 'circuit closed' });
   }
 
-  /** A call to the node failed in a way that counts against it: open (or re-open) its circuit. */
-  recordFailure(nodeId: string, reason: string): void {
+  /** A probe succeeded: closes the circuit unless a control-call timeout opened it (see {@link Circuit.sticky}). */
+  recordProbeSuccess(nodeId: string): void {
+    if (this.circuits.get(nodeId)?.sticky) return;
+    this.recordSuccess(nodeId);
+  }
+
+  /**
+   * A call to the node failed in a way that counts against it: open (or re-open) its circuit.
+   * @param sticky the failure was a control-call timeout: probes alone will not close it.
+   */
+  recordFailure(nodeId: string, reason: string, sticky = false): void {
     const prev = this.circuits.get(nodeId);
-    this.circuits.set(nodeId, { state: 'open', since: this.now() });
+    this.circuits.set(nodeId, { state: 'open', since: this.now(), sticky: sticky || (prev?.sticky ?? false) });
     if (prev?.state === 'open') return; // already open: only the reset clock restarts
     this.events?.emit('circuit', { nodeId, state: 'open' });
     if (!prev) this.events?.emit('health', { nodeId, healthy: false, reason: `circuit open: ${reason}` });

@@ -27,7 +27,8 @@ const MAX_MEDIA_IP = 255;
  * overlap). Results go to the store (shared by every instance): `healthy`, the reported
  * `active_legs` (which resets the pending count), `media_ip`, and `capacity`/`draining`
  * when the node reports them. A node that fails its probe is no candidate until a probe
- * succeeds; a successful probe also closes this instance's circuit for the node.
+ * succeeds; a successful probe also closes this instance's circuit for the node, unless a
+ * control-call timeout opened it (CircuitBreaker.recordProbeSuccess).
  */
 @Injectable()
 export class HealthMonitorService implements OnApplicationBootstrap {
@@ -81,7 +82,7 @@ export class HealthMonitorService implements OnApplicationBootstrap {
       return false;
     }
     await this.store.setHealth(node.id, true, healthReport(answer));
-    this.circuit.recordSuccess(node.id);
+    this.circuit.recordProbeSuccess(node.id);
     if (!node.healthy) {
       this.logger.log(`node ${node.id} healthy again`);
       this.events.emit('health', { nodeId: node.id, healthy: true, reason: 'probe succeeded' });

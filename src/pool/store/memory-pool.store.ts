@@ -1,5 +1,9 @@
 import { type Binding, type HealthReport, type NodeReport, type NodeState, nodeState } from '../pool.types';
-import type { PoolStore, RemoveOutcome, UpsertOutcome } from './pool-store.interface';
+import type {
+  BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, Tombstone, UpsertOutcome,
+} from './pool-store.interface';
+
+interface Expiring<T> { value: T; until: number }
 
 /**
  * The embedded default store: one process, nothing shared, nothing survives a restart.
@@ -13,7 +17,11 @@ import type { PoolStore, RemoveOutcome, UpsertOutcome } from './pool-store.inter
 export class MemoryPoolStore implements PoolStore {
   private readonly nodes = new Map<string, NodeState>();
   private readonly bindings = new Map<string, Binding>();
-  private readonly claims = new Map<string, number>();
+  /** Claims of first prepares: lapse time and the holder's token. */
+  private readonly claims = new Map<string, { until: number; token: string }>();
+  private readonly failures = new Map<string, Expiring<{ token: string; failure: ClaimFailure }>>();
+  private readonly tombstones = new Map<string, Expiring<Tombstone>>();
+  private readonly leases = new Map<string, Expiring<string>>();
   private seq = 0;
   private dynamicCount = 0;
 
@@ -90,12 +98,7 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async claimCall(callId: string, ttlMs: number): Promise<boolean> {
-    const until = this.claims.get(callId);
-    const now = this.now();
-    if (until !== undefined && until > now) return false;
-    if (this.live(callId)) return false;
-    this.claims.set(callId, now + ttlMs);
-    return true;
+    return (await this.claim(callId, ttlMs, '')).claimed;
   }
 
   async releaseClaim(callId: string): Promise<void> {
@@ -103,8 +106,84 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async isClaimed(callId: string): Promise<boolean> {
-    const until = this.claims.get(callId);
-    return until !== undefined && until > this.now();
+    return this.holder(callId) !== undefined;
+  }
+
+  async claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult> {
+    const held = this.holder(callId);
+    if (held !== undefined) return { claimed: false, holder: held };
+    if (this.live(callId)) return { claimed: false, bound: true };
+    const f = this.unexpired(this.failures, callId);
+    if (waitingFor !== undefined && f?.token === waitingFor) return { claimed: false, failure: f.failure };
+    this.claims.set(callId, { until: this.now() + ttlMs, token });
+    return { claimed: true };
+  }
+
+  async giveUpClaim(callId: string, token: string, failure?: ClaimFailure, failureTtlMs = 5_000): Promise<void> {
+    if (this.holder(callId) !== token) return;
+    this.claims.delete(callId);
+    if (failure) this.failures.set(callId, { value: { token, failure }, until: this.now() + failureTtlMs });
+  }
+
+  async bindCall(binding: Binding, expect: BindExpectation): Promise<BindOutcome> {
+    if ('claim' in expect) {
+      if (this.holder(binding.callId) !== expect.claim) {
+        return this.unexpired(this.tombstones, binding.callId)?.claim === expect.claim ? 'deleted' : 'lost';
+      }
+      this.tombstones.delete(binding.callId);
+      await this.putBinding(binding, true);
+      return 'bound';
+    }
+    const cur = this.live(binding.callId);
+    if (!cur || cur.nodeId !== expect.nodeId || cur.createdAt !== expect.createdAt) return 'deleted';
+    await this.putBinding(binding, false);
+    return 'bound';
+  }
+
+  async deleteCall(callId: string, tombstoneTtlMs: number): Promise<DeleteCallResult> {
+    const until = this.now() + tombstoneTtlMs;
+    const binding = await this.deleteBinding(callId);
+    const claim = this.holder(callId);
+    if (claim !== undefined) this.claims.delete(callId);
+    if (binding || claim !== undefined) {
+      const t: Tombstone = { callId, nodeId: binding?.nodeId, controlUrl: binding?.controlUrl, claim };
+      this.tombstones.set(callId, { value: t, until });
+      return { binding, overtookClaim: claim !== undefined };
+    }
+    return { overtookClaim: false, earlier: this.unexpired(this.tombstones, callId) };
+  }
+
+  async unbindIf(callId: string, match: { nodeId: string; createdAt: number; version?: string }): Promise<boolean> {
+    const b = this.live(callId);
+    if (!b || b.nodeId !== match.nodeId || b.createdAt !== match.createdAt) return false;
+    if (match.version !== undefined && b.version !== match.version) return false;
+    await this.deleteBinding(callId);
+    return true;
+  }
+
+  async bindingsOfNode(nodeId: string, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }> {
+    const ids: string[] = [];
+    for (const b of this.bindings.values()) if (b.nodeId === nodeId && (cursor === undefined || b.callId > cursor)) ids.push(b.callId);
+    ids.sort();
+    const bindings: Binding[] = [];
+    for (const id of ids) {
+      if (bindings.length >= limit) break;
+      const b = this.live(id);
+      if (b) bindings.push({ ...b });
+    }
+    const more = ids.length > bindings.length && bindings.length > 0;
+    return { bindings, next: more ? bindings[bindings.length - 1].callId : undefined };
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const cur = this.unexpired(this.leases, name);
+    if (cur !== undefined && cur !== holder) return false;
+    this.leases.set(name, { value: holder, until: this.now() + ttlMs });
+    return true;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    if (this.unexpired(this.leases, name) === holder) this.leases.delete(name);
   }
 
   async putBinding(binding: Binding, isNew: boolean): Promise<void> {
@@ -139,6 +218,9 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async sweepBindings(nowMs: number): Promise<number> {
+    for (const m of [this.failures, this.tombstones, this.leases] as Map<string, Expiring<unknown>>[]) {
+      for (const [k, e] of m) if (e.until <= nowMs) m.delete(k);
+    }
     let n = 0;
     for (const b of this.bindings.values()) {
       if (b.expiresAt <= nowMs) {
@@ -150,6 +232,21 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async ping(): Promise<void> {}
+
+  /** The token of the live claim of a call id, or undefined. */
+  private holder(callId: string): string | undefined {
+    const c = this.claims.get(callId);
+    if (c && c.until > this.now()) return c.token;
+    if (c) this.claims.delete(callId);
+    return undefined;
+  }
+
+  private unexpired<T>(m: Map<string, Expiring<T>>, key: string): T | undefined {
+    const e = m.get(key);
+    if (e && e.until > this.now()) return e.value;
+    if (e) m.delete(key);
+    return undefined;
+  }
 
   /** The binding if it has not expired; an expired one is dropped on sight. */
   private live(callId: string): Binding | undefined {

@@ -17,6 +17,57 @@ export type UpsertOutcome =
 
 export type RemoveOutcome = 'removed' | 'not-found' | 'static';
 
+/** Why a first prepare gave its claim up: shared with the instances that waited on it. */
+export interface ClaimFailure {
+  /** The HTTP status the holder answered (422, 502, 503). */
+  status: number;
+  /** Its `error` text. */
+  message: string;
+}
+
+/** What {@link PoolStore.claim} found. */
+export type ClaimResult =
+  /** The caller holds the claim now (under its token). */
+  | { claimed: true }
+  /** Someone else holds it (`holder`: their token), or the call is bound. */
+  | { claimed: false; holder?: string; bound?: boolean }
+  /** The holder the caller waited for gave up with this failure: share it. */
+  | { claimed: false; failure: ClaimFailure };
+
+/** What a binding write must find to go through. */
+export type BindExpectation =
+  /** A first prepare: the caller's claim still held under this token. */
+  | { claim: string }
+  /** A re-INVITE: the same binding still there (same node, same `createdAt`). */
+  | { nodeId: string; createdAt: number };
+
+/**
+ * - `bound`: written.
+ * - `deleted`: a DELETE overtook the operation (its claim was turned into a tombstone, or the binding is gone).
+ * - `lost`: the claim lapsed or is someone else's; nothing written.
+ */
+export type BindOutcome = 'bound' | 'deleted' | 'lost';
+
+/** What a DELETE left behind: the call's node, for a delete repeated after an unknown outcome. */
+export interface Tombstone {
+  callId: string;
+  /** The deleted binding's node, when there was a binding. */
+  nodeId?: string;
+  controlUrl?: string;
+  /** The claim token the DELETE overtook, when it overtook a first prepare. */
+  claim?: string;
+}
+
+/** What {@link PoolStore.deleteCall} did. */
+export interface DeleteCallResult {
+  /** The binding it removed. */
+  binding?: Binding;
+  /** True when it overtook a first prepare in flight (a claim, no binding yet). */
+  overtookClaim: boolean;
+  /** A tombstone an earlier DELETE of this call left (no binding or claim now): that delete's node. */
+  earlier?: Tombstone;
+}
+
 /**
  * Where the pool keeps nodes, bindings and load counters. Every method is async so a
  * shared store (Redis) can implement it; every method that reads-then-writes is atomic
@@ -68,6 +119,40 @@ export interface PoolStore {
   deleteBinding(callId: string): Promise<Binding | undefined>;
   /** Drops bindings that expired before `nowMs` (and their bound counts); returns how many. */
   sweepBindings(nowMs: number): Promise<number>;
+
+  // ---- no leg left behind (CONTRACT §7) -------------------------------------------
+
+  /**
+   * Claims a call id for a first prepare under `token`. Refused while claimed or bound.
+   * With `waitingFor` (the token of a holder this caller saw), a failure that holder
+   * recorded when it gave up is returned instead, so waiters share the outcome.
+   */
+  claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult>;
+  /** Gives up a claim held under `token` (no-op otherwise); records `failure` for waiters for `failureTtlMs`. */
+  giveUpClaim(callId: string, token: string, failure?: ClaimFailure, failureTtlMs?: number): Promise<void>;
+  /**
+   * Writes a binding when `expect` still holds, atomically: the first prepare's claim
+   * (then the claim is dropped and counts go up) or the re-INVITE's binding.
+   */
+  bindCall(binding: Binding, expect: BindExpectation): Promise<BindOutcome>;
+  /**
+   * A DELETE: removes the binding, or the claim of a first prepare in flight, and leaves a
+   * tombstone (for `tombstoneTtlMs`) naming the binding's node and the overtaken claim.
+   * Without binding or claim it reports the tombstone of an earlier delete, if any.
+   */
+  deleteCall(callId: string, tombstoneTtlMs: number): Promise<DeleteCallResult>;
+  /**
+   * Compare-and-delete: removes the binding only if it is still the one described (same
+   * node and `createdAt`, and same `version` when given). True when it removed it.
+   */
+  unbindIf(callId: string, match: { nodeId: string; createdAt: number; version?: string }): Promise<boolean>;
+  /** Bindings to one node, in pages of at most `limit`; `next` is the cursor of the next page. */
+  bindingsOfNode(nodeId: string, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }>;
+  /** Takes or renews (same `holder`) a named lease for `ttlMs`; false while another holder has it. */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives a lease up if `holder` has it. */
+  releaseLease(name: string, holder: string): Promise<void>;
+
   /** Resolves when the store can serve requests (readiness); rejects otherwise. */
   ping(): Promise<void>;
 }

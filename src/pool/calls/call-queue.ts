@@ -1,0 +1,99 @@
+interface CallLane {
+  /** The last operation queued on this call id (settled or not). */
+  tail: Promise<unknown>;
+  /** The prepare queued last, while nothing was queued after it: overlapping prepares share it. */
+  prepare?: Promise<unknown>;
+  /** Operations queued and not settled. */
+  pending: number;
+  /** DELETEs seen on this instance: a prepare that started before one must not bind. */
+  deletes: number;
+}
+
+/**
+ * Orders the operations of one call id on this instance: each runs after the previous one
+ * settled (prepare, then start, as pipelined on one connection). Overlapping prepares
+ * share one attempt. A DELETE is not queued — it overtakes (a CANCEL must win over the
+ * prepare it cancels) — but it is counted, so a prepare in flight learns it was overtaken.
+ */
+export class CallQueue {
+  private readonly lanes = new Map<string, CallLane>();
+  private readonly all = new Set<Promise<unknown>>();
+
+  /** Queues `op` after every earlier operation of the call id. */
+  run<T>(callId: string, op: () => Promise<T>): Promise<T> {
+    const lane = this.lane(callId);
+    lane.prepare = undefined;
+    return this.enqueue(callId, lane, op);
+  }
+
+  /** Queues a prepare, or returns the one queued last if nothing was queued after it. */
+  prepare<T>(callId: string, op: () => Promise<T>): Promise<T> {
+    const lane = this.lane(callId);
+    if (lane.prepare) return lane.prepare as Promise<T>;
+    const p = this.enqueue(callId, lane, op);
+    lane.prepare = p;
+    void p.catch(() => undefined).then(() => {
+      if (lane.prepare === p) lane.prepare = undefined;
+    });
+    return p;
+  }
+
+  /** Counts a DELETE of the call id; true when an operation of it is in flight here. */
+  markDeleted(callId: string): boolean {
+    const lane = this.lanes.get(callId);
+    if (!lane) return false;
+    lane.deletes++;
+    lane.prepare = undefined;
+    return lane.pending > 0;
+  }
+
+  /** The DELETE count of a call id (compare before and after an operation). */
+  deletes(callId: string): number {
+    return this.lanes.get(callId)?.deletes ?? 0;
+  }
+
+  /** True while an operation of the call id is queued or running here. */
+  busy(callId: string): boolean {
+    return (this.lanes.get(callId)?.pending ?? 0) > 0;
+  }
+
+  /** Operations queued or running. */
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** Resolves when nothing is queued (true) or after `timeoutMs` (false). */
+  async idle(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.all.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.all]),
+        new Promise((r) => { timer = setTimeout(r, left); }),
+      ]);
+      clearTimeout(timer);
+    }
+    return true;
+  }
+
+  private lane(callId: string): CallLane {
+    let lane = this.lanes.get(callId);
+    if (!lane) this.lanes.set(callId, (lane = { tail: Promise.resolve(), pending: 0, deletes: 0 }));
+    return lane;
+  }
+
+  private enqueue<T>(callId: string, lane: CallLane, op: () => Promise<T>): Promise<T> {
+    lane.pending++;
+    const p = lane.tail.then(op, op);
+    lane.tail = p.catch(() => undefined);
+    this.all.add(p);
+    const done = () => {
+      this.all.delete(p);
+      if (--lane.pending === 0 && this.lanes.get(callId) === lane) this.lanes.delete(callId);
+    };
+    p.then(done, done);
+    return p;
+  }
+}

@@ -1,0 +1,162 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { NodeControlClient } from '../../node-client/node-control.client';
+import { PoolEvents } from '../pool.events';
+import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+
+/** A leg on a node that the pool may have left there: nothing may ever delete it otherwise. */
+export interface LeftLeg {
+  nodeId: string;
+  controlUrl: string;
+  callId: string;
+}
+
+/** How a leg is retried. */
+export interface RememberOptions {
+  /** Milliseconds before the first delete. @default 0 */
+  delayMs?: number;
+  /**
+   * Milliseconds during which a 404 does not end it: the node may still be working on the
+   * prepare that makes the leg (a late answer after a timeout). @default 0
+   */
+  settleMs?: number;
+}
+
+interface Entry {
+  leg: LeftLeg;
+  attempts: number;
+  /** Epoch ms before which a 404 means "not made yet" rather than "gone". */
+  settleUntil: number;
+  timer?: NodeJS.Timeout;
+  running: boolean;
+}
+
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 30_000;
+/** Most legs remembered at once (memory bound); beyond, the oldest is handed to reconciliation. */
+const MAX_ENTRIES = 100_000;
+
+/**
+ * Legs the pool may have left on a node: the late answer of a prepare that timed out, a
+ * delete that failed or whose outcome is unknown, the leg of a prepare a DELETE overtook,
+ * a migrated-away leg whose node could not be reached. Each is deleted on its node
+ * promptly, retried with backoff (1/4 s doubling to 30 s), and at once when its node
+ * answers a probe again — also on nodes without `GET /v1/legs` (the Go node), which
+ * reconciliation cannot see. A 204 or 404 ends it; so does the node leaving the pool.
+ *
+ * Before each try the binding is read: a leg whose call is now bound to that same node is
+ * the call's leg and is left alone (and forgotten).
+ */
+@Injectable()
+export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(LeftLegs.name);
+  private readonly entries = new Map<string, Entry>();
+  private closed = false;
+
+  constructor(
+    @InjectPoolStore() private readonly store: PoolStore,
+    private readonly client: NodeControlClient,
+    private readonly events: PoolEvents,
+  ) {}
+
+  onModuleInit(): void {
+    this.events.on('health', (e) => {
+      if (e.healthy) this.retryNode(e.nodeId);
+    });
+    this.events.on('prune', (e) => e.nodeIds.forEach((id) => this.forgetNode(id)));
+    this.events.on('unregister', (e) => this.forgetNode(e.nodeId));
+  }
+
+  onApplicationShutdown(): void {
+    this.closed = true;
+    for (const e of this.entries.values()) clearTimeout(e.timer);
+    this.entries.clear();
+  }
+
+  /** Deletes the leg on its node, retrying until the node answers 204/404 or leaves the pool. */
+  remember(leg: { nodeId: string; controlUrl: string; callId: string }, opts: RememberOptions = {}): void {
+    if (this.closed) return;
+    const key = keyOf(leg.nodeId, leg.callId);
+    const settleUntil = Date.now() + (opts.settleMs ?? 0);
+    const prev = this.entries.get(key);
+    if (prev) {
+      prev.leg = { ...leg };
+      prev.settleUntil = Math.max(prev.settleUntil, settleUntil);
+      return;
+    }
+    if (this.entries.size >= MAX_ENTRIES) this.drop(this.entries.keys().next().value as string);
+    const entry: Entry = { leg: { ...leg }, attempts: 0, settleUntil, running: false };
+    this.entries.set(key, entry);
+    this.schedule(key, entry, opts.delayMs ?? 0);
+  }
+
+  /** Legs waiting for a delete (a snapshot). */
+  pending(): LeftLeg[] {
+    return [...this.entries.values()].map((e) => ({ ...e.leg }));
+  }
+
+  /** How many legs wait for a delete. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Tries every leg of a node now (its node answered again). */
+  retryNode(nodeId: string): void {
+    for (const [key, e] of this.entries) if (e.leg.nodeId === nodeId && !e.running) this.schedule(key, e, 0);
+  }
+
+  /** Forgets every leg of a node (it was pruned or deregistered: its legs went with it). */
+  forgetNode(nodeId: string): void {
+    for (const [key, e] of this.entries) if (e.leg.nodeId === nodeId) this.drop(key);
+  }
+
+  private schedule(key: string, e: Entry, ms: number): void {
+    clearTimeout(e.timer);
+    e.timer = setTimeout(() => void this.attempt(key, e), ms);
+    e.timer.unref();
+  }
+
+  private async attempt(key: string, e: Entry): Promise<void> {
+    if (this.entries.get(key) !== e || e.running) return;
+    e.running = true;
+    e.attempts++;
+    const { leg } = e;
+    try {
+      const bound = await this.store.getBinding(leg.callId);
+      if (bound?.nodeId === leg.nodeId) return this.drop(key); // the call's own leg now
+      const node = await this.store.getNode(leg.nodeId);
+      const deleted = await this.client.delete(node?.controlUrl ?? leg.controlUrl, leg.callId);
+      if (!deleted && Date.now() < e.settleUntil) return this.retryLater(key, e);
+      this.drop(key);
+      if (deleted) {
+        this.logger.log(`deleted left leg ${JSON.stringify(leg.callId)} on ${leg.nodeId}`);
+        this.events.emit('repair', { kind: 'left_leg_deleted', callId: leg.callId, nodeId: leg.nodeId });
+      }
+    } catch (err) {
+      this.events.emit('repair', { kind: 'left_leg_retry', callId: leg.callId, nodeId: leg.nodeId });
+      if (e.attempts === 1) this.logger.warn(`left leg ${JSON.stringify(leg.callId)} on ${leg.nodeId}: ${(err as Error).message}; retrying`);
+      this.retryLater(key, e);
+    } finally {
+      e.running = false;
+    }
+  }
+
+  private retryLater(key: string, e: Entry): void {
+    if (this.entries.get(key) !== e) return;
+    let ms = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(e.attempts - 1, 10));
+    // Still settling: one more try when the settle time is over, when a 404 becomes final.
+    const settling = e.settleUntil - Date.now();
+    if (settling > 0) ms = Math.min(ms, Math.max(FIRST_RETRY_MS, settling));
+    this.schedule(key, e, ms);
+  }
+
+  private drop(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    clearTimeout(e.timer);
+    this.entries.delete(key);
+  }
+}
+
+function keyOf(nodeId: string, callId: string): string {
+  return `${nodeId}\u0000${callId}`;
+}
