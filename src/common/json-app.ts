@@ -30,10 +30,14 @@ export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {
   // Slow or malformed requests are cut and answered in JSON by the HTTP server itself.
   hardenHttpServer(app.getHttpServer() as Server, { requestTimeoutMs: opts.requestTimeoutMs });
   ex.use(requireJsonBody);
-  // verify: UTF-8 only, nesting depth and prototype keys checked on the raw bytes, before parsing.
-  // Nest's type omits `verify` (it uses it for rawBody, which this app does not enable);
-  // the adapter passes it on to body-parser unchanged.
-  ex.useBodyParser('json', { limit, strict: true, verify: jsonBodyVerifier() } as { limit: number; strict: boolean });
+  // verify: the JSON gate (UTF-8, depth, width, duplicate and prototype keys) on the raw
+  // bytes, before parsing. Nest's type omits `verify` (it uses it for rawBody, which this
+  // app does not enable); the adapter passes it on to body-parser unchanged.
+  // type: body-parser's default matches application/json only, so an application/*+json
+  // body went unparsed and reached the pipe as {} ("body must be a JSON object").
+  ex.useBodyParser('json', {
+    limit, strict: true, verify: jsonBodyVerifier(), type: (req: Request) => isJsonMediaType(req.headers['content-type']),
+  } as { limit: number; strict: boolean });
   app.useGlobalPipes(new JsonValidationPipe());
   app.useGlobalFilters(new JsonErrorFilter());
   return app;
@@ -44,11 +48,16 @@ function requireJsonBody(req: Request, res: Response, next: NextFunction): void 
   if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
     const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
       || req.headers['transfer-encoding'] !== undefined;
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (hasBody && type !== 'application/json' && !type.endsWith('+json')) {
+    if (hasBody && !isJsonMediaType(req.headers['content-type'])) {
       res.status(415).json({ error: 'body must be application/json' });
       return;
     }
   }
   next();
+}
+
+/** `application/json` or `application/*+json` (any parameters, any case): the types a body may have. */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return type === 'application/json' || /^application\/[a-z0-9!#$&^_.+-]+\+json$/.test(type);
 }

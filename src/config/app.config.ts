@@ -4,6 +4,7 @@ import { parseControlUrls } from '../contract/control-urls';
 import { DEFAULT_MAX_BODY_BYTES } from '../common/json-app';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../ops/shutdown/graceful-shutdown';
 import { cronProblem } from '../pool/jobs/cron-expression';
+import { LOG_LEVELS, type LogLevel } from '../common/logger.params';
 import { DEFAULT_POOL_OPTIONS } from '../pool/pool.module-definition';
 import { DEFAULT_REDIS_STORE_OPTIONS } from '../pool/store/redis-pool.store';
 import { parseCidrList } from '../http/security/cidr';
@@ -73,8 +74,7 @@ export interface AppConfig {
 export const STORE_KINDS = ['memory', 'redis'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel } from '../common/logger.params';
 
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
 export function loadAppConfig(env: Env = process.env): AppConfig {
