@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadMediaNodeConfig } from '../src/media-node/media-node.config';
 import type { RunningMediaNode } from '../src/media-node/media-node.app';
 import { NODE_TEST_ENV } from './support/media-nodes';
+import { builtEntry } from './support/dist';
 import { RawHttp } from './support/raw-http';
 
 /** A pino destination (a real stream: pino-pretty pipes into it) that keeps every line. */
@@ -98,7 +98,7 @@ describe('media node logging', () => {
   });
 
   it('dist/media-node/main.js prints only JSON lines on stdout, its start-up line included', async () => {
-    const main = join(__dirname, '..', 'dist', 'media-node', 'main.js');
+    const main = builtEntry('media-node/main.js');
     const child = spawn(process.execPath, [main], {
       cwd: __dirname,
       env: { PATH: process.env.PATH ?? '', ...NODE_TEST_ENV, RTP_NODE_ID: 'log-node', RTP_PORT_MIN: '36000', RTP_PORT_MAX: '36099' },
