@@ -29,6 +29,13 @@ export async function startBareExpress(nodes: FarmNode[]): Promise<Service> {
   return { child, url: String(ready.url), stop: () => child.stop() };
 }
 
+/** Starts one of the bench's own processes (bench/procs/<entry>.ts) that announces a URL. */
+export async function startProc(entry: string, env: Record<string, string> = {}, name = entry): Promise<Service> {
+  const child = Child.start(entry, { env, name });
+  const ready = await child.ready;
+  return { child, url: String(ready.url), stop: () => child.stop() };
+}
+
 /** Runs `fn` over `items` with at most `limit` in flight. */
 export async function pool<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
   let next = 0;

@@ -4,7 +4,7 @@ describe('loadAppConfig', () => {
   it('applies the documented defaults', () => {
     expect(loadAppConfig({})).toMatchObject({
       host: '0.0.0.0', port: 8080, nodeTtlSec: 45, seedUrls: [], pruneIntervalSec: 15, controlTimeoutMs: 2000,
-      callTtlSec: 86400, maxAttempts: 3, strategy: 'least-loaded',
+      callTtlSec: 86400, maxAttempts: 3, strategy: 'least-loaded', httpAdapter: 'express',
     });
   });
   it('reads the Go names: RTP_CONTROL_URLS wins over RTP_CONTROL_URL', () => {
@@ -20,6 +20,7 @@ describe('loadAppConfig', () => {
     [{ RTP_CONTROL_URL: 'not a url' }, 'RTP_CONTROL_URL: "not a url" is not an absolute URL'],
     [{ RTP_SELECTION_STRATEGY: 'fastest' }, 'RTP_SELECTION_STRATEGY: must be one of'],
     [{ RTP_MAX_ATTEMPTS: '0' }, 'RTP_MAX_ATTEMPTS: must be between 1'],
+    [{ RTP_HTTP_ADAPTER: 'koa' }, 'RTP_HTTP_ADAPTER: must be one of express, fastify, got "koa"'],
   ])('%j → one line naming the variable', (env, msg) => {
     expect(() => loadAppConfig(env)).toThrow(msg);
   });
