@@ -55,8 +55,9 @@ export class Child {
   }
 
   /** Starts `bench/procs/<entry>.ts` with extra environment and node flags. */
-  static start(entry: string, opts: { env?: Record<string, string>; nodeArgs?: string[]; name?: string } = {}): Child {
-    const file = path.join(__dirname, '..', 'procs', `${entry}.ts`);
+  static start(entry: string, opts: { env?: Record<string, string>; nodeArgs?: string[]; name?: string; root?: string } = {}): Child {
+    // `root`: another checkout's bench/ (the "before" service of scenario 8, BENCH_BASELINE_ROOT).
+    const file = path.join(opts.root ?? path.join(__dirname, '..'), 'procs', `${entry}.ts`);
     // BENCH_CPU_PROF=<dir>: every child but the fake nodes writes a V8 CPU profile there (node --cpu-prof).
     const prof = process.env.BENCH_CPU_PROF && entry !== 'farm' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     const proc = fork(file, [], {

@@ -17,8 +17,8 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export async function startService(env: Record<string, string> = {}, name = 'sut', nodeArgs: string[] = []): Promise<Service> {
-  const child = Child.start('sut', { env: { ...SUT_ENV, ...env }, name, nodeArgs });
+export async function startService(env: Record<string, string> = {}, name = 'sut', nodeArgs: string[] = [], root?: string): Promise<Service> {
+  const child = Child.start('sut', { env: { ...SUT_ENV, ...env }, name, nodeArgs, root });
   const ready = await child.ready;
   return { child, url: String(ready.url), stop: () => child.stop() };
 }

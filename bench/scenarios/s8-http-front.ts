@@ -26,9 +26,23 @@ const TARGETS: Target[] = [
   { key: 'fastify', label: 'bare Fastify 5 (its JSON parser, Map upsert)', start: () => startProc('bare-fastify') },
   { key: 'nest-express', label: 'minimal Nest 12 app on Express (one controller, RegisterNodeDto, ValidationPipe)', start: () => startProc('mini-nest', { BENCH_ADAPTER: 'express' }, 'mini-nest-express') },
   { key: 'nest-fastify', label: 'minimal Nest 12 app on Fastify (same)', start: () => startProc('mini-nest', { BENCH_ADAPTER: 'fastify' }, 'mini-nest-fastify') },
-  { key: 'svc-express', label: 'rtp-pool on Express (`RTP_HTTP_ADAPTER=express`)', nestFloor: 'nest-express', calls: true, start: () => startService({ RTP_HTTP_ADAPTER: 'express', RTP_HEALTH_INTERVAL_MS: '0' }, 'sut-express') },
-  { key: 'svc-fastify', label: 'rtp-pool on Fastify (`RTP_HTTP_ADAPTER=fastify`)', nestFloor: 'nest-fastify', calls: true, start: () => startService({ RTP_HTTP_ADAPTER: 'fastify', RTP_HEALTH_INTERVAL_MS: '0' }, 'sut-fastify') },
+  { key: 'svc-express', label: 'rtp-pool on Express (`RTP_HTTP_ADAPTER=express`)', nestFloor: 'nest-express', calls: true, start: () => startService({ RTP_HTTP_ADAPTER: 'express', RTP_HEALTH_INTERVAL_MS: '0', RTP_MAX_NODES: '100000' }, 'sut-express') },
+  { key: 'svc-fastify', label: 'rtp-pool on Fastify (`RTP_HTTP_ADAPTER=fastify`)', nestFloor: 'nest-fastify', calls: true, start: () => startService({ RTP_HTTP_ADAPTER: 'fastify', RTP_HEALTH_INTERVAL_MS: '0', RTP_MAX_NODES: '100000' }, 'sut-fastify') },
 ];
+
+/**
+ * BENCH_BASELINE_ROOT=<dir>: the bench/ of another checkout (e.g. `git archive <commit> src bench`
+ * with this bench/lib/proc.ts, for its `cpu` command): its service on Express joins the run as
+ * "before", for before/after figures from one run.
+ */
+function baselineTarget(): Target[] {
+  const root = process.env.BENCH_BASELINE_ROOT;
+  if (!root) return [];
+  return [{
+    key: 'svc-before', label: 'rtp-pool on Express, before this work (BENCH_BASELINE_ROOT)', nestFloor: 'nest-express', calls: true,
+    start: () => startService({ RTP_HEALTH_INTERVAL_MS: '0', RTP_MAX_NODES: '100000' }, 'sut-before', [], root),
+  }];
+}
 
 interface Measure {
   perSec: number;
@@ -53,7 +67,7 @@ export const s8: Scenario = {
   title: 'HTTP front: adapters side by side (heartbeat ingest, lifecycles, latency, CPU per request)',
   async run(ctx: BenchContext): Promise<Section> {
     const keep = process.env.BENCH_S8_TARGETS ? new Set(process.env.BENCH_S8_TARGETS.split(',')) : undefined;
-    const targets = TARGETS.filter((t) => !keep || keep.has(t.key));
+    const targets = [...TARGETS, ...baselineTarget()].filter((t) => !keep || keep.has(t.key));
     const ids = ctx.smoke ? 200 : 10_000;
     const hbAmount = ctx.smoke ? HB_CONNECTIONS * 4 : 20_000;
     const lcUnits = ctx.smoke ? LC_CONNECTIONS * 2 : 3_000;
@@ -78,27 +92,35 @@ export const s8: Scenario = {
     const floorAgent = keepAliveAgent(1);
     const agents = new Map<string, ReturnType<typeof keepAliveAgent>>();
     try {
-      const started = await Promise.allSettled(targets.map((t) => t.start(callNodes)));
-      targets.forEach((t, i) => {
+      // A service measured on calls gets a second instance with the 10 call nodes only: the
+      // heartbeat instance holds 10,000 nodes, which would make it a selection benchmark.
+      const isService = (t: Target) => t.key.startsWith('svc-');
+      const jobs: Array<{ key: string; start: () => Promise<Service> }> = targets.flatMap((t) => [
+        { key: t.key, start: () => t.start(callNodes) },
+        ...(t.calls && isService(t) ? [{ key: `${t.key}:calls`, start: () => t.start(callNodes) }] : []),
+      ]);
+      const started = await Promise.allSettled(jobs.map((j) => j.start()));
+      jobs.forEach((j, i) => {
         const x = started[i];
-        if (x.status === 'fulfilled') services.set(t.key, x.value);
+        if (x.status === 'fulfilled') services.set(j.key, x.value);
       });
       const failed = started.find((x) => x.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
       for (const t of targets) {
         const svc = services.get(t.key)!;
         hb.set(t.key, []);
+        ctx.log(`s8: warming up ${t.key}`);
+        await cannon({ url: svc.url, connections: HB_CONNECTIONS, amount: ctx.smoke ? HB_CONNECTIONS : ids, requests: heartbeats });
         if (t.calls) {
           lc.set(t.key, []);
-          if (t.key.startsWith('svc-')) {
-            await registerNodes(svc.url, callNodes);
+          const cs = services.get(`${t.key}:calls`) ?? svc;
+          if (isService(t)) {
+            await registerNodes(cs.url, callNodes);
             seq.set(t.key, { p50: [], p99: [], ratio: [] });
             agents.set(t.key, keepAliveAgent(1));
           }
+          await cannon({ url: cs.url, connections: LC_CONNECTIONS, amount: ctx.smoke ? LC_CONNECTIONS * 3 : 3_000, requests: lifecycleRequests('w8'), perUnit: 3 });
         }
-        ctx.log(`s8: warming up ${t.key}`);
-        await cannon({ url: svc.url, connections: HB_CONNECTIONS, amount: ctx.smoke ? HB_CONNECTIONS : ids, requests: heartbeats });
-        if (t.calls) await cannon({ url: svc.url, connections: LC_CONNECTIONS, amount: ctx.smoke ? LC_CONNECTIONS * 3 : 3_000, requests: lifecycleRequests('w8'), perUnit: 3 });
       }
       for (let r = 0; r < ctx.runs; r++) {
         ctx.log(`s8: run ${r + 1}/${ctx.runs}`);
@@ -107,11 +129,11 @@ export const s8: Scenario = {
           hb.get(t.key)!.push(await measured(svc, () => cannon({ url: svc.url, connections: HB_CONNECTIONS, amount: hbAmount, requests: heartbeats })));
         }
         for (const t of targets.filter((x) => x.calls)) {
-          const svc = services.get(t.key)!;
+          const svc = services.get(`${t.key}:calls`) ?? services.get(t.key)!;
           lc.get(t.key)!.push(await measured(svc, () => cannon({ url: svc.url, connections: LC_CONNECTIONS, amount: lcUnits * 3, requests: lifecycleRequests('s8'), perUnit: 3 })));
         }
         for (const [key, row] of seq) {
-          const svc = services.get(key)!;
+          const svc = services.get(`${key}:calls`)!;
           const floor = await sequentialLatency(seqCount, () => legOnce(floorAgent, callNodes[0].url, 'f8'));
           const s = await sequentialLatency(seqCount, () => prepareOnce(agents.get(key)!, svc.url, 's8'));
           floorP50.push(floor.p50);
@@ -161,10 +183,10 @@ export const s8: Scenario = {
         `${fmtRatio(ratio(key, 'http'))} of bare node:http (target ≥ ${target}×), ${fmtRatio(ratio(key, nest))} of minimal Nest on ${adapter} (target ≥ 0.8×)`]);
     }
     for (const [key, row] of seq) {
-      summary.push(['8', `POST /v1/calls p50, ${key === 'svc-fastify' ? 'Fastify' : 'Express'}`, fmtUs(spread(row.p50).median),
+      summary.push(['8', `POST /v1/calls p50, ${key.slice(4)}`, fmtUs(spread(row.p50).median),
         `direct /v1/legs ${fmtUs(floorMed)} → ${fmtRatio(spread(row.ratio).median)}${key === 'svc-fastify' ? ' (target ≤ 2.0×)' : ''}`]);
     }
-    for (const key of ['svc-express', 'svc-fastify']) {
+    for (const key of ['svc-before', 'svc-express', 'svc-fastify']) {
       if (!hb.has(key)) continue;
       summary.push(['8', `CPU per heartbeat / per lifecycle request, ${key.slice(4)}`,
         `${fmtNum(med(hb.get(key), (m) => m.cpuUsPerReq))} µs / ${fmtNum(med(lc.get(key), (m) => m.cpuUsPerReq))} µs`, 'process CPU time ÷ requests']);
@@ -175,7 +197,7 @@ export const s8: Scenario = {
       `Every target runs at once in its own process; each run measures them one after the other (interleaved), so a `
       + `drift of the machine hits them alike. Heartbeats: autocannon, ${HB_CONNECTIONS} keep-alive connections, ${fmtNum(hbAmount)} full `
       + `heartbeat bodies per run cycling ${fmtNum(ids)} node ids (after a warm-up pass that creates them). Lifecycles: `
-      + `${LC_CONNECTIONS} connections, ${fmtNum(lcUnits)} prepare → start → delete per run, 10 fake nodes. CPU per request is the `
+      + `${LC_CONNECTIONS} connections, ${fmtNum(lcUnits)} prepare → start → delete per run, 10 fake nodes (a service is measured on calls in a second instance that holds only those 10 nodes). CPU per request is the `
       + `target process's CPU time (user + system) over the run divided by its requests. Sequential latency: ${seqCount} `
       + `prepares on one keep-alive connection, each run paired with ${seqCount} direct \`POST /v1/legs\` to a fake node. `
       + `The services run at \`LOG_LEVEL=warn\` with background probes off (\`RTP_HEALTH_INTERVAL_MS=0\`), so the rows compare the HTTP path. `

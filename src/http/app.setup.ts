@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { configureJsonApp, type JsonAppOptions } from '../common/json-app';
 import { setupOpenApi } from '../ops/openapi/openapi';
+import { accessLogMiddleware } from '../ops/logging/access-log';
 
 export type AppSetupOptions = JsonAppOptions;
 
@@ -24,6 +25,8 @@ export function configureApp(app: INestApplication, opts: AppSetupOptions = {}):
   // once at start-up and set by one loop per request, on either adapter (an Express
   // middleware, or Fastify's onRequest hook); helmet rebuilt them on every request.
   app.useSecurityHeaders(SECURITY_HEADERS);
+  // The access log and X-Request-Id, through nestjs-pino's root logger (a no-op without LoggerModule).
+  app.use(accessLogMiddleware());
   configureJsonApp(app, opts);
   // OpenAPI: Swagger UI at /docs, the document at /docs-json (built on first request).
   setupOpenApi(app);

@@ -23,8 +23,10 @@ export function createHttpAdapter(kind: HttpAdapterKind, opts: HttpAdapterOption
   return new FastifyAdapter({
     bodyLimit: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: 8 * 1024 },
-    // The request id and the access log are nestjs-pino's, as on Express.
+    // The request id and the access log are nestjs-pino's, as on Express: Fastify's own id
+    // (req-1, req-2, …) would be copied to the Node request by middie and taken as given.
     logger: false,
+    genReqId: () => '',
   });
 }
 
