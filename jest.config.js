@@ -26,6 +26,8 @@ const e2eFastify = {
   displayName: 'e2e-fastify',
   testRegex: '.*\\.e2e-spec\\.ts$',
   setupFiles: ['<rootDir>/test/fastify-adapter.setup.ts'],
+  // The bench smoke run already covers both adapters (scenario 8): once is enough.
+  testPathIgnorePatterns: [...base.testPathIgnorePatterns, '/test/bench-smoke\\.e2e-spec\\.ts$'],
   // @fastify/static (Swagger UI's files on Fastify) requires the ESM-only content-disposition.
   transformIgnorePatterns: [base.transformIgnorePatterns[0].replace('@tokenizer)', '@tokenizer|@fastify/static|content-disposition)')],
 };
