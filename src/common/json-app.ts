@@ -6,6 +6,8 @@ import { JsonErrorFilter } from './http-exception.filter';
 import { JsonValidationPipe } from './json-validation.pipe';
 import { hardenHttpServer } from './http-server-hardening';
 import { jsonBodyVerifier } from './json-body-inspector';
+import { configureFastifyJsonBody } from './json-app.fastify';
+import { accessLogMiddleware } from './access-log';
 
 /** Largest accepted body in bytes when none is configured (413 beyond). */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -25,10 +27,22 @@ export interface JsonAppOptions {
 export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {}): INestApplication {
   const ex = app as NestExpressApplication;
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  ex.disable('x-powered-by');
-  ex.set('query parser', 'simple');
   // Slow or malformed requests are cut and answered in JSON by the HTTP server itself.
   hardenHttpServer(app.getHttpServer() as Server, { requestTimeoutMs: opts.requestTimeoutMs });
+  // The access log and X-Request-Id, through nestjs-pino's root logger (a no-op without
+  // LoggerModule), before the body checks so that refused bodies are logged too.
+  app.use(accessLogMiddleware());
+  // ---- adapter switch: Fastify gets the same JSON gate from json-app.fastify.ts; the lines up to the pipe are Express.
+  if (app.getHttpAdapter().getType() === 'fastify') configureFastifyJsonBody(app, limit);
+  else configureExpressJsonBody(ex, limit);
+  app.useGlobalPipes(new JsonValidationPipe());
+  app.useGlobalFilters(new JsonErrorFilter(app.getHttpAdapter()));
+  return app;
+}
+
+function configureExpressJsonBody(ex: NestExpressApplication, limit: number): void {
+  ex.disable('x-powered-by');
+  ex.set('query parser', 'simple');
   ex.use(requireJsonBody);
   // verify: the JSON gate (UTF-8, depth, width, duplicate and prototype keys) on the raw
   // bytes, before parsing. Nest's type omits `verify` (it uses it for rawBody, which this
@@ -38,9 +52,6 @@ export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {
   ex.useBodyParser('json', {
     limit, strict: true, verify: jsonBodyVerifier(), type: (req: Request) => isJsonMediaType(req.headers['content-type']),
   } as { limit: number; strict: boolean });
-  app.useGlobalPipes(new JsonValidationPipe());
-  app.useGlobalFilters(new JsonErrorFilter());
-  return app;
 }
 
 /** POST/PUT/PATCH bodies must be JSON: 415 otherwise (an empty body passes, for the DTO to judge). */

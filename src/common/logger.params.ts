@@ -60,21 +60,23 @@ export function requestLogLevel(req: IncomingMessage, res: ServerResponse, err?:
 }
 
 /**
- * nestjs-pino parameters: JSON lines (pretty on request), one request id per request
- * (`req.id`, `X-Request-Id`), credentials redacted, one line per request.
+ * nestjs-pino parameters: JSON lines (pretty on request), credentials redacted. The access
+ * log (one line per request, the request id of `X-Request-Id`) is not pino-http's but
+ * `accessLogMiddleware`'s (common/access-log.ts), which configureJsonApp installs: pino-http built two child
+ * loggers per request, serializing the request into one of them, even at a level that
+ * drops the line. So nestjs-pino's own middleware is off (`forRoutes: []`); its root
+ * logger, built from these options, is what the access log and `Logger` write to.
  */
 export function pinoLoggerParams(o: LoggingOptions = {}): Params {
   const options = {
     level: o.level ?? 'info',
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    genReqId: requestId,
-    customLogLevel: requestLogLevel,
-    // The request line carries method/url/id; the response line adds status and time.
-    quietReqLogger: true,
-    // The status is what matters of a response; its headers (helmet's) only repeat themselves.
+    // The status is what matters of a response; its headers (the security headers) only repeat themselves.
     serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
   };
   // pino-pretty as a stream in this thread (not a transport worker): nothing is lost at exit.
-  if (o.pretty) return { pinoHttp: [options, pinoPretty({ sync: true, singleLine: true, ...(o.destination ? { destination: o.destination } : {}) })] };
-  return { pinoHttp: o.destination ? [options, o.destination] : options };
+  const stream = o.pretty
+    ? pinoPretty({ sync: true, singleLine: true, ...(o.destination ? { destination: o.destination } : {}) })
+    : o.destination;
+  return { pinoHttp: stream ? [options, stream] : options, forRoutes: [] };
 }

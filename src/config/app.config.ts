@@ -69,7 +69,12 @@ export interface AppConfig {
   redisUrl: string;
   /** RTP_STORE_PREFIX: prefix of every Redis key; instances sharing it share one pool. @default rtp-pool: */
   storePrefix: string;
+  /** RTP_HTTP_ADAPTER: the HTTP platform, `express` (@nestjs/platform-express) or `fastify` (@nestjs/platform-fastify). @default express */
+  httpAdapter: HttpAdapterKind;
 }
+
+export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
+export type HttpAdapterKind = (typeof HTTP_ADAPTERS)[number];
 
 export const STORE_KINDS = ['memory', 'redis'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
@@ -115,6 +120,7 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     store: oneOf(env, 'RTP_STORE', 'memory', STORE_KINDS),
     redisUrl: redisUrl(env, 'REDIS_URL', DEFAULT_REDIS_STORE_OPTIONS.url),
     storePrefix: str(env, 'RTP_STORE_PREFIX', DEFAULT_REDIS_STORE_OPTIONS.prefix)!,
+    httpAdapter: oneOf(env, 'RTP_HTTP_ADAPTER', 'express', HTTP_ADAPTERS),
   };
 }
 
