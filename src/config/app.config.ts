@@ -4,6 +4,7 @@ import { parseControlUrls } from '../contract/control-urls';
 import { DEFAULT_MAX_BODY_BYTES } from '../common/json-app';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../ops/shutdown/graceful-shutdown';
 import { cronProblem } from '../pool/jobs/cron-expression';
+import { LOG_LEVELS, type LogLevel } from '../common/logger.params';
 import { DEFAULT_POOL_OPTIONS } from '../pool/pool.module-definition';
 import { DEFAULT_REDIS_STORE_OPTIONS } from '../pool/store/redis-pool.store';
 import { parseCidrList } from '../http/security/cidr';
@@ -68,13 +69,17 @@ export interface AppConfig {
   redisUrl: string;
   /** RTP_STORE_PREFIX: prefix of every Redis key; instances sharing it share one pool. @default rtp-pool: */
   storePrefix: string;
+  /** RTP_HTTP_ADAPTER: the HTTP platform, `express` (@nestjs/platform-express) or `fastify` (@nestjs/platform-fastify). @default express */
+  httpAdapter: HttpAdapterKind;
 }
+
+export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
+export type HttpAdapterKind = (typeof HTTP_ADAPTERS)[number];
 
 export const STORE_KINDS = ['memory', 'redis'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel } from '../common/logger.params';
 
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
 export function loadAppConfig(env: Env = process.env): AppConfig {
@@ -115,6 +120,7 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     store: oneOf(env, 'RTP_STORE', 'memory', STORE_KINDS),
     redisUrl: redisUrl(env, 'REDIS_URL', DEFAULT_REDIS_STORE_OPTIONS.url),
     storePrefix: str(env, 'RTP_STORE_PREFIX', DEFAULT_REDIS_STORE_OPTIONS.prefix)!,
+    httpAdapter: oneOf(env, 'RTP_HTTP_ADAPTER', 'express', HTTP_ADAPTERS),
   };
 }
 
