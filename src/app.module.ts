@@ -38,6 +38,7 @@ export class AppModule {
               strategy: cfg.strategy,
               healthIntervalMs: cfg.healthIntervalMs, healthTimeoutMs: cfg.healthTimeoutMs,
               healthConcurrency: cfg.healthConcurrency, circuitResetMs: cfg.circuitResetMs,
+              reconcileIntervalSec: cfg.reconcileIntervalSec,
               // The store creates (and so quits, in its onModuleDestroy) its own Redis client.
               store: cfg.store === 'redis'
                 ? new RedisPoolStore({ url: cfg.redisUrl, prefix: cfg.storePrefix, commandTimeoutMs: redisCommandTimeoutFor(cfg.controlTimeoutMs) })

@@ -41,6 +41,8 @@ export interface AppConfig {
   healthConcurrency: number;
   /** RTP_CIRCUIT_RESET_MS: an open circuit's wait before one half-open trial call. @default 10000 */
   circuitResetMs: number;
+  /** RTP_RECONCILE_INTERVAL_SEC: between reconciliation rounds (legs vs bindings); 0 = off. @default 60 */
+  reconcileIntervalSec: number;
   /** RTP_MAX_BODY_BYTES @default 262144 */
   maxBodyBytes: number;
   /** RTP_NODE_TOKEN: sent to media nodes. */
@@ -61,7 +63,10 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** RTP_READY_REQUIRES_NODE: readiness also needs one healthy, undrained node. @default false */
   readyRequiresNode: boolean;
-  /** RTP_SHUTDOWN_TIMEOUT_MS: how long SIGTERM waits for in-flight requests. @default 4000 */
+  /**
+   * RTP_SHUTDOWN_TIMEOUT_MS: how long SIGTERM waits for in-flight requests.
+   * @default the worst-case prepare (RTP_MAX_ATTEMPTS × RTP_CONTROL_TIMEOUT_MS) + 1 s, at least 4000
+   */
   shutdownTimeoutMs: number;
   /** RTP_STORE: where nodes and bindings live, `memory` (this process) or `redis` (shared). @default memory */
   store: StoreKind;
@@ -106,6 +111,7 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     healthTimeoutMs: int(env, 'RTP_HEALTH_TIMEOUT_MS', d.healthTimeoutMs, 1, 600_000),
     healthConcurrency: int(env, 'RTP_HEALTH_CONCURRENCY', d.healthConcurrency, 1, 10_000),
     circuitResetMs: int(env, 'RTP_CIRCUIT_RESET_MS', d.circuitResetMs, 1, 86_400_000),
+    reconcileIntervalSec: int(env, 'RTP_RECONCILE_INTERVAL_SEC', d.reconcileIntervalSec, 0, 86_400),
     maxBodyBytes: int(env, 'RTP_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024),
     nodeToken: token(env, 'RTP_NODE_TOKEN'),
     registryToken: token(env, 'RTP_REGISTRY_TOKEN'),
@@ -116,12 +122,19 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     rateLimitWindowMs: int(env, 'RTP_RATE_LIMIT_WINDOW_MS', 1_000, 1, 3_600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     readyRequiresNode: bool(env, 'RTP_READY_REQUIRES_NODE', false),
-    shutdownTimeoutMs: int(env, 'RTP_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0, 60_000),
+    shutdownTimeoutMs: int(env, 'RTP_SHUTDOWN_TIMEOUT_MS', shutdownDefault(env), 0, 600_000),
     store: oneOf(env, 'RTP_STORE', 'memory', STORE_KINDS),
     redisUrl: redisUrl(env, 'REDIS_URL', DEFAULT_REDIS_STORE_OPTIONS.url),
     storePrefix: str(env, 'RTP_STORE_PREFIX', DEFAULT_REDIS_STORE_OPTIONS.prefix)!,
     httpAdapter: oneOf(env, 'RTP_HTTP_ADAPTER', 'express', HTTP_ADAPTERS),
   };
+}
+
+/** A SIGTERM must let the longest prepare finish: RTP_MAX_ATTEMPTS × RTP_CONTROL_TIMEOUT_MS + 1 s, at least the library default. */
+function shutdownDefault(env: Env): number {
+  const d = DEFAULT_POOL_OPTIONS;
+  const worst = int(env, 'RTP_MAX_ATTEMPTS', d.maxAttempts, 1, 100) * int(env, 'RTP_CONTROL_TIMEOUT_MS', d.controlTimeoutMs, 1, 600_000);
+  return Math.max(DEFAULT_SHUTDOWN_TIMEOUT_MS, worst + 1_000);
 }
 
 /** A cron expression with seconds (six fields), or undefined when unset. */

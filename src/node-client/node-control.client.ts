@@ -53,6 +53,25 @@ export class NodeControlClient implements OnApplicationShutdown {
     return true;
   }
 
+  /**
+   * The call ids of the legs a node holds (`GET /v1/legs`, CONTRACT §7), or undefined when
+   * the node does not serve it (404: the Go media node).
+   */
+  async listLegs(controlUrl: string, timeoutMs = this.options.timeoutMs): Promise<string[] | undefined> {
+    const res = await this.call('GET', controlUrl, NodePaths.legs, undefined, timeoutMs);
+    if (res.status === 404 || res.status === 405) return undefined;
+    this.expect(res, [200]);
+    const legs = (res.data as { legs?: unknown } | undefined)?.legs;
+    if (!Array.isArray(legs)) throw new ControlCallError('protocol', 'legs answer without a legs array', res.status);
+    const ids: string[] = [];
+    for (const l of legs) {
+      const id = (l as { call_id?: unknown } | null)?.call_id;
+      if (typeof id !== 'string') throw new ControlCallError('protocol', 'legs answer with a leg without call_id', res.status);
+      ids.push(id);
+    }
+    return ids;
+  }
+
   async health(controlUrl: string, timeoutMs = this.options.timeoutMs): Promise<HealthResponse> {
     const res = await this.call('GET', controlUrl, NodePaths.health, undefined, timeoutMs, false);
     this.expect(res, [200]);

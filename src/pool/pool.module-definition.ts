@@ -43,6 +43,12 @@ export interface PoolModuleOptions {
    * half-open trial call is let through. @default 10000
    */
   circuitResetMs?: number;
+  /**
+   * Seconds between reconciliation rounds (CONTRACT §7): nodes serving `GET /v1/legs` are
+   * compared with the bindings; orphan legs are deleted, bindings without a leg dropped.
+   * One instance reconciles at a time (a lease in the store). 0 disables it. @default 60
+   */
+  reconcileIntervalSec?: number;
   /** Bearer token the pool sends to media nodes (CONTRACT §3 `RTP_NODE_TOKEN`). */
   nodeToken?: string;
   /**
@@ -76,6 +82,7 @@ export const DEFAULT_POOL_OPTIONS = {
   healthTimeoutMs: 1_000,
   healthConcurrency: 64,
   circuitResetMs: 10_000,
+  reconcileIntervalSec: 60,
   strategy: 'least-loaded',
 } as const;
 

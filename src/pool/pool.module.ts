@@ -13,6 +13,7 @@ import { CircuitBreaker } from './health/circuit-breaker';
 import { HealthMonitorService } from './health/health-monitor.service';
 import { JobScheduler } from './jobs/job-scheduler';
 import { PruneService } from './jobs/prune.service';
+import { ReconcileService } from './jobs/reconcile.service';
 import { CLOCK, RTP_RANDOM, type RandomSource } from './pool.constants';
 import {
   POOL_ASYNC_OPTIONS_TYPE, POOL_MODULE_OPTIONS, POOL_OPTIONS, POOL_OPTIONS_TYPE, PoolConfigurableModule,
@@ -29,7 +30,7 @@ import { POOL_STORE } from './store/pool-store.interface';
 
 /**
  * The media-node pool: registry, selection, call routing, failover, bindings, and the
- * background jobs (prune, health probes).
+ * background jobs (prune, health probes, reconciliation).
  *
  * ```ts
  * PoolModule.forRoot({ seedUrls: ['http://127.0.0.1:8090'], strategy: MyStrategy })
@@ -86,10 +87,11 @@ import { POOL_STORE } from './store/pool-store.interface';
     JobScheduler,
     HealthMonitorService,
     PruneService,
+    ReconcileService,
   ],
   exports: [
     PoolService, NodeRegistry, CandidateSelector, CallRouter, LeftLegs, PoolEvents, NodeControlClient, CircuitBreaker,
-    HealthMonitorService, PruneService, POOL_OPTIONS, POOL_STORE, SELECTION_STRATEGY, FAILOVER_POLICY, RTP_RANDOM, CLOCK,
+    HealthMonitorService, PruneService, ReconcileService, POOL_OPTIONS, POOL_STORE, SELECTION_STRATEGY, FAILOVER_POLICY, RTP_RANDOM, CLOCK,
   ],
 })
 export class PoolModule extends PoolConfigurableModule {

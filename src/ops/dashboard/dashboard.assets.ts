@@ -85,6 +85,11 @@ export const DASHBOARD_JS = String.raw`(function () {
     setStat('s-rate', s.activity.prepare_rate_per_sec);
     setStat('s-failovers', s.activity.failovers_recent);
     setStat('s-failures', s.activity.prepare_failures_recent);
+    var r = s.reconcile;
+    document.getElementById('reconcile').textContent = r
+      ? 'Reconciliation: last round ' + new Date(r.at).toLocaleTimeString() + ', ' + r.nodes_checked + ' node(s) checked, '
+        + r.legs_deleted + ' orphan leg(s) deleted, ' + r.bindings_dropped + ' binding(s) dropped.'
+      : 'Reconciliation: no round on this instance yet.';
     body.setAttribute('data-refreshes', String(Number(body.getAttribute('data-refreshes') || '0') + 1));
     setStatus('Updated ' + new Date(s.generated_at).toLocaleTimeString() + ' \u00b7 refreshes every 2 s', false);
   }

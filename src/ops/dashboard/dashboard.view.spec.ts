@@ -32,8 +32,10 @@ describe('dashboard view', () => {
         nodes: [node({ node_id: 'a', capacity: 10, active_legs: 9 }), node({ node_id: 'b', healthy: false }), node({ node_id: 'c', draining: true })],
         counts: { total: 3, healthy: 1, unhealthy: 1, draining: 1 },
         activity: { window_sec: 60, prepare_rate_per_sec: 0.5, prepares_recent: 30, prepare_failures_recent: 0, failovers_recent: 2, prepares_total: 30, failovers_total: 2 },
+        reconcile: { at: '2026-01-01T00:00:05.000Z', nodes_checked: 3, nodes_skipped: 0, legs_deleted: 2, bindings_dropped: 1 },
       },
     });
+    expect(html).toContain('3 node(s) checked, 2 orphan leg(s) deleted, 1 binding(s) dropped');
     expect(html).toContain('<tr data-node-id="a" class="healthy">');
     expect(html).toContain('<tr data-node-id="b" class="unhealthy">');
     expect(html).toContain('<tr data-node-id="c" class="draining">');

@@ -58,6 +58,14 @@ function row(n: NodeInfo, all: NodeInfo[], now: string, buttonsEnabled: boolean)
     + '</tr>';
 }
 
+/** The last reconciliation round, in one line. */
+export function reconcileLine(s: OpsSummaryDto | undefined): string {
+  const r = s?.reconcile;
+  if (!r) return 'Reconciliation: no round on this instance yet.';
+  return `Reconciliation: last round <time datetime="${esc(r.at)}">${esc(r.at)}</time>, ${r.nodes_checked} node(s) checked, `
+    + `${r.legs_deleted} orphan leg(s) deleted, ${r.bindings_dropped} binding(s) dropped.`;
+}
+
 /** The whole page: readable without JavaScript; dashboard.js takes over and refreshes it every 2 s. */
 export function renderDashboard(m: DashboardModel): string {
   const s = m.summary;
@@ -98,6 +106,7 @@ ${stat('s-failovers', 'failovers (60 s)', s?.activity.failovers_recent)}
 ${stat('s-failures', 'failed prepares (60 s)', s?.activity.prepare_failures_recent)}
 </section>
 <p id="status" role="status">${notice}</p>
+<p id="reconcile">${reconcileLine(s)}</p>
 <table id="nodes">
 <thead><tr><th>node</th><th>health</th><th>load (legs / capacity)</th><th>region</th><th>draining</th><th>last seen</th><th>bound calls</th><th></th></tr></thead>
 <tbody>${rows}</tbody>

@@ -22,12 +22,23 @@ export class ActivityDto implements ActivitySummary {
   @ApiProperty() failovers_total!: number;
 }
 
+/** The last reconciliation round this instance ran (CONTRACT §7). */
+export class ReconcileSummaryDto {
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty() nodes_checked!: number;
+  @ApiProperty({ description: 'Nodes without GET /v1/legs, or that did not answer.' }) nodes_skipped!: number;
+  @ApiProperty() legs_deleted!: number;
+  @ApiProperty() bindings_dropped!: number;
+}
+
 /** `GET /v1/ops/summary`: what the dashboard shows, in one read. */
 export class OpsSummaryDto {
   @ApiProperty({ format: 'date-time' }) generated_at!: string;
   @ApiProperty({ type: [NodeInfoDto] }) nodes!: NodeInfo[];
   @ApiProperty({ type: NodeCountsDto }) counts!: NodeCountsDto;
   @ApiProperty({ type: ActivityDto, description: 'This instance\'s recent activity.' }) activity!: ActivityDto;
+  @ApiProperty({ type: ReconcileSummaryDto, nullable: true, description: 'The last reconciliation round this instance ran; null when it ran none.' })
+  reconcile!: ReconcileSummaryDto | null;
 }
 
 /** Builds the dashboard's data: the node list (no HTTP call, store only) and recent activity. */
@@ -44,6 +55,16 @@ export class OpsSummaryService {
       nodes,
       counts,
       activity: this.metrics.activity(),
+      reconcile: reconcileSummary(this.metrics),
     };
   }
+}
+
+function reconcileSummary(m: PoolMetrics): ReconcileSummaryDto | null {
+  const r = m.lastReconcile;
+  if (!r) return null;
+  return {
+    at: new Date(r.at).toISOString(), nodes_checked: r.nodesChecked, nodes_skipped: r.nodesSkipped,
+    legs_deleted: r.legsDeleted, bindings_dropped: r.bindingsDropped,
+  };
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { PoolEvents, type PoolEventMap } from '../../pool/pool.events';
+import { PoolEvents, type PoolEventMap, type ReconcileRound } from '../../pool/pool.events';
 import type { NodeInfo } from '../../contract/contract.types';
 import { PoolService } from '../../pool/pool.service';
 import { InjectMetricsRegistry, InjectOpsOptions, type ResolvedOpsOptions } from '../ops.module-definition';
@@ -44,6 +44,8 @@ export class PoolMetrics implements OnModuleInit, OnModuleDestroy {
   private readonly recentPrepares: RecentWindow;
   private readonly recentFailures: RecentWindow;
   private readonly recentFailovers: RecentWindow;
+  /** The last reconciliation round this instance ran (it held the lease). */
+  lastReconcile?: ReconcileRound;
   private preparesTotal = 0;
   private failoversTotal = 0;
 
@@ -134,12 +136,29 @@ export class PoolMetrics implements OnModuleInit, OnModuleDestroy {
     const healthChanges = new Counter({
       name: 'rtp_node_health_changes_total', help: 'Node health flips (probes, circuit) by the state entered', labelNames: ['state'], registers,
     });
-    this.metricNames.push(...[nodes, legs, capacity, bound, calls, duration, failovers, circuit, registrations, deregistrations, pruned, healthChanges]
+    const reconcileRounds = new Counter({ name: 'rtp_reconcile_rounds_total', help: 'Reconciliation rounds this instance ran (it held the lease)', registers });
+    const legsDeleted = new Counter({
+      name: 'rtp_reconcile_legs_deleted_total', help: 'Legs deleted on nodes because no binding points to them (by reconciliation, or a leg the pool knew it left)',
+      labelNames: ['source'], registers,
+    });
+    const bindingsDropped = new Counter({
+      name: 'rtp_reconcile_bindings_dropped_total', help: 'Bindings dropped because their node holds no such leg (or written after their prepare failed)',
+      labelNames: ['source'], registers,
+    });
+    const leftLegRetries = new Counter({ name: 'rtp_reconcile_left_leg_retries_total', help: 'Failed deletes of legs the pool knew it left (retried)', registers });
+    this.metricNames.push(...[
+      nodes, legs, capacity, bound, calls, duration, failovers, circuit, registrations, deregistrations, pruned, healthChanges,
+      reconcileRounds, legsDeleted, bindingsDropped, leftLegRetries,
+    ]
       .map((m) => (m as unknown as { name: string }).name));
     // Counters start at 0 for every label a dashboard alerts on, so rate() works from the first scrape.
     for (const op of ['prepare', 'start', 'delete']) calls.inc({ op, outcome: 'ok' }, 0);
     failovers.inc(0);
     for (const state of ['open', 'half_open', 'closed']) circuit.inc({ state }, 0);
+    reconcileRounds.inc(0);
+    for (const source of ['reconcile', 'left_leg']) legsDeleted.inc({ source }, 0);
+    for (const source of ['reconcile', 'late_binding']) bindingsDropped.inc({ source }, 0);
+    leftLegRetries.inc(0);
 
     this.on('prepare', (e) => {
       calls.inc({ op: 'prepare', outcome: e.outcome });
@@ -160,6 +179,17 @@ export class PoolMetrics implements OnModuleInit, OnModuleDestroy {
     this.on('prune', (e) => pruned.inc(e.nodeIds.length));
     this.on('circuit', (e) => circuit.inc({ state: e.state }));
     this.on('health', (e) => healthChanges.inc({ state: e.healthy ? 'healthy' : 'unhealthy' }));
+    this.on('reconcile', (r) => {
+      reconcileRounds.inc();
+      this.lastReconcile = r;
+    });
+    this.on('repair', (e) => {
+      if (e.kind === 'orphan_leg_deleted') legsDeleted.inc({ source: 'reconcile' });
+      else if (e.kind === 'left_leg_deleted') legsDeleted.inc({ source: 'left_leg' });
+      else if (e.kind === 'binding_dropped') bindingsDropped.inc({ source: 'reconcile' });
+      else if (e.kind === 'late_binding_undone') bindingsDropped.inc({ source: 'late_binding' });
+      else leftLegRetries.inc();
+    });
 
     // A registry handed in may already carry them (a second app in one process).
     if (this.options.defaultMetrics && !this.registry.getSingleMetric('process_cpu_user_seconds_total')) {
