@@ -286,5 +286,94 @@ export function poolStoreContract(name: string, factory: StoreFactory): void {
         await expect(store.ping()).resolves.toBeUndefined();
       });
     });
+
+    describe('no leg left behind (CONTRACT §7)', () => {
+      it('claim by token: the holder is named; giving up records a failure only the waiter of that holder sees', async () => {
+        expect(await store.claim('c1', 5_000, 'A')).toEqual({ claimed: true });
+        expect(await store.claim('c1', 5_000, 'B')).toEqual({ claimed: false, holder: 'A' });
+        expect(await store.isClaimed('c1')).toBe(true);
+        await store.giveUpClaim('c1', 'B', { status: 502, message: 'x' }); // not B's: no-op
+        expect(await store.isClaimed('c1')).toBe(true);
+        await store.giveUpClaim('c1', 'A', { status: 422, message: 'node at capacity' }, 5_000);
+        expect(await store.claim('c1', 5_000, 'B', 'A')).toEqual({ claimed: false, failure: { status: 422, message: 'node at capacity' } });
+        // A fresh prepare (no holder awaited) claims again: a retry after a failure works.
+        expect(await store.claim('c1', 5_000, 'C')).toEqual({ claimed: true });
+      });
+
+      it('bindCall under the claim binds once; a DELETE that overtook the claim makes it "deleted"', async () => {
+        await store.upsertNode(report('a'));
+        await store.claim('c1', 5_000, 'A');
+        expect(await store.bindCall(binding('c1', 'a', { version: 'A' }), { claim: 'A' })).toBe('bound');
+        expect((await store.getBinding('c1'))?.version).toBe('A');
+        expect(await store.isClaimed('c1')).toBe(false);
+        expect((await store.getNode('a'))!.boundCalls).toBe(1);
+        await store.claim('c2', 5_000, 'B');
+        const d = await store.deleteCall('c2', 60_000);
+        expect(d).toEqual({ overtookClaim: true });
+        expect(await store.bindCall(binding('c2', 'a'), { claim: 'B' })).toBe('deleted');
+        expect(await store.getBinding('c2')).toBeUndefined();
+        expect(await store.bindCall(binding('c3', 'a'), { claim: 'nobody' })).toBe('lost');
+      });
+
+      it('a re-INVITE binds only while the same binding is there; deleteCall leaves the node in a tombstone', async () => {
+        await store.upsertNode(report('a'));
+        const b = binding('c1', 'a');
+        await store.claim('c1', 5_000, 'A');
+        await store.bindCall(b, { claim: 'A' });
+        expect(await store.bindCall({ ...b, mediaPort: 5 }, { nodeId: 'a', createdAt: b.createdAt })).toBe('bound');
+        expect((await store.getBinding('c1'))?.mediaPort).toBe(5);
+        const d = await store.deleteCall('c1', 60_000);
+        expect(d.binding).toMatchObject({ callId: 'c1', nodeId: 'a', mediaPort: 5 });
+        expect(d.overtookClaim).toBe(false);
+        expect((await store.getNode('a'))!.boundCalls).toBe(0);
+        expect(await store.bindCall({ ...b, mediaPort: 6 }, { nodeId: 'a', createdAt: b.createdAt })).toBe('deleted');
+        const again = await store.deleteCall('c1', 60_000);
+        expect(again.binding).toBeUndefined();
+        expect(again.earlier).toMatchObject({ callId: 'c1', nodeId: 'a', controlUrl: b.controlUrl });
+        expect(await store.deleteCall('never', 60_000)).toEqual({ overtookClaim: false });
+      });
+
+      it('unbindIf is a compare-and-delete on node, createdAt and version', async () => {
+        await store.upsertNode(report('a'));
+        const b = binding('c1', 'a', { version: 'v1' });
+        await store.putBinding(b, true);
+        expect(await store.unbindIf('c1', { nodeId: 'a', createdAt: b.createdAt, version: 'v2' })).toBe(false);
+        expect(await store.unbindIf('c1', { nodeId: 'b', createdAt: b.createdAt })).toBe(false);
+        expect(await store.unbindIf('c1', { nodeId: 'a', createdAt: b.createdAt, version: 'v1' })).toBe(true);
+        expect(await store.getBinding('c1')).toBeUndefined();
+        expect((await store.getNode('a'))!.boundCalls).toBe(0);
+        expect(await store.unbindIf('c1', { nodeId: 'a', createdAt: b.createdAt })).toBe(false);
+      });
+
+      it('bindingsOfNode pages through one node\'s bindings', async () => {
+        await store.upsertNode(report('a'));
+        await store.upsertNode(report('b'));
+        for (let i = 0; i < 7; i++) await store.putBinding(binding(`a${i}`, 'a'), true);
+        await store.putBinding(binding('b0', 'b'), true);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.bindingsOfNode('a', 3, cursor);
+          expect(page.bindings.length).toBeLessThanOrEqual(3);
+          seen.push(...page.bindings.map((x) => x.callId));
+          cursor = page.next;
+        } while (cursor !== undefined);
+        expect(seen.sort()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+        expect((await store.bindingsOfNode('b', 10)).bindings.map((x) => x.callId)).toEqual(['b0']);
+      });
+
+      it('a lease has one holder at a time, is renewed by it, lapses, and is released', async () => {
+        expect(await store.acquireLease('r', 'A', 300)).toBe(true);
+        expect(await store.acquireLease('r', 'B', 300)).toBe(false);
+        expect(await store.acquireLease('r', 'A', 300)).toBe(true);
+        await store.releaseLease('r', 'B');
+        expect(await store.acquireLease('r', 'B', 300)).toBe(false);
+        await store.releaseLease('r', 'A');
+        expect(await store.acquireLease('r', 'B', 300)).toBe(true);
+        offset += 1_000;
+        await sleep(350); // Redis expires by its own clock
+        expect(await store.acquireLease('r', 'A', 300)).toBe(true);
+      });
+    });
   });
 }

@@ -1,5 +1,6 @@
 import { type INestApplication, Logger, type LoggerService } from '@nestjs/common';
 import type { Server, ServerResponse } from 'node:http';
+import { CallRouter } from '../../pool/calls/call-router';
 import { ShutdownState } from './shutdown-state';
 
 /** Milliseconds in-flight requests get at shutdown, unless told otherwise. */
@@ -28,7 +29,8 @@ const POLL_MS = 50;
  * 1. readiness turns 503 ({@link ShutdownState}) and the listening socket closes: no new connections;
  * 2. requests in flight finish; each answer carries `Connection: close`, idle keep-alive
  *    connections are closed, so clients never see a reset on a request the server took;
- * 3. after `timeoutMs` the remaining connections are closed anyway;
+ * 3. after `timeoutMs` the remaining connections are closed anyway; call operations still
+ *    running in the pool get what is left of `timeoutMs` to finish (legs bound or deleted);
  * 4. `app.close()` runs the Nest hooks (the store quits its client, registrars deregister);
  * 5. exit 0 (1 when something hung or threw).
  *
@@ -65,6 +67,8 @@ export function enableGracefulShutdown(app: INestApplication, o: GracefulShutdow
       for (const res of inflight) if (!res.headersSent) res.setHeader('Connection', 'close');
       const drained = await closeServer(server, timeoutMs);
       if (!drained) log.warn(`requests still in flight after ${timeoutMs} ms: closing their connections`);
+      // A prepare whose client went away still finishes (its leg bound, or deleted) before the store closes.
+      await getRouter(app)?.whenIdle(Math.max(0, started + timeoutMs - Date.now()));
       await app.close();
       clearTimeout(force);
       log.log(`stopped in ${Date.now() - started} ms`);
@@ -100,6 +104,14 @@ function closeServer(server: Server, timeoutMs: number): Promise<boolean> {
       finish(false);
     }, timeoutMs);
   });
+}
+
+function getRouter(app: INestApplication): CallRouter | undefined {
+  try {
+    return app.get(CallRouter, { strict: false });
+  } catch {
+    return undefined;
+  }
 }
 
 function getShutdownState(app: INestApplication): ShutdownState | undefined {

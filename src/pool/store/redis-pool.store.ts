@@ -3,7 +3,10 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { StoreUnavailableException } from '../pool.errors';
 import type { Binding, HealthReport, NodeReport, NodeState } from '../pool.types';
-import type { PoolStore, RemoveOutcome, UpsertOutcome } from './pool-store.interface';
+import type {
+  BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, UpsertOutcome,
+} from './pool-store.interface';
+import * as calls from './redis-call-state';
 import * as lua from './redis-pool.scripts';
 
 /** Options of {@link RedisPoolStore}. */
@@ -60,6 +63,13 @@ const S = {
   markStarted: script('markStarted', lua.MARK_STARTED),
   deleteBinding: script('deleteBinding', lua.DELETE_BINDING),
   sweepBindings: script('sweepBindings', lua.SWEEP_BINDINGS),
+  claim: script('claim', calls.CLAIM),
+  giveUpClaim: script('giveUpClaim', calls.GIVE_UP_CLAIM),
+  bindCall: script('bindCall', calls.BIND_CALL),
+  deleteCall: script('deleteCall', calls.DELETE_CALL),
+  unbindIf: script('unbindIf', calls.UNBIND_IF),
+  acquireLease: script('acquireLease', calls.ACQUIRE_LEASE),
+  releaseLease: script('releaseLease', calls.RELEASE_LEASE),
 };
 
 /**
@@ -239,6 +249,65 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     }
   }
 
+  // ---- no leg left behind (CONTRACT §7; scripts in redis-call-state.ts) ------------
+
+  async claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const keys = [this.k('claim:', callId), this.k('b:', callId), this.k('f:', callId)];
+    return calls.decodeClaim((await this.eval(S.claim, keys, [ttl, this.now(), token, waitingFor ?? ''])) as calls.ClaimReply);
+  }
+
+  async giveUpClaim(callId: string, token: string, failure?: ClaimFailure, failureTtlMs = 5_000): Promise<void> {
+    const keys = [this.k('claim:', callId), this.k('f:', callId)];
+    await this.eval(S.giveUpClaim, keys, [token, calls.encodeFailure(token, failure), Math.max(1, Math.ceil(failureTtlMs))]);
+  }
+
+  async bindCall(binding: Binding, expect: BindExpectation): Promise<BindOutcome> {
+    const now = this.now();
+    const px = Math.max(1, Math.ceil(binding.expiresAt - now));
+    const isNew = 'claim' in expect;
+    const keys = [this.k('b:', binding.callId), this.k('claim:', binding.callId), this.k('exp'), this.k('t:', binding.callId)];
+    return calls.decodeBindOutcome(await this.eval(S.bindCall, keys, [
+      ...calls.bindArgs(expect), this.prefix, binding.callId, binding.nodeId, binding.expiresAt, px, flag(isNew), now, ...encodeBinding(binding),
+    ]));
+  }
+
+  async deleteCall(callId: string, tombstoneTtlMs: number): Promise<DeleteCallResult> {
+    const keys = [this.k('b:', callId), this.k('exp'), this.k('claim:', callId), this.k('t:', callId)];
+    const r = await this.eval(S.deleteCall, keys, [this.prefix, callId, this.now(), Math.max(1, Math.ceil(tombstoneTtlMs))]);
+    return calls.decodeDeleteCall(r as [string[] | null, number, string[] | null], decodeBinding);
+  }
+
+  async unbindIf(callId: string, match: { nodeId: string; createdAt: number; version?: string }): Promise<boolean> {
+    const args = [this.prefix, callId, this.now(), match.nodeId, String(match.createdAt), match.version ?? ''];
+    return (await this.eval(S.unbindIf, [this.k('b:', callId), this.k('exp')], args)) === 1;
+  }
+
+  async bindingsOfNode(nodeId: string, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }> {
+    // Paged by rank in the node's bound zset (ordered by expiry): a binding written meanwhile may
+    // be missed or seen twice, which reconciliation tolerates (it re-reads before it repairs).
+    const start = cursor === undefined ? 0 : Number(cursor);
+    const ids = await this.run(() => this.client.zrange(this.k('bound:', nodeId), String(start), String(start + limit - 1)));
+    const rows = ids.length ? await this.run(() => {
+      const m = this.client.multi();
+      for (const id of ids) m.hgetall(this.k('b:', id));
+      return m.exec();
+    }) : [];
+    const now = this.now();
+    const bindings = (rows ?? []).map(([, h]) => h as Record<string, string>)
+      .filter((h) => h && Object.keys(h).length > 0).map(decodeBinding)
+      .filter((b) => b.nodeId === nodeId && b.expiresAt > now);
+    return { bindings, next: ids.length === limit ? String(start + limit) : undefined };
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return (await this.eval(S.acquireLease, [this.k('lease:', name)], [holder, Math.max(1, Math.ceil(ttlMs))])) === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.eval(S.releaseLease, [this.k('lease:', name)], [holder]);
+  }
+
   async ping(): Promise<void> {
     await this.run(() => this.client.ping());
   }
@@ -366,7 +435,7 @@ function encodeBinding(b: Binding): (string | number)[] {
   return [
     'callId', b.callId, 'nodeId', b.nodeId, 'controlUrl', b.controlUrl, 'mediaIp', b.mediaIp,
     'mediaPort', b.mediaPort, 'codec', b.codec, 'started', flag(b.started), 'createdAt', b.createdAt,
-    'expiresAt', b.expiresAt,
+    'expiresAt', b.expiresAt, ...(b.version === undefined ? [] : ['version', b.version]),
   ];
 }
 
@@ -381,5 +450,6 @@ function decodeBinding(h: Record<string, string>): Binding {
     started: h.started === '1',
     createdAt: Number(h.createdAt),
     expiresAt: Number(h.expiresAt),
+    ...(h.version === undefined ? {} : { version: h.version }),
   };
 }
