@@ -46,6 +46,11 @@ export class FakeMediaNode {
   readonly requests: RecordedRequest[] = [];
   /** Delay before every answer (ms), to keep requests in flight. */
   delayMs = 0;
+  /**
+   * Extra delay of prepares only (`POST /v1/legs`), on top of {@link delayMs}: the leg is
+   * made when the answer goes out, so a pool that gave up earlier gets a late 201.
+   */
+  prepareDelayMs = 0;
   /** How late `slow` mode answers (ms), on top of {@link delayMs}. */
   slowMs = 1000;
   /** Where `redirect` mode points (a base URL; the request path is appended). */
@@ -96,6 +101,7 @@ export class FakeMediaNode {
     this.legs.clear();
     this.mode = 'ok';
     this.delayMs = 0;
+    this.prepareDelayMs = 0;
   }
 
   /** Starts again on the same port. */
@@ -118,7 +124,7 @@ export class FakeMediaNode {
       const rec: RecordedRequest = { method: req.method ?? '', rawPath, headers: req.headers, body, callId: m ? decodeURIComponent(m[1]) : undefined };
       this.requests.push(rec);
       if (this.mode === 'down') return void req.socket.destroy();
-      const delay = this.delayMs + (this.mode === 'slow' ? this.slowMs : 0);
+      const delay = this.delayMs + (this.mode === 'slow' ? this.slowMs : 0) + (rec.method === 'POST' && rawPath === '/v1/legs' ? this.prepareDelayMs : 0);
       if (delay > 0) setTimeout(() => this.route(rec, res, m), delay);
       else this.route(rec, res, m);
     });

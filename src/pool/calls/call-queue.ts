@@ -5,6 +5,8 @@ interface CallLane {
   prepare?: Promise<unknown>;
   /** Operations queued and not settled. */
   pending: number;
+  /** Of those, prepares. */
+  prepares: number;
   /** DELETEs seen on this instance: a prepare that started before one must not bind. */
   deletes: number;
 }
@@ -30,21 +32,24 @@ export class CallQueue {
   prepare<T>(callId: string, op: () => Promise<T>): Promise<T> {
     const lane = this.lane(callId);
     if (lane.prepare) return lane.prepare as Promise<T>;
+    lane.prepares++;
     const p = this.enqueue(callId, lane, op);
     lane.prepare = p;
     void p.catch(() => undefined).then(() => {
+      lane.prepares--;
       if (lane.prepare === p) lane.prepare = undefined;
     });
     return p;
   }
 
-  /** Counts a DELETE of the call id; true when an operation of it is in flight here. */
+  /** Counts a DELETE of the call id; true when a prepare of it is in flight here (the DELETE overtakes it). */
   markDeleted(callId: string): boolean {
     const lane = this.lanes.get(callId);
     if (!lane) return false;
     lane.deletes++;
+    const overtaken = lane.prepares > 0;
     lane.prepare = undefined;
-    return lane.pending > 0;
+    return overtaken;
   }
 
   /** The DELETE count of a call id (compare before and after an operation). */
@@ -80,7 +85,7 @@ export class CallQueue {
 
   private lane(callId: string): CallLane {
     let lane = this.lanes.get(callId);
-    if (!lane) this.lanes.set(callId, (lane = { tail: Promise.resolve(), pending: 0, deletes: 0 }));
+    if (!lane) this.lanes.set(callId, (lane = { tail: Promise.resolve(), pending: 0, prepares: 0, deletes: 0 }));
     return lane;
   }
 

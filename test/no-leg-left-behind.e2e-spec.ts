@@ -1,0 +1,188 @@
+import * as net from 'node:net';
+import { CircuitBreaker } from '../src/pool/health/circuit-breaker';
+import { PoolService } from '../src/pool/pool.service';
+import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
+import { waitUntil } from './support/concurrency';
+import { expectConverged } from './support/converged';
+import { OFFER, useE2eFixture } from './support/e2e-fixture';
+import { FakeMediaNode } from './support/fake-media-node';
+import { deleteKeys, randomPrefix, TEST_REDIS_URL } from './support/redis';
+import { createTestApp, type TestApp } from './support/test-app';
+
+/**
+ * Issue 12's reproductions on one instance (memory store), each ending with the converged
+ * state: a node holds a leg for a call id iff the store binds it there (CONTRACT §7).
+ * RTP_CONTROL_TIMEOUT_MS is 500 (TEST_ENV).
+ */
+describe('no leg left behind (e2e)', () => {
+  const { nodes, t, http, boot, register, prepare } = useE2eFixture({ nodes: 2 });
+  const store = () => t.get<PoolStore>(POOL_STORE);
+  const byId = () => ({ a: nodes[0], b: nodes[1] });
+  const enc = encodeURIComponent;
+
+  it('#2 a DELETE (CANCEL) while the first prepare is in flight: 204, the prepare answers 409, no leg, no binding', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    nodes[0].prepareDelayMs = 300;
+    const p = prepare('cancel-me').then((r) => r); // supertest sends on then()
+    await waitUntil(() => nodes[0].count('prepare') === 1, 1_000);
+    await http.delete('/v1/calls/cancel-me').expect(204);
+    const res = await p;
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({ error: 'call was deleted while it was being prepared' });
+    await expectConverged(store(), byId(), ['cancel-me'], 3_000);
+    expect(nodes[0].count('delete')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('#3 a BYE while a re-INVITE is in flight: 204, the re-INVITE answers 409, the node holds no leg again', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    await prepare('reinv').expect(201);
+    nodes[0].prepareDelayMs = 300;
+    const p = prepare('reinv').then((r) => r);
+    await waitUntil(() => nodes[0].count('prepare') === 2, 1_000);
+    await http.delete('/v1/calls/reinv').expect(204);
+    expect((await p).status).toBe(409);
+    await expectConverged(store(), byId(), ['reinv'], 3_000);
+    expect(nodes[0].legs.has('reinv')).toBe(false);
+  });
+
+  it('#4 a node that answers 201 after the timeout: the late leg is deleted though the first DELETE finds nothing', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    nodes[0].prepareDelayMs = 900; // the pool gives up at 500 ms; the leg appears at 900 ms
+    await prepare('late').expect(502);
+    await expectConverged(store(), byId(), ['late'], 4_000);
+    await waitUntil(() => nodes[0].legs.size === 0 && nodes[0].count('delete') >= 1, 4_000);
+    expect(nodes[0].legs.has('late')).toBe(false);
+  });
+
+  it('#6 call ids "." and ".." are refused (400): no URL could carry them to the node', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    for (const id of ['.', '..', ' .. ']) expect((await prepare(id).expect(400)).body.error).toMatch(/call_id/);
+    await expect(t.get(PoolService).delete('..')).rejects.toMatchObject({ status: 400 });
+    await expect(t.get(PoolService).start('.')).rejects.toMatchObject({ status: 400 });
+    expect(nodes[0].count('prepare')).toBe(0);
+    await prepare('...').expect(201); // three dots are no dot segment
+    await http.delete(`/v1/calls/${enc('...')}`).expect(204);
+    await expectConverged(store(), byId(), ['...'], 1_000);
+  });
+
+  // KNOWN GAP: the router orders what reaches it, but the HTTP server hands pipelined
+  // requests over concurrently, and a body-less start/DELETE reaches the router before the
+  // prepare whose body is still being read. Needs per-connection ordering in the HTTP layer
+  // (app.setup), not done here. Leg and binding still agree (invariant holds), but the BYE is lost.
+  it.failing('#7 prepare, start and delete pipelined on one keep-alive connection run in order (or the DELETE wins): nothing stays', async () => {
+    await boot({ listen: true });
+    await register('a', nodes[0].url);
+    nodes[0].prepareDelayMs = 100;
+    const body = JSON.stringify({ call_id: 'piped', offer_sdp: OFFER });
+    const host = new URL(t.url);
+    const wire = `POST /v1/calls HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+      + 'POST /v1/calls/piped/start HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n'
+      + 'DELETE /v1/calls/piped HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const text = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(Number(host.port), host.hostname, () => s.write(wire));
+      let out = '';
+      s.on('data', (d) => (out += d.toString()));
+      s.on('end', () => resolve(out));
+      s.on('error', reject);
+    });
+    const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    expect(statuses).toHaveLength(3);
+    // In order: 201, 200, 204. Handled at once (the server may read all three first): the
+    // DELETE overtakes the prepare (409), and the start, queued behind it, finds no call.
+    expect([[201, 200, 204], [409, 404, 204]]).toContainEqual(statuses);
+    await expectConverged(store(), byId(), ['piped'], 3_000);
+    expect(nodes[0].legs.size).toBe(0);
+  });
+
+  it('#9 a node whose legs hang while its health answers stays out until a prepare succeeds: probes do not close its circuit', async () => {
+    await boot({ env: { RTP_HEALTH_INTERVAL_MS: '100', RTP_CIRCUIT_RESET_MS: '1500' } });
+    await register('a', nodes[0].url);
+    await register('b', nodes[1].url, { active_legs: 100 });
+    nodes[0].prepareDelayMs = 60_000;
+    expect((await prepare('w1').expect(201)).body.node_id).toBe('b'); // a timed out, b took it
+    const cb = t.get(CircuitBreaker);
+    expect(cb.state('a')).toBe('open');
+    await new Promise((r) => setTimeout(r, 600)); // several probe rounds, all healthy
+    expect(cb.state('a')).toBe('open');
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) expect((await prepare(`w-${i}`).expect(201)).body.node_id).toBe('b');
+    expect(Date.now() - t0).toBeLessThan(400); // nobody waited for the timeout
+    expect(nodes[0].count('prepare')).toBe(1);
+    // After the reset time one half-open trial goes through; the node answers now: closed.
+    nodes[0].prepareDelayMs = 0;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await prepare('trial').expect(201)).body.node_id).toBe('a');
+    expect(cb.state('a')).toBe('closed');
+    await expectConverged(store(), byId(), ['w1', 'w-0', 'w-1', 'w-2', 'w-3', 'w-4', 'trial'], 3_000);
+  });
+
+  it('#10 a node at capacity answers 503: a refusal (422 when every node refuses), its circuit stays closed', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    await register('b', nodes[1].url, { active_legs: 10 });
+    nodes[0].mode = 'full';
+    expect((await prepare('f1').expect(201)).body.node_id).toBe('b');
+    nodes[1].mode = 'full';
+    expect((await prepare('f2').expect(422)).body).toEqual({ error: 'node at capacity' });
+    expect(t.get(CircuitBreaker).state('a')).toBe('closed');
+    expect(t.get(CircuitBreaker).state('b')).toBe('closed');
+    await expectConverged(store(), byId(), ['f1', 'f2'], 1_000);
+  });
+});
+
+/** #8: one call id on two instances at once. */
+describe('no leg left behind: one call id on two instances (Redis)', () => {
+  const prefix = randomPrefix('legs8');
+  let a: TestApp;
+  let b: TestApp;
+  const nodes: FakeMediaNode[] = [];
+  const post = async (app: TestApp, callId: string) => {
+    const res = await fetch(`${app.url}/v1/calls`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ call_id: callId, offer_sdp: OFFER }),
+    });
+    return { status: res.status, body: (await res.json()) as unknown };
+  };
+
+  beforeAll(async () => {
+    const env = { RTP_STORE: 'redis', REDIS_URL: TEST_REDIS_URL, RTP_STORE_PREFIX: prefix, RTP_CONTROL_TIMEOUT_MS: '300' };
+    nodes.push(...(await Promise.all([1, 2, 3].map((i) => new FakeMediaNode(`n${i}`).start()))));
+    [a, b] = await Promise.all([createTestApp({ env, listen: true }), createTestApp({ env, listen: true })]);
+    for (const n of nodes) {
+      await fetch(`${a.url}/v1/nodes/register`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node_id: n.nodeId, control_url: n.url }),
+      });
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close(), ...nodes.map((n) => n.stop())]);
+    await deleteKeys(TEST_REDIS_URL, prefix);
+  });
+
+  it('#8 every node failing: the second instance shares the first one\'s answer (3 node attempts, not 6, same 502)', async () => {
+    for (const n of nodes) n.mode = 'fail500';
+    const t0 = Date.now();
+    const [ra, rb] = await Promise.all([post(a, 'dup-fail'), post(b, 'dup-fail')]);
+    expect(ra).toEqual(rb);
+    expect(ra.status).toBe(502);
+    expect(nodes.reduce((s, n) => s + n.count('prepare'), 0)).toBe(3);
+    expect(Date.now() - t0).toBeLessThan(3 * 300 + 1_000);
+  });
+
+  it('#8 the fleet full (503 everywhere): both copies get the same 422', async () => {
+    for (const n of nodes) {
+      n.reset();
+      n.mode = 'full';
+    }
+    const [ra, rb] = await Promise.all([post(a, 'dup-full'), post(b, 'dup-full')]);
+    expect(ra).toEqual({ status: 422, body: { error: 'node at capacity' } });
+    expect(rb).toEqual(ra);
+    expect(nodes.reduce((s, n) => s + n.count('prepare'), 0)).toBe(3);
+    for (const n of nodes) n.mode = 'ok';
+    const store = a.get<PoolStore>(POOL_STORE);
+    await expectConverged(store, { n1: nodes[0], n2: nodes[1], n3: nodes[2] }, ['dup-fail', 'dup-full'], 1_000);
+  });
+});
