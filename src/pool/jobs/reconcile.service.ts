@@ -57,6 +57,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     if (sec > 0) this.jobs.start(RECONCILE_JOB, { everyMs: sec * 1000 }, () => this.tick());
   }
 
+  /** Best effort: a store that already closed lets the lease lapse instead. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.store.releaseLease(RECONCILE_LEASE, this.instanceId).catch(() => undefined);
   }
@@ -72,7 +73,8 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     if (this.running) return undefined;
     this.running = true;
     try {
-      const leaseMs = 2 * Math.max(1, this.options.reconcileIntervalSec) * 1000 + this.graceMs;
+      // Renewed every round; lapses three intervals after its holder stopped (or hung).
+      const leaseMs = 3 * Math.max(1, this.options.reconcileIntervalSec) * 1000;
       if (!(await this.store.acquireLease(RECONCILE_LEASE, this.instanceId, leaseMs))) return undefined;
       const round: ReconcileRound = { at: this.clock.now(), durationMs: 0, nodesChecked: 0, nodesSkipped: 0, legsDeleted: 0, bindingsDropped: 0 };
       const started = Date.now();

@@ -1,0 +1,70 @@
+import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
+import { runConcurrent } from './support/concurrency';
+import { expectConverged } from './support/converged';
+import { OFFER } from './support/e2e-fixture';
+import { FakeMediaNode } from './support/fake-media-node';
+import { randomPrefix, RedisChild } from './support/redis';
+import { createTestApp, type TestApp } from './support/test-app';
+
+/**
+ * Issue 12, reproduction 1, on a redis-server of this suite's own (never the shared one):
+ * Redis frozen (SIGSTOP) for 2.5 s while 40 calls send DELETE and 20 prepares are between
+ * their node's answer and their binding. Redis runs the queued commands when it resumes;
+ * the pool must converge anyway: every BYE reached its node, every failed prepare's late
+ * binding is undone and its leg deleted.
+ */
+describe('no leg left behind: Redis stall (SIGSTOP) during BYEs and prepares', () => {
+  const redis = new RedisChild();
+  let t: TestApp;
+  let node: FakeMediaNode;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(t.url + path, {
+      method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  beforeAll(async () => {
+    await redis.start();
+    node = await new FakeMediaNode('n1').start();
+    t = await createTestApp({ env: { RTP_STORE: 'redis', REDIS_URL: redis.url, RTP_STORE_PREFIX: randomPrefix('stall') }, listen: true });
+    expect((await call('POST', '/v1/nodes/register', { node_id: 'n1', control_url: node.url })).status).toBe(200);
+  });
+  afterAll(async () => {
+    redis.thaw();
+    await t?.close();
+    await node?.stop();
+    await redis.kill();
+  });
+
+  it('#1 40 BYEs and 20 prepares during a 2.5 s freeze: every BYE reaches the node, no late binding survives, legs ⇔ bindings', async () => {
+    const live = Array.from({ length: 40 }, (_, i) => `bye-${i}`);
+    const late = Array.from({ length: 20 }, (_, i) => `prep-${i}`);
+    await runConcurrent(live.length, 10, async (i) => expect((await call('POST', '/v1/calls', { call_id: live[i], offer_sdp: OFFER })).status).toBe(201));
+    expect(node.legs.size).toBe(40);
+
+    node.prepareDelayMs = 300; // the prepares claim now, their node answers while Redis is frozen
+    const prepares = Promise.all(late.map((id) => call('POST', '/v1/calls', { call_id: id, offer_sdp: OFFER })));
+    await new Promise((r) => setTimeout(r, 100));
+    redis.freeze();
+    const frozenAt = Date.now();
+    const byes = await Promise.all(live.map((id) => call('DELETE', `/v1/calls/${id}`)));
+    const prep = await prepares;
+    // This instance bound those calls: their BYEs reach the node without the store.
+    expect(byes.map((r) => r.status)).toEqual(live.map(() => 204));
+    expect(live.filter((id) => node.legs.has(id))).toEqual([]);
+    expect(prep.map((r) => r.status)).toEqual(late.map(() => 503));
+    await new Promise((r) => setTimeout(r, Math.max(0, 2_500 - (Date.now() - frozenAt))));
+    redis.thaw();
+
+    const store = t.get<PoolStore>(POOL_STORE);
+    const ms = await expectConverged(store, { n1: node }, [...live, ...late], 10_000);
+    process.stdout.write(`converged ${Math.round(ms)} ms after SIGCONT\n`);
+    expect(node.legs.size).toBe(0);
+    for (const id of [...live, ...late]) expect(await store.getBinding(id)).toBeUndefined();
+    // A caller's retried BYE now gets 404 — and the node had its DELETE all the same.
+    expect((await call('DELETE', '/v1/calls/bye-0')).status).toBe(404);
+  });
+});
