@@ -1,0 +1,79 @@
+import fc from 'fast-check';
+import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
+import { expectConverged } from './support/converged';
+import { OFFER } from './support/e2e-fixture';
+import { FakeMediaNode } from './support/fake-media-node';
+import { randomPrefix, RedisChild } from './support/redis';
+import { createTestApp, type TestApp } from './support/test-app';
+
+type Op =
+  | { kind: 'prepare' | 'start' | 'delete'; call: number; at: number }
+  | { kind: 'slow'; node: number; ms: number; at: number }
+  | { kind: 'pause'; ms: number; at: number };
+
+/**
+ * CONTRACT §7 as a property: whatever interleaving of prepares (first ones and re-INVITEs),
+ * starts and DELETEs of a few call ids, with nodes answering late (past the 500 ms control
+ * timeout) and Redis frozen for a while, once quiet every node holds a leg for a call id
+ * iff the store binds it there. Redis is this suite's own redis-server.
+ */
+describe('no leg left behind: random interleavings (property)', () => {
+  const redis = new RedisChild();
+  let t: TestApp;
+  const nodes: FakeMediaNode[] = [];
+  let run = 0;
+
+  beforeAll(async () => {
+    await redis.start();
+    nodes.push(await new FakeMediaNode('n1').start(), await new FakeMediaNode('n2').start());
+    t = await createTestApp({ env: { RTP_STORE: 'redis', REDIS_URL: redis.url, RTP_STORE_PREFIX: randomPrefix('prop'), RTP_MAX_ATTEMPTS: '2' }, listen: true });
+    for (const n of nodes) {
+      await fetch(`${t.url}/v1/nodes/register`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node_id: n.nodeId, control_url: n.url }),
+      });
+    }
+  });
+  afterAll(async () => {
+    redis.thaw();
+    await t?.close();
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis.kill();
+  });
+
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('prepare' as const), call: fc.nat(2), at: fc.nat(400) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('start' as const), call: fc.nat(2), at: fc.nat(400) }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), call: fc.nat(2), at: fc.nat(400) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('slow' as const), node: fc.nat(1), ms: fc.constantFrom(0, 200, 700), at: fc.nat(400) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 200, max: 900 }), at: fc.nat(400) }) },
+  );
+
+  it('legs ⇔ bindings after every run', async () => {
+    const seed = Number(process.env.LEGS_PROPERTY_SEED ?? Date.now() % 100_000);
+    process.stdout.write(`legs property seed ${seed}\n`);
+    await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 3, maxLength: 10 }), async (ops) => {
+      const tag = `r${run++}`;
+      const ids = [0, 1, 2].map((i) => `${tag}-c${i}@host`);
+      const send = (method: string, path: string, body?: unknown) => fetch(t.url + path, {
+        method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
+      }).then((r) => r.text()).catch(() => undefined);
+      const enc = encodeURIComponent;
+      const timers: Promise<unknown>[] = ops.map((o) => new Promise((r) => setTimeout(r, o.at)).then(() => {
+        switch (o.kind) {
+          case 'prepare': return send('POST', '/v1/calls', { call_id: ids[o.call], offer_sdp: OFFER });
+          case 'start': return send('POST', `/v1/calls/${enc(ids[o.call])}/start`);
+          case 'delete': return send('DELETE', `/v1/calls/${enc(ids[o.call])}`);
+          case 'slow': nodes[o.node].prepareDelayMs = o.ms; return undefined;
+          case 'pause':
+            redis.freeze();
+            return new Promise((r) => setTimeout(r, o.ms)).then(() => redis.thaw());
+        }
+      }));
+      await Promise.all(timers);
+      redis.thaw();
+      for (const n of nodes) n.prepareDelayMs = 0;
+      // Bound: a late leg's settle time (maxAttempts × timeout + timeout) plus retries after Redis is back.
+      await expectConverged(t.get<PoolStore>(POOL_STORE), { n1: nodes[0], n2: nodes[1] }, ids, 10_000);
+    }), { numRuns: 40, seed, endOnFailure: true });
+  }, 120_000);
+});
