@@ -58,7 +58,7 @@ describe('no leg left behind: random interleavings (property)', () => {
         method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
       }).then((r) => r.text()).catch(() => undefined);
       const enc = encodeURIComponent;
-      const timers: Promise<unknown>[] = ops.map((o) => new Promise((r) => setTimeout(r, o.at)).then(() => {
+      const timers: Promise<unknown>[] = ops.map((o) => new Promise((r) => setTimeout(r, o.at)).then((): Promise<unknown> | undefined => {
         switch (o.kind) {
           case 'prepare': return send('POST', '/v1/calls', { call_id: ids[o.call], offer_sdp: OFFER });
           case 'start': return send('POST', `/v1/calls/${enc(ids[o.call])}/start`);
