@@ -33,10 +33,10 @@ describe('RedisPoolStore specifics', () => {
         callId: 'c1', nodeId: 'a', controlUrl: 'http://127.0.0.1:1', mediaIp: '', mediaPort: 1, codec: 'PCMU',
         started: false, createdAt: now, expiresAt: now + 30_000,
       }, true);
-      const claimTtl = await r.pttl(`${prefix}claim:c2`);
+      const claimTtl = await r.pttl(`{${prefix}call:c2}claim`);
       expect(claimTtl).toBeGreaterThan(50_000);
       expect(claimTtl).toBeLessThanOrEqual(60_000);
-      const bindingTtl = await r.pttl(`${prefix}b:c1`);
+      const bindingTtl = await r.pttl(`{${prefix}call:c1}b`);
       expect(bindingTtl).toBeGreaterThan(20_000);
       expect(bindingTtl).toBeLessThanOrEqual(30_000);
       expect(await countKeys(TEST_REDIS_URL, prefix)).toBeGreaterThanOrEqual(7);

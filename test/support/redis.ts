@@ -11,17 +11,37 @@ export function randomPrefix(tag = 't'): string {
   return `rtp-pool-test:${tag}:${randomBytes(6).toString('hex')}:`;
 }
 
+/**
+ * The SCAN patterns of a store prefix: the store's keys start with `{<prefix>` (hash
+ * tags, see redis-pool.scripts.ts); `<prefix>*` catches anything else a test wrote.
+ * `[{]` because `{` is literal in Redis globs anyway, but reads better escaped.
+ */
+export function prefixPatterns(prefix: string): string[] {
+  const glob = prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+  return [`[{]${glob}*`, `${glob}*`];
+}
+
+/** Every key under `prefix` on one server (SCAN, never KEYS). */
+export async function scanPrefix(r: Redis, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const pattern of prefixPatterns(prefix)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      out.push(...keys);
+    } while (cursor !== '0');
+  }
+  return out;
+}
+
 /** Deletes every key under `prefix` (SCAN, never KEYS); returns how many. */
 export async function deleteKeys(url: string, prefix: string): Promise<number> {
   const r = new Redis(url, { maxRetriesPerRequest: 1 });
   let n = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) n += await r.del(...keys);
-    } while (cursor !== '0');
+    const keys = await scanPrefix(r, prefix);
+    for (const k of keys) n += await r.del(k);
   } finally {
     r.disconnect();
   }
@@ -32,14 +52,7 @@ export async function deleteKeys(url: string, prefix: string): Promise<number> {
 export async function countKeys(url: string, prefix: string): Promise<number> {
   const r = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    let n = 0;
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      n += keys.length;
-    } while (cursor !== '0');
-    return n;
+    return (await scanPrefix(r, prefix)).length;
   } finally {
     r.disconnect();
   }
