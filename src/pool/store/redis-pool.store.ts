@@ -474,6 +474,8 @@ async function quit(c: RedisClient): Promise<void> {
   if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
   else c.disconnect();
   await ended;
+  // QUIT leaves the Sentinel failover detector's subscriptions open; disconnect() closes them.
+  if (!isCluster(c)) c.disconnect();
 }
 
 // ---- field codecs -------------------------------------------------------------------
