@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { closedPort } from './fake-media-node';
 
@@ -72,7 +73,11 @@ export class RedisChild {
 
   async start(): Promise<this> {
     if (!this.port) this.port = await closedPort();
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    // A replica loads a full sync from memory and any file goes to /tmp: nothing lands in the cwd.
+    const proc = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--repl-diskless-load', 'swapdb', '--dir', tmpdir(), '--dbfilename', `rtp-test-${this.port}.rdb`,
+    ], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
