@@ -5,7 +5,7 @@ import { FakeMediaNode } from './support/fake-media-node';
 import { poolStoreContract } from './support/pool-store.contract';
 import { prefixPatterns, randomPrefix } from './support/redis';
 import { ClusterTopology, scanKeysOn } from './support/redis-topologies';
-import { createTestApp, type TestApp } from './support/test-app';
+import { callJson, createTestApp, type TestApp } from './support/test-app';
 
 /**
  * Redis Cluster (slow tier): 3 masters on ports of the test's own. Two service instances
@@ -67,14 +67,7 @@ describe('two instances on a Redis Cluster', () => {
   let n1: FakeMediaNode;
   let n2: FakeMediaNode;
 
-  const call = async (t: TestApp, method: string, path: string, body?: unknown) => {
-    const res = await fetch(t.url + path, {
-      method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = callJson;
   const enc = encodeURIComponent;
 
   beforeAll(async () => {

@@ -4,7 +4,7 @@ import { POOL_STORE } from '../src/pool/store/pool-store.interface';
 import { RedisPoolStore } from '../src/pool/store/redis-pool.store';
 import { FakeMediaNode } from './support/fake-media-node';
 import { deleteKeys, randomPrefix, TEST_REDIS_URL } from './support/redis';
-import { createTestApp, type TestApp } from './support/test-app';
+import { callJson, createTestApp, type TestApp } from './support/test-app';
 
 /** Two signaling instances (A, B) on one Redis, one prefix: one pool. */
 describe('two instances on one Redis', () => {
@@ -15,14 +15,7 @@ describe('two instances on one Redis', () => {
   let n1: FakeMediaNode;
   let n2: FakeMediaNode;
 
-  const call = async (t: TestApp, method: string, path: string, body?: unknown) => {
-    const res = await fetch(t.url + path, {
-      method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = callJson;
   const register = (t: TestApp, node: FakeMediaNode, extra: object = {}) =>
     call(t, 'POST', '/v1/nodes/register', { node_id: node.nodeId, control_url: node.url, ...extra });
   const enc = encodeURIComponent;

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { closedPort } from './fake-media-node';
+import { sleep } from '../../src/common/sleep';
+import { scanMatch } from './redis';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every `every` ms until it returns true (or throws after `ms`, naming `what`). */
 export async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000, every = 100): Promise<void> {
@@ -265,14 +266,7 @@ async function redisInfoCluster(port: number): Promise<Record<string, string>> {
 export async function scanKeysOn(port: number, pattern: string): Promise<string[]> {
   const r = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
   try {
-    const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      out.push(...keys);
-    } while (cursor !== '0');
-    return out;
+    return await scanMatch(r, pattern);
   } finally {
     r.disconnect();
   }

@@ -25,14 +25,19 @@ export function prefixPatterns(prefix: string): string[] {
 /** Every key under `prefix` on one server (SCAN, never KEYS). */
 export async function scanPrefix(r: Redis, prefix: string): Promise<string[]> {
   const out: string[] = [];
-  for (const pattern of prefixPatterns(prefix)) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      out.push(...keys);
-    } while (cursor !== '0');
-  }
+  for (const pattern of prefixPatterns(prefix)) out.push(...(await scanMatch(r, pattern)));
+  return out;
+}
+
+/** Every key on one server whose name matches `pattern` (SCAN, never KEYS). */
+export async function scanMatch(r: Redis, pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    out.push(...keys);
+  } while (cursor !== '0');
   return out;
 }
 
