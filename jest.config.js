@@ -18,6 +18,7 @@ const SLOW = [
   'legs-redis-stall.e2e-spec', 'reconcile.e2e-spec', 'legs-property.e2e-spec', // no leg left behind: ~8 s, ~12 s, ~40 s
   'main.e2e-spec', 'shutdown.e2e-spec', 'security-startup.e2e-spec', 'e2e-call-process.e2e-spec', // spawn dist/: ~4-6 s each
   'fuzz-gate.e2e-spec', 'media-node-logging.e2e-spec', // 7,000 hostile bodies: ~85 s; spawns dist/media-node
+  'redis-sentinel.e2e-spec', 'redis-cluster.e2e-spec', // start their own Redis topologies: ~10-15 s each
 ];
 const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
 const ignore = ['/node_modules/', '/dist/'];

@@ -1,32 +1,17 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureApp } from './http/app.setup';
 import { createHttpAdapter } from './http/http-adapter';
-import { type AppConfig, loadAppConfig } from './config/app.config';
-import { ConfigError } from './common/env';
+import { loadAppConfig } from './config/app.config';
+import { readConfigOrExit } from './common/read-config';
 import { enableGracefulShutdown } from './ops/shutdown/graceful-shutdown';
 
-/** Loads `.env` (development defaults; real environment variables win) and validates it. */
-function readConfig(): AppConfig {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  try {
-    return loadAppConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`rtp-pool: invalid configuration: ${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
-  }
-}
-
 async function bootstrap(): Promise<void> {
-  const config = readConfig();
+  const config = readConfigOrExit('rtp-pool', loadAppConfig);
   // RTP_HTTP_ADAPTER: Express (the default) or Fastify; everything after this line is adapter-neutral.
   const adapter = createHttpAdapter(config.httpAdapter, { maxBodyBytes: config.maxBodyBytes });
   const app = await NestFactory.create(AppModule.forRoot(config), adapter, { bufferLogs: true });

@@ -80,3 +80,13 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     close: () => (closing ??= app.close()),
   };
 }
+
+/** One JSON request to a running app over real HTTP (fetch); the answer's status and parsed body. */
+export async function callJson(t: TestApp, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(t.url + path, {
+    method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}

@@ -2,22 +2,24 @@ import type { Binding } from '../pool.types';
 import type {
   BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, Tombstone,
 } from './pool-store.interface';
-import { DELETE_BINDING, PUT_BINDING } from './redis-pool.scripts';
 
 /**
  * The CONTRACT §7 half of the Redis store: claim tokens, claim-failure records, tombstones,
- * compare-and-delete, leases, the bindings of one node. Every read-then-write is one script.
+ * compare-and-delete, leases. Every script touches the keys of one hash slot (Cluster):
  *
- * Keys (P = prefix), beside those of redis-pool.scripts.ts:
- * - `P claim:<callId>`  string: the holder's token (SET NX PX)
- * - `P f:<callId>`      string: `{token, status, message}` of a holder that gave up (PX)
- * - `P t:<callId>`      hash: tombstone `nodeId`, `controlUrl`, `claim` of a DELETE (PX)
- * - `P lease:<name>`    string: the lease holder (SET NX PX)
- * For Redis Cluster, the per-call keys go under the call's tag and the lease under the
- * registry's, as the rest of the layout.
+ * Calls — `C` = `{P call:<callId>}` (the call's own tag, as `C b` and `C claim`):
+ * - `C claim`   string: the holder's token (SET NX PX)
+ * - `C f`       string: `{token, status, message}` of a holder that gave up (PX)
+ * - `C t`       hash: tombstone of a DELETE: `nodeId`, `controlUrl`, `claim` (PX)
+ * Registry — `R` = `{P}`:
+ * - `R lease:<name>`  string: the lease holder (SET NX PX)
+ *
+ * A binding change keeps the store's two steps (the call's slot, then the registry's load
+ * hints): the call-slot scripts here answer what PUT_BINDING_CALL / DELETE_BINDING_CALL do,
+ * so the store runs the same registry step after them.
  */
 
-/** KEYS: claim, b, f. ARGV: ttlMs, now, token, waitingFor ('' = none) → {1} | {0, holder} | {2} bound | {3, failureJson} */
+/** KEYS: C claim, C b, C f. ARGV: ttlMs, now, token, waitingFor ('' = none) → {1} | {0, holder} | {2} bound | {3, failureJson} */
 export const CLAIM = `
 local holder = redis.call('GET', KEYS[1])
 if holder then return {0, holder} end
@@ -31,7 +33,7 @@ redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[1])
 return {1}
 `;
 
-/** KEYS: claim, f. ARGV: token, failureJson ('' = none), failureTtlMs */
+/** KEYS: C claim, C f. ARGV: token, failureJson ('' = none), failureTtlMs */
 export const GIVE_UP_CLAIM = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
@@ -40,67 +42,75 @@ return 1
 `;
 
 /**
- * KEYS: b, claim, exp, t. ARGV: mode ('claim' | 'same'), expected claim token or nodeId,
- * expected createdAt, then PUT_BINDING's ARGV → 'bound' | 'deleted' | 'lost'.
+ * Step 1 of bindCall, the call's slot. KEYS: C b, C claim, C t. ARGV: mode ('claim' |
+ * 'same'), claim token or nodeId, createdAt, px, now, field, value, …
+ * → {'bound', prevNode, prevExp, prevLive} | {'deleted'} | {'lost'}
  */
 export const BIND_CALL = `
-local mode, want, createdAt = ARGV[1], ARGV[2], ARGV[3]
+local mode, want = ARGV[1], ARGV[2]
 if mode == 'claim' then
   if redis.call('GET', KEYS[2]) ~= want then
-    if redis.call('HGET', KEYS[4], 'claim') == want then return 'deleted' end
-    return 'lost'
+    if redis.call('HGET', KEYS[3], 'claim') == want then return {'deleted'} end
+    return {'lost'}
   end
-  redis.call('DEL', KEYS[4])
+  redis.call('DEL', KEYS[3])
 else
   local e = tonumber(redis.call('HGET', KEYS[1], 'expiresAt'))
-  local live = e ~= nil and e > tonumber(ARGV[10])
-  if not live or redis.call('HGET', KEYS[1], 'nodeId') ~= want or redis.call('HGET', KEYS[1], 'createdAt') ~= createdAt then
-    return 'deleted'
+  if e == nil or e <= tonumber(ARGV[5]) or redis.call('HGET', KEYS[1], 'nodeId') ~= want
+    or redis.call('HGET', KEYS[1], 'createdAt') ~= ARGV[3] then
+    return {'deleted'}
   end
 end
-local function put(KEYS, ARGV)
-${PUT_BINDING}
-end
-put({KEYS[1], KEYS[2], KEYS[3]}, {unpack(ARGV, 4)})
-return 'bound'
+local prevExp = redis.call('HGET', KEYS[1], 'expiresAt')
+local prevNode = redis.call('HGET', KEYS[1], 'nodeId')
+local live = 0
+if prevExp and tonumber(prevExp) > tonumber(ARGV[5]) then live = 1 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return {'bound', prevNode or '', prevExp or '', live}
 `;
 
-/** KEYS: b, exp, claim, t. ARGV: prefix, callId, now, tombstoneTtlMs → {binding|false, overtookClaim, tombstone|false} */
+/**
+ * Step 1 of deleteCall, the call's slot. KEYS: C b, C claim, C t. ARGV: now, tombstoneTtlMs
+ * → {live, hash | false, overtookClaim (1|0), earlier tombstone | false}
+ */
 export const DELETE_CALL = `
-local function del(KEYS, ARGV)
-${DELETE_BINDING}
+local h = redis.call('HGETALL', KEYS[1])
+local live = 0
+if #h > 0 then
+  local e = tonumber(redis.call('HGET', KEYS[1], 'expiresAt'))
+  if e ~= nil and e > tonumber(ARGV[1]) then live = 1 end
 end
 local node = redis.call('HGET', KEYS[1], 'nodeId')
 local url = redis.call('HGET', KEYS[1], 'controlUrl')
-local h = del({KEYS[1], KEYS[2]}, {ARGV[1], ARGV[2], ARGV[3]})
-local claim = redis.call('GET', KEYS[3])
-if claim then redis.call('DEL', KEYS[3]) end
-if h or claim then
-  redis.call('DEL', KEYS[4])
-  local f = {}
-  if h then f[#f + 1] = 'nodeId'; f[#f + 1] = node; f[#f + 1] = 'controlUrl'; f[#f + 1] = url end
-  if claim then f[#f + 1] = 'claim'; f[#f + 1] = claim end
-  redis.call('HSET', KEYS[4], 'callId', ARGV[2], unpack(f))
-  redis.call('PEXPIRE', KEYS[4], ARGV[4])
-  return {h or false, claim and 1 or 0, false}
+if #h > 0 then redis.call('DEL', KEYS[1]) end
+local claim = redis.call('GET', KEYS[2])
+if claim then redis.call('DEL', KEYS[2]) end
+if live == 1 or claim then
+  redis.call('DEL', KEYS[3])
+  redis.call('HSET', KEYS[3], 'at', ARGV[1])
+  if live == 1 then redis.call('HSET', KEYS[3], 'nodeId', node, 'controlUrl', url) end
+  if claim then redis.call('HSET', KEYS[3], 'claim', claim) end
+  redis.call('PEXPIRE', KEYS[3], ARGV[2])
+  return {live, (#h > 0) and h or false, claim and 1 or 0, false}
 end
-local t = redis.call('HGETALL', KEYS[4])
-if #t == 0 then return {false, 0, false} end
-return {false, 0, t}
+local t = redis.call('HGETALL', KEYS[3])
+return {live, (#h > 0) and h or false, 0, (#t > 0) and t or false}
 `;
 
-/** KEYS: b, exp. ARGV: prefix, callId, now, nodeId, createdAt, version ('' = any) → 1 removed | 0 */
+/** Step 1 of unbindIf. KEYS: C b. ARGV: now, nodeId, createdAt, version ('' = any) → {live, hash} | false */
 export const UNBIND_IF = `
-if redis.call('HGET', KEYS[1], 'nodeId') ~= ARGV[4] or redis.call('HGET', KEYS[1], 'createdAt') ~= ARGV[5] then return 0 end
-if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'version') ~= ARGV[6] then return 0 end
-local function del(KEYS, ARGV)
-${DELETE_BINDING}
-end
-if del({KEYS[1], KEYS[2]}, {ARGV[1], ARGV[2], ARGV[3]}) then return 1 end
-return 0
+if redis.call('HGET', KEYS[1], 'nodeId') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'createdAt') ~= ARGV[3] then return false end
+if ARGV[4] ~= '' and redis.call('HGET', KEYS[1], 'version') ~= ARGV[4] then return false end
+local e = tonumber(redis.call('HGET', KEYS[1], 'expiresAt'))
+if e == nil or e <= tonumber(ARGV[1]) then return false end
+local h = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+return {1, h}
 `;
 
-/** KEYS: lease. ARGV: holder, ttlMs → 1 held | 0 */
+/** KEYS: R lease:name. ARGV: holder, ttlMs → 1 held | 0 */
 export const ACQUIRE_LEASE = `
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return 0 end
@@ -108,11 +118,22 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `;
 
-/** KEYS: lease. ARGV: holder */
+/** KEYS: R lease:name. ARGV: holder */
 export const RELEASE_LEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `;
+
+/** The scripts above as ioredis custom commands (registered beside the store's own). */
+export const CALL_STATE_SCRIPTS = {
+  rtpClaim: { numberOfKeys: 3, lua: CLAIM },
+  rtpGiveUpClaim: { numberOfKeys: 2, lua: GIVE_UP_CLAIM },
+  rtpBindCall: { numberOfKeys: 3, lua: BIND_CALL },
+  rtpDeleteCall: { numberOfKeys: 3, lua: DELETE_CALL },
+  rtpUnbindIf: { numberOfKeys: 1, lua: UNBIND_IF },
+  rtpAcquireLease: { numberOfKeys: 1, lua: ACQUIRE_LEASE },
+  rtpReleaseLease: { numberOfKeys: 1, lua: RELEASE_LEASE },
+} as const;
 
 export type ClaimReply = [number, string?];
 
@@ -135,18 +156,22 @@ export function bindArgs(expect: BindExpectation): [string, string, string] {
 }
 
 export function decodeBindOutcome(r: unknown): BindOutcome {
-  return r === 'bound' || r === 'deleted' ? r : 'lost';
+  const k = (r as string[])[0];
+  return k === 'bound' || k === 'deleted' ? k : 'lost';
 }
 
+/** What step 1 of deleteCall answered. */
+export type DeleteCallReply = [number, string[] | null, number, string[] | null];
+
 export function decodeDeleteCall(
-  r: [string[] | null, number, string[] | null], decodeBinding: (h: Record<string, string>) => Binding,
+  callId: string, r: DeleteCallReply, decodeBinding: (h: Record<string, string>) => Binding,
 ): DeleteCallResult {
-  const [flat, overtook, tomb] = r;
+  const [live, flat, overtook, tomb] = r;
   const out: DeleteCallResult = { overtookClaim: overtook === 1 };
-  if (flat) out.binding = decodeBinding(pairs(flat));
+  if (flat && live === 1) out.binding = decodeBinding(pairs(flat));
   if (tomb) {
     const t = pairs(tomb);
-    const earlier: Tombstone = { callId: t.callId };
+    const earlier: Tombstone = { callId };
     if (t.nodeId) earlier.nodeId = t.nodeId;
     if (t.controlUrl) earlier.controlUrl = t.controlUrl;
     if (t.claim) earlier.claim = t.claim;
