@@ -8,6 +8,7 @@ import { hardenHttpServer } from './http-server-hardening';
 import { jsonBodyVerifier } from './json-body-inspector';
 import { configureFastifyJsonBody } from './json-app.fastify';
 import { accessLogMiddleware } from './access-log';
+import { connectionOrder } from './connection-order';
 
 /** Largest accepted body in bytes when none is configured (413 beyond). */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -32,6 +33,8 @@ export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {
   // The access log and X-Request-Id, through nestjs-pino's root logger (a no-op without
   // LoggerModule), before the body checks so that refused bodies are logged too.
   app.use(accessLogMiddleware());
+  // Pipelined requests on one connection run one after the other, in the order sent.
+  app.use(connectionOrder);
   // ---- adapter switch: Fastify gets the same JSON gate from json-app.fastify.ts; the lines up to the pipe are Express.
   if (app.getHttpAdapter().getType() === 'fastify') configureFastifyJsonBody(app, limit);
   else configureExpressJsonBody(ex, limit);
