@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import { closedPort, FakeMediaNode } from './support/fake-media-node';
 import { deleteKeys, randomPrefix, TEST_REDIS_URL } from './support/redis';
 import { builtEntry } from './support/dist';
+import { RedisPoolStore } from '../src/pool/store/redis-pool.store';
 
 // dist/ is built by `npm test` before jest (locally: `npm run build`).
 const MAIN = builtEntry('main.js'); // one line "run npm run build" when dist/ is missing or stale
@@ -123,5 +124,55 @@ describe('graceful shutdown of dist/main.js', () => {
     expect(out).not.toContain(TOKEN);
     expect(lines.some((l) => l.context === 'shutdown' && /^SIGTERM: closing the listener, \d+ request\(s\) in flight$/.test(l.msg))).toBe(true);
     expect(lines.some((l) => l.context === 'shutdown' && /^stopped in \d+ ms$/.test(l.msg))).toBe(true);
+  }, 40_000);
+
+  it('SIGTERM while a prepare fails over (two black holes, then a good node): it finishes, and the leg is there exactly when the binding is', async () => {
+    const holes = await Promise.all([new FakeMediaNode('hole-1').start(), new FakeMediaNode('hole-2').start()]);
+    for (const h of holes) h.mode = 'blackhole';
+    const good = await new FakeMediaNode('good').start();
+    const failPrefix = randomPrefix('shutdown-failover');
+    const store = new RedisPoolStore({ url: TEST_REDIS_URL, prefix: failPrefix });
+    try {
+      const port = await closedPort();
+      child = spawn(process.execPath, [MAIN], {
+        cwd: __dirname,
+        env: {
+          PATH: process.env.PATH ?? '',
+          SIP_CONTROL_HOST: '127.0.0.1', SIP_CONTROL_PORT: String(port),
+          // seed-1 and seed-2 never answer, seed-3 does: least-loaded tries them in that order.
+          RTP_CONTROL_URLS: [holes[0].url, holes[1].url, good.url].join(','), RTP_API_TOKEN: TOKEN,
+          RTP_CONTROL_TIMEOUT_MS: '1500', RTP_MAX_ATTEMPTS: '3', // worst case 4.5 s: the default shutdown timeout covers it
+          RTP_HEALTH_INTERVAL_MS: '0', RTP_PRUNE_INTERVAL_SEC: '0', RTP_RECONCILE_INTERVAL_SEC: '0',
+          RTP_STORE: 'redis', REDIS_URL: TEST_REDIS_URL, RTP_STORE_PREFIX: failPrefix, LOG_LEVEL: 'info',
+        },
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<{ code: number | null }>((resolve) => child!.on('exit', (code) => resolve({ code })));
+      await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(out), 15_000, 'the service to listen');
+      const agent = new http.Agent({ keepAlive: true });
+      try {
+        const answer = prepare(port, agent, 'failing-over@example.com');
+        await until(() => holes[0].count('prepare') === 1, 5_000, 'the first attempt');
+        child.kill('SIGTERM');
+        const a = await answer;
+        const { code } = await exited;
+        expect(a.status ?? a.error).toBe(201);
+        expect(JSON.parse(a.body!).node_id).toBe('seed-3');
+        expect([holes[0].count('prepare'), holes[1].count('prepare'), good.count('prepare')]).toEqual([1, 1, 1]);
+        expect(code).toBe(0);
+      } finally {
+        agent.destroy();
+      }
+      // Converged: the leg on the good node exactly when the store binds the call to it.
+      const bound = await store.getBinding('failing-over@example.com');
+      expect(bound?.nodeId).toBe('seed-3');
+      expect([...good.legs.keys()]).toEqual(['failing-over@example.com']);
+    } finally {
+      await store.close();
+      await deleteKeys(TEST_REDIS_URL, failPrefix);
+      await Promise.all([...holes, good].map((n) => n.stop()));
+    }
   }, 40_000);
 });
