@@ -34,7 +34,8 @@ export function accessLogMiddleware(logger?: () => Logger | undefined): (req: In
     req.id = requestId(req, res);
     res[STARTED] = Date.now();
     res[REQUEST] = req;
-    res.once('close', onClose);
+    // `on`, not `once`: a response closes once, and `once` wraps the listener in a new closure per request.
+    res.on('close', onClose);
     next();
   };
 }

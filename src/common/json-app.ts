@@ -45,6 +45,8 @@ export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {
 
 function configureExpressJsonBody(ex: NestExpressApplication, limit: number): void {
   ex.disable('x-powered-by');
+  // No ETag: Express hashed every JSON answer (SHA-1) for it, and Fastify sends none.
+  ex.set('etag', false);
   ex.set('query parser', 'simple');
   ex.use(requireJsonBody);
   // verify: the JSON gate (UTF-8, depth, width, duplicate and prototype keys) on the raw

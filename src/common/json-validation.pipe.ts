@@ -1,6 +1,7 @@
 import { type ArgumentMetadata, BadRequestException, Injectable, type Type, ValidationPipe } from '@nestjs/common';
-import { getMetadataStorage } from 'class-validator';
+import { getMetadataStorage, validate, type ValidatorOptions } from 'class-validator';
 import { showKey } from './json-body-inspector';
+import { flatDtoInstance } from './flat-dto';
 
 /** Unknown fields named in one error message; the rest are counted. */
 export const SHOWN_UNKNOWN_FIELDS = 3;
@@ -53,6 +54,9 @@ export function unknownFieldsProblem(body: object, dto: Type<unknown>): string |
  */
 @Injectable()
 export class JsonValidationPipe extends ValidationPipe {
+  /** What ValidationPipe passes class-validator on every call, built once. */
+  private readonly flatValidatorOptions: ValidatorOptions;
+
   constructor() {
     super({
       whitelist: true,
@@ -63,6 +67,7 @@ export class JsonValidationPipe extends ValidationPipe {
       validationError: { target: false, value: false },
       stopAtFirstError: true,
     });
+    this.flatValidatorOptions = { ...this.validatorOptions, validationError: { target: false, ...this.validatorOptions.validationError } };
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -73,6 +78,15 @@ export class JsonValidationPipe extends ValidationPipe {
       if (!BUILT_IN_TYPES.has(metadata.metatype)) {
         const problem = unknownFieldsProblem(value, metadata.metatype);
         if (problem) throw new BadRequestException(problem);
+        // The usual body (declared fields, scalar values): ValidationPipe's steps without
+        // class-transformer's per-request metadata walk and without the copies of its
+        // options; the same instance, the same validation, the same errors.
+        const entity = flatDtoInstance(metadata.metatype, value as Record<string, unknown>, declaredFields(metadata.metatype), this.transformOptions ?? {});
+        if (entity !== undefined) {
+          const errors = await validate(entity as object, this.flatValidatorOptions);
+          if (errors.length > 0) throw await this.exceptionFactory(errors);
+          return entity;
+        }
       }
     }
     return super.transform(value, metadata);

@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { ControlCallError } from './control-call.error';
 import { joinUrl } from '../contract/paths';
+import { CallDeadline } from './call-deadline';
 
 const CONNECT_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EADDRNOTAVAIL', 'ERR_SOCKET_CONNECTION_TIMEOUT',
@@ -28,15 +29,25 @@ export interface JsonRequest {
   signal?: AbortSignal;
 }
 
+/** Where a base URL sends requests: its origin, and the path prefix it carries (usually ''). */
+interface Target {
+  origin: string;
+  prefix: string;
+}
+/** Most base URLs remembered (one per media node); the memo starts over beyond. */
+const MAX_TARGETS = 16_384;
+
 /**
  * The project's one HTTP transport towards other parts of the system: the pool's calls to
  * media nodes ({@link NodeControlClient}) and the registrar's calls to the registry. An
  * undici `Agent` (keep-alive connection pools per origin), no redirects followed (a 3xx
- * is a status like any other), one timer per request from connect to last byte, bounded
+ * is a status like any other), one bound per request from connect to last byte ({@link CallDeadline}), bounded
  * answers, and every failure a {@link ControlCallError} with its kind.
  */
 export class JsonHttp {
   private readonly dispatcher: Dispatcher;
+  /** Base URLs parsed once: `new URL` per call cost as much as the rest of the client's own work. */
+  private readonly targets = new Map<string, Target | null>();
 
   constructor(connectTimeoutMs: number, connections = 256) {
     this.dispatcher = new Agent({
@@ -56,12 +67,16 @@ export class JsonHttp {
       body = JSON.stringify(req.data);
       headers['content-type'] = 'application/json';
     }
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), req.timeoutMs);
-    const onAbort = () => abort.abort();
-    req.signal?.addEventListener('abort', onAbort, { once: true });
+    // One bound on the whole call, connect to last byte (a node that trickles its body is
+    // cut too): one timer and a minimal abort signal undici accepts, in place of an
+    // AbortController (an EventTarget, with its listener bookkeeping) per call.
+    const deadline = new CallDeadline(req.timeoutMs, req.signal);
+    const t = this.target(base, path);
+    const opts = { method, headers, body, signal: deadline, headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs };
     try {
-      const res = await request(joinUrl(base, path), { method, headers, body, signal: abort.signal, dispatcher: this.dispatcher });
+      const res = t
+        ? await this.dispatcher.request({ ...opts, origin: t.origin, path: t.prefix + path })
+        : await request(joinUrl(base, path), { ...opts, dispatcher: this.dispatcher });
       let size = 0;
       const chunks: Buffer[] = [];
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -75,11 +90,33 @@ export class JsonHttp {
       return { status: res.statusCode, data: parseBody(Buffer.concat(chunks, size).toString('utf8')) };
     } catch (e) {
       if (e instanceof ControlCallError) throw e;
-      throw classify(e, req.timeoutMs, abort.signal.aborted);
+      throw classify(e, req.timeoutMs, deadline.aborted);
     } finally {
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onAbort);
+      deadline.clear();
     }
+  }
+
+  /**
+   * The origin and path prefix of a base URL, parsed once; null sends the call through
+   * the URL parser (`joinUrl`) as before: a path with a dot segment, which the parser
+   * resolves away (ids never are one; the contract refuses them).
+   */
+  private target(base: string, path: string): Target | null {
+    if (path.includes('/.')) return null;
+    let t = this.targets.get(base);
+    if (t === undefined) {
+      try {
+        const u = new URL(joinUrl(base, ''));
+        const prefix = u.pathname === '/' ? '' : u.pathname;
+        // Anything the parser would rewrite (a query, a fragment, user-info, a dot segment) keeps the old way.
+        t = u.search || u.hash || u.username || u.password || joinUrl(base, '') !== u.origin + prefix ? null : { origin: u.origin, prefix };
+      } catch {
+        t = null;
+      }
+      if (this.targets.size >= MAX_TARGETS) this.targets.clear();
+      this.targets.set(base, t);
+    }
+    return t;
   }
 
   close(): Promise<void> {

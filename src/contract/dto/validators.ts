@@ -5,6 +5,23 @@ import { canonicalControlUrl, controlUrlProblem } from '../control-urls';
 /** Trims strings (other values pass unchanged, for the type validators to refuse). */
 export const Trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 
+/** Verdicts on control URLs seen lately: heartbeats repeat the same URL, each judgement parses it. */
+const verdicts = new Map<string, { problem: string | undefined; canonical: string | undefined }>();
+/** Most URLs remembered; the memo starts over beyond (a fleet of 10,000 nodes fits). */
+const MAX_VERDICTS = 16_384;
+
+/** {@link controlUrlProblem} and, for a valid URL, {@link canonicalControlUrl}, of a trimmed string; memoised. */
+function verdictOf(raw: string): { problem: string | undefined; canonical: string | undefined } {
+  let v = verdicts.get(raw);
+  if (!v) {
+    const problem = controlUrlProblem(raw);
+    v = { problem, canonical: problem === undefined ? canonicalControlUrl(raw) : undefined };
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+    verdicts.set(raw, v);
+  }
+  return v;
+}
+
 /**
  * Trims, then puts a valid control URL in its canonical form (no trailing `/`); anything
  * else passes trimmed, for {@link IsControlUrl} to refuse with its reason.
@@ -13,7 +30,7 @@ export const NormalizeUrl = () =>
   Transform(({ value }) => {
     if (typeof value !== 'string') return value;
     const v = value.trim();
-    return controlUrlProblem(v) === undefined ? canonicalControlUrl(v) : v;
+    return verdictOf(v).canonical ?? v;
   });
 
 /**
@@ -26,11 +43,11 @@ export function IsControlUrl(options?: ValidationOptions) {
     registerDecorator({
       name: 'isControlUrl', target: object.constructor, propertyName, options,
       validator: {
-        validate: (v: unknown) => typeof v === 'string' && controlUrlProblem(v) === undefined,
+        validate: (v: unknown) => typeof v === 'string' && verdictOf(v).problem === undefined,
         defaultMessage: (args) => {
           const v = args?.value;
           if (typeof v !== 'string') return `${args?.property} must be a string`;
-          return `${args?.property} ${controlUrlProblem(v) ?? 'is invalid'}`;
+          return `${args?.property} ${verdictOf(v).problem ?? 'is invalid'}`;
         },
       },
     });

@@ -36,8 +36,19 @@ export class BearerGuard implements CanActivate {
     @Optional() @Inject(AUTH_OPTIONS) private readonly options: AuthOptions = {},
   ) {}
 
+  /** The token kind of each route (controller class, handler), resolved once: metadata is fixed after start-up. */
+  private readonly kinds = new WeakMap<object, WeakMap<object, TokenKind | null>>();
+
   canActivate(ctx: ExecutionContext): boolean {
-    const kind = this.reflector.getAllAndOverride<TokenKind | undefined>(TOKEN_KIND, [ctx.getHandler(), ctx.getClass()]);
+    const handler = ctx.getHandler();
+    const cls = ctx.getClass();
+    let byHandler = this.kinds.get(cls);
+    if (!byHandler) this.kinds.set(cls, (byHandler = new WeakMap()));
+    let kind = byHandler.get(handler);
+    if (kind === undefined) {
+      kind = this.reflector.getAllAndOverride<TokenKind | undefined>(TOKEN_KIND, [handler, cls]) ?? null;
+      byHandler.set(handler, kind);
+    }
     if (!kind) return true;
     const expected = kind === 'registry' ? this.options.registryToken : this.options.apiToken;
     if (!expected) return true;
