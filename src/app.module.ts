@@ -5,6 +5,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { AUTH_OPTIONS, type AuthOptions, BearerGuard } from './http/security/bearer.guard';
 import { CallsModule } from './http/calls/calls.module';
+import { EventsModule } from './http/events/events.module';
 import { APP_CONFIG, type AppConfig } from './config/app.config';
 import { PoolModule } from './pool/pool.module';
 import type { PoolModuleOptions } from './pool/pool.module-definition';
@@ -38,6 +39,7 @@ export class AppModule {
               strategy: cfg.strategy,
               healthIntervalMs: cfg.healthIntervalMs, healthTimeoutMs: cfg.healthTimeoutMs,
               healthConcurrency: cfg.healthConcurrency, circuitResetMs: cfg.circuitResetMs,
+              eventsPingMs: cfg.eventsPingMs, drainCheckMs: cfg.drainCheckMs,
               // The store creates (and so quits, in its onModuleDestroy) its own Redis client.
               store: cfg.store === 'redis'
                 ? new RedisPoolStore({ url: cfg.redisUrl, prefix: cfg.storePrefix, commandTimeoutMs: redisCommandTimeoutFor(cfg.controlTimeoutMs) })
@@ -59,6 +61,7 @@ export class AppModule {
         })] : []),
         RegistryModule,
         CallsModule,
+        EventsModule,
         LoggerModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (c: ConfigService) => {

@@ -40,6 +40,10 @@ export interface AppConfig {
   healthConcurrency: number;
   /** RTP_CIRCUIT_RESET_MS: an open circuit's wait before one half-open trial call. @default 10000 */
   circuitResetMs: number;
+  /** RTP_EVENTS_PING_MS: between `: ping` comments on `GET /v1/events`. @default 15000 */
+  eventsPingMs: number;
+  /** RTP_DRAIN_CHECK_MS: between checks of drain deadlines; 0 = never. @default 1000 */
+  drainCheckMs: number;
   /** RTP_MAX_BODY_BYTES @default 262144 */
   maxBodyBytes: number;
   /** RTP_NODE_TOKEN: sent to media nodes. */
@@ -101,6 +105,8 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     healthTimeoutMs: int(env, 'RTP_HEALTH_TIMEOUT_MS', d.healthTimeoutMs, 1, 600_000),
     healthConcurrency: int(env, 'RTP_HEALTH_CONCURRENCY', d.healthConcurrency, 1, 10_000),
     circuitResetMs: int(env, 'RTP_CIRCUIT_RESET_MS', d.circuitResetMs, 1, 86_400_000),
+    eventsPingMs: int(env, 'RTP_EVENTS_PING_MS', d.eventsPingMs, 10, 15_000),
+    drainCheckMs: int(env, 'RTP_DRAIN_CHECK_MS', d.drainCheckMs, 0, 60_000),
     maxBodyBytes: int(env, 'RTP_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024),
     nodeToken: token(env, 'RTP_NODE_TOKEN'),
     registryToken: token(env, 'RTP_REGISTRY_TOKEN'),

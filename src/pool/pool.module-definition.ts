@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, type ModuleMetadata, type Type } from '@nestjs/common';
 import { withDefaults } from '../common/options';
 import { cronProblem } from './jobs/cron-expression';
+import type { EventLog } from './events/event-log.interface';
 import type { FailoverPolicy } from './failover/failover-policy.interface';
 import type { SelectionStrategy } from './selection/selection-strategy.interface';
 import type { PoolStore } from './store/pool-store.interface';
@@ -58,9 +59,15 @@ export interface PoolModuleOptions {
   store?: PoolStore;
   /** The failover policy. @default DefaultFailoverPolicy(maxAttempts) */
   failover?: FailoverPolicy;
+  /** Where the §5 events live (shared across instances when it is shared). @default a new MemoryEventLog */
+  eventLog?: EventLog;
+  /** Milliseconds between `: ping` comments on an open `GET /v1/events`. @default 15000 */
+  eventsPingMs?: number;
+  /** Milliseconds between checks of drain deadlines; 0 disables them. @default 1000 */
+  drainCheckMs?: number;
 }
 
-type OptionalKeys = 'nodeToken' | 'store' | 'failover' | 'strategy' | 'imports' | 'pruneCron';
+type OptionalKeys = 'nodeToken' | 'store' | 'failover' | 'eventLog' | 'strategy' | 'imports' | 'pruneCron';
 export type ResolvedPoolOptions = Required<Omit<PoolModuleOptions, OptionalKeys>> & Pick<PoolModuleOptions, OptionalKeys>;
 
 /** Defaults, written once. */
@@ -76,6 +83,8 @@ export const DEFAULT_POOL_OPTIONS = {
   healthTimeoutMs: 1_000,
   healthConcurrency: 64,
   circuitResetMs: 10_000,
+  eventsPingMs: 15_000,
+  drainCheckMs: 1_000,
   strategy: 'least-loaded',
 } as const;
 

@@ -51,7 +51,7 @@ export function poolStoreContract(name: string, factory: StoreFactory): void {
         const first = (await store.getNode('a'))!;
         expect(first).toEqual({
           id: 'a', controlUrl: 'http://127.0.0.1:1/a', mediaIp: '10.0.0.1', activeLegs: 3, capacity: 10, weight: 2.5,
-          region: 'eu', reportedDraining: true, static: false, lastSeen: t, healthy: false, adminDrained: true,
+          region: 'eu', reportedDraining: true, static: false, lastSeen: t, healthy: false, adminDrained: true, drainDeadline: null,
           pendingLegs: 0, boundCalls: 0, seq: first.seq,
         });
         expect(await store.upsertNode(report('a', { controlUrl: 'http://127.0.0.1:2', mediaIp: '', region: '', lastSeen: t + 1000 }))).toBe('updated');

@@ -3,7 +3,7 @@ import { ago, esc, loadScale, renderDashboard } from './dashboard.view';
 
 const node = (o: Partial<NodeInfo>): NodeInfo => ({
   node_id: 'n', control_url: 'http://127.0.0.1:1', media_ip: '127.0.0.1', active_legs: 0, healthy: true, static: false,
-  capacity: null, weight: 1, region: null, draining: false, last_seen: '2026-01-01T00:00:00.000Z', bound_calls: 0, ...o,
+  capacity: null, weight: 1, region: null, draining: false, last_seen: '2026-01-01T00:00:00.000Z', bound_calls: 0, drain_deadline: null, ...o,
 });
 
 describe('dashboard view', () => {

@@ -1,5 +1,6 @@
 import { type Binding, type HealthReport, type NodeReport, type NodeState, nodeState } from '../pool.types';
 import type { PoolStore, RemoveOutcome, UpsertOutcome } from './pool-store.interface';
+import { SortedIds } from './sorted-ids';
 
 /**
  * The embedded default store: one process, nothing shared, nothing survives a restart.
@@ -14,6 +15,10 @@ export class MemoryPoolStore implements PoolStore {
   private readonly nodes = new Map<string, NodeState>();
   private readonly bindings = new Map<string, Binding>();
   private readonly claims = new Map<string, number>();
+  private readonly migrations = new Map<string, number>();
+  /** Call ids by node (pages of one node's calls), and all of them (pages of every call). */
+  private readonly byNode = new Map<string, SortedIds>();
+  private readonly allCalls = new SortedIds();
   private seq = 0;
   private dynamicCount = 0;
 
@@ -29,6 +34,7 @@ export class MemoryPoolStore implements PoolStore {
       ...report,
       healthy: prev?.healthy ?? true,
       adminDrained: prev?.adminDrained ?? false,
+      drainDeadline: prev?.drainDeadline ?? null,
       pendingLegs: 0,
       boundCalls: prev?.boundCalls ?? 0,
       seq: prev?.seq ?? ++this.seq,
@@ -82,10 +88,10 @@ export class MemoryPoolStore implements PoolStore {
     this.replace(n, patch);
   }
 
-  async setAdminDrain(id: string, drained: boolean): Promise<boolean> {
+  async setAdminDrain(id: string, drained: boolean, deadlineMs: number | null = null): Promise<boolean> {
     const n = this.nodes.get(id);
     if (!n) return false;
-    this.replace(n, { adminDrained: drained });
+    this.replace(n, { adminDrained: drained, drainDeadline: drained ? deadlineMs : null });
     return true;
   }
 
@@ -111,6 +117,8 @@ export class MemoryPoolStore implements PoolStore {
     const prev = this.live(binding.callId);
     this.bindings.set(binding.callId, { ...binding });
     this.claims.delete(binding.callId);
+    if (prev) this.unindex(prev);
+    this.index(binding);
     if (isNew || !prev) this.count(binding.nodeId, +1, true);
     else if (prev.nodeId !== binding.nodeId) {
       this.count(prev.nodeId, -1, false);
@@ -134,8 +142,55 @@ export class MemoryPoolStore implements PoolStore {
     const b = this.live(callId);
     if (!b) return undefined;
     this.bindings.delete(callId);
+    this.unindex(b);
     this.count(b.nodeId, -1, true);
     return b;
+  }
+
+  async bindingsOfNode(nodeId: string | undefined, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }> {
+    const index = nodeId === undefined ? this.allCalls : this.byNode.get(nodeId);
+    const bindings: Binding[] = [];
+    let after = cursor;
+    // Bindings that expired since they were indexed are dropped on sight (live()) and the
+    // page is filled from further on; one id beyond the page tells whether more follow.
+    while (index) {
+      const want = limit - bindings.length;
+      const ids = index.page(want + 1, after);
+      for (const id of ids) {
+        const b = this.live(id);
+        if (!b) continue;
+        if (bindings.length === limit) return { bindings, next: bindings[limit - 1].callId };
+        bindings.push({ ...b });
+      }
+      if (ids.length <= want) break;
+      after = ids[ids.length - 1];
+    }
+    return { bindings };
+  }
+
+  async swapBinding(callId: string, expectedNodeId: string, next: Binding): Promise<boolean> {
+    const prev = this.live(callId);
+    if (!prev || prev.nodeId !== expectedNodeId) return false;
+    this.bindings.set(callId, { ...next, callId });
+    this.unindex(prev);
+    this.index(next);
+    if (prev.nodeId !== next.nodeId) {
+      this.count(prev.nodeId, -1, true);
+      this.count(next.nodeId, +1, true);
+    }
+    return true;
+  }
+
+  async claimMigration(callId: string, ttlMs: number): Promise<boolean> {
+    const until = this.migrations.get(callId);
+    const now = this.now();
+    if (until !== undefined && until > now) return false;
+    this.migrations.set(callId, now + ttlMs);
+    return true;
+  }
+
+  async releaseMigration(callId: string): Promise<void> {
+    this.migrations.delete(callId);
   }
 
   async sweepBindings(nowMs: number): Promise<number> {
@@ -163,9 +218,24 @@ export class MemoryPoolStore implements PoolStore {
 
   private expire(b: Binding): void {
     this.bindings.delete(b.callId);
+    this.unindex(b);
     // An expired binding's leg is long gone from the node's own report: only the bound count moves.
     const n = this.nodes.get(b.nodeId);
     if (n) this.replace(n, { boundCalls: Math.max(0, n.boundCalls - 1) });
+  }
+
+  private index(b: Binding): void {
+    let ids = this.byNode.get(b.nodeId);
+    if (!ids) this.byNode.set(b.nodeId, (ids = new SortedIds()));
+    ids.add(b.callId);
+    this.allCalls.add(b.callId);
+  }
+
+  private unindex(b: Binding): void {
+    const ids = this.byNode.get(b.nodeId);
+    ids?.delete(b.callId);
+    if (ids?.size === 0) this.byNode.delete(b.nodeId);
+    this.allCalls.delete(b.callId);
   }
 
   private count(nodeId: string, delta: number, pending: boolean): void {

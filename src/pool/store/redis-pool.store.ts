@@ -239,6 +239,22 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     }
   }
 
+  // Placeholders until the Cluster key layout (branch redis) is merged: the per-node index
+  // and the compare-and-set are built on it.
+  async bindingsOfNode(): Promise<{ bindings: Binding[]; next?: string }> {
+    throw new Error('bindingsOfNode: not yet implemented on the Redis store');
+  }
+
+  async swapBinding(): Promise<boolean> {
+    throw new Error('swapBinding: not yet implemented on the Redis store');
+  }
+
+  async claimMigration(): Promise<boolean> {
+    throw new Error('claimMigration: not yet implemented on the Redis store');
+  }
+
+  async releaseMigration(): Promise<void> {}
+
   async ping(): Promise<void> {
     await this.run(() => this.client.ping());
   }
@@ -356,6 +372,7 @@ function decodeNode([flat, bound]: NodeRow): NodeState {
     lastSeen: Number(h.lastSeen),
     healthy: h.healthy !== '0',
     adminDrained: h.adminDrained === '1',
+    drainDeadline: null,
     pendingLegs: Number(h.pendingLegs ?? 0),
     boundCalls: Number(bound),
     seq: Number(h.seq),
