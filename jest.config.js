@@ -16,13 +16,15 @@ const SLOW = [
   'fuzz.e2e-spec', 'bench-smoke.e2e-spec', 'faults.e2e-spec', 'dashboard.e2e-spec', // ~105 s, ~89 s, ~57 s, ~17 s
   'balance.e2e-spec', 'balance-multi-instance.e2e-spec', // 500 and 200 prepare floods: ~15 s, ~6 s
   'main.e2e-spec', 'shutdown.e2e-spec', 'security-startup.e2e-spec', 'e2e-call-process.e2e-spec', // spawn dist/: ~4-6 s each
+  'fuzz-gate.e2e-spec', 'media-node-logging.e2e-spec', // 7,000 hostile bodies: ~85 s; spawns dist/media-node
+  'redis-sentinel.e2e-spec', 'redis-cluster.e2e-spec', // start their own Redis topologies: ~10-15 s each
 ];
 const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
 const ignore = ['/node_modules/', '/dist/'];
 
 const base = {
   testEnvironment: 'node',
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|file-type|strtok3|token-types|uint8array-extras|@tokenizer)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|file-type|strtok3|token-types|uint8array-extras|@tokenizer|@fastify/static|content-disposition)/)'],
   transform: {
     '^.+\\.ts$': swc({ syntax: 'typescript', decorators: true }),
     '^.+\\.m?js$': swc({ syntax: 'ecmascript' }),
@@ -35,11 +37,23 @@ const base = {
   testTimeout: 20000,
 };
 
+// The e2e tier once more, with every createTestApp app on Fastify (RTP_TEST_ADAPTER=fastify,
+// set by test/fastify-adapter.setup.ts): one set of tests, two adapters. The slow tier runs on
+// Express in `npm test`; `RTP_TEST_ADAPTER=fastify npx jest --selectProjects slow` runs it on Fastify.
+const e2eFastify = {
+  ...base,
+  displayName: 'e2e-fastify',
+  testMatch: ['<rootDir>/test/*.e2e-spec.ts'],
+  testPathIgnorePatterns: [...ignore, slowPattern],
+  setupFiles: ['<rootDir>/test/fastify-adapter.setup.ts'],
+};
+
 module.exports = {
   testTimeout: base.testTimeout,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/*.spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/*.e2e-spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
+    e2eFastify,
     { ...base, displayName: 'slow', testMatch: SLOW.map((n) => `<rootDir>/test/${n}.ts`), testPathIgnorePatterns: ignore },
   ],
 };

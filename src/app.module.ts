@@ -42,7 +42,10 @@ export class AppModule {
               eventsPingMs: cfg.eventsPingMs, drainCheckMs: cfg.drainCheckMs,
               // The store creates (and so quits, in its onModuleDestroy) its own Redis client.
               store: cfg.store === 'redis'
-                ? new RedisPoolStore({ url: cfg.redisUrl, prefix: cfg.storePrefix, commandTimeoutMs: redisCommandTimeoutFor(cfg.controlTimeoutMs) })
+                ? new RedisPoolStore({
+                  connection: cfg.redis, prefix: cfg.storePrefix, commandTimeoutMs: redisCommandTimeoutFor(cfg.controlTimeoutMs),
+                  waitReplicas: cfg.redisWaitReplicas, waitTimeoutMs: cfg.redisWaitTimeoutMs,
+                })
                 : undefined,
             };
           },

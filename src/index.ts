@@ -50,15 +50,19 @@ export { ControlCallError, type ControlFailureKind } from './node-client/control
 export { NodeControlClient, CONTROL_CLIENT_OPTIONS, type ControlClientOptions } from './node-client/node-control.client';
 
 // ── Stores (PoolStore): the interface, the memory default, Redis ───────────────────────
-export type { PoolStore, UpsertOutcome, RemoveOutcome } from './pool/store/pool-store.interface';
+export type { PoolStore, UpsertOutcome, RemoveOutcome, StoreDescription } from './pool/store/pool-store.interface';
 export { MemoryPoolStore } from './pool/store/memory-pool.store';
 export { RedisPoolStore, DEFAULT_REDIS_STORE_OPTIONS, type RedisPoolStoreOptions } from './pool/store/redis-pool.store';
+export {
+  createRedisClient, type RedisConnectionOptions, type RedisTopology, type RedisClient,
+} from './pool/store/redis-connection';
 
 // ── HTTP front: the service's modules, guards and one app set-up ───────────────────────
 export { AppModule } from './app.module';
 export { RegistryModule } from './http/registry/registry.module';
 export { CallsModule } from './http/calls/calls.module';
 export { configureApp, type AppSetupOptions } from './http/app.setup';
+export { createHttpAdapter, type HttpAdapterOptions } from './http/http-adapter';
 export { BearerGuard, RequireToken, AUTH_OPTIONS, type AuthOptions } from './http/security/bearer.guard';
 export { SecurityModule } from './http/security/security.module';
 export {

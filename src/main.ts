@@ -1,33 +1,20 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureApp } from './http/app.setup';
-import { type AppConfig, loadAppConfig } from './config/app.config';
-import { ConfigError } from './common/env';
+import { createHttpAdapter } from './http/http-adapter';
+import { loadAppConfig } from './config/app.config';
+import { readConfigOrExit } from './common/read-config';
 import { enableGracefulShutdown } from './ops/shutdown/graceful-shutdown';
 
-/** Loads `.env` (development defaults; real environment variables win) and validates it. */
-function readConfig(): AppConfig {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  try {
-    return loadAppConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`rtp-pool: invalid configuration: ${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
-  }
-}
-
 async function bootstrap(): Promise<void> {
-  const config = readConfig();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
+  const config = readConfigOrExit('rtp-pool', loadAppConfig);
+  // RTP_HTTP_ADAPTER: Express (the default) or Fastify; everything after this line is adapter-neutral.
+  const adapter = createHttpAdapter(config.httpAdapter, { maxBodyBytes: config.maxBodyBytes });
+  const app = await NestFactory.create(AppModule.forRoot(config), adapter, { bufferLogs: true });
   // Every log line, Nest's own included, goes through pino (JSON, or pretty with LOG_PRETTY).
   app.useLogger(app.get(PinoNestLogger));
   configureApp(app, { maxBodyBytes: config.maxBodyBytes });
@@ -39,7 +26,7 @@ async function bootstrap(): Promise<void> {
   // SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the store, exit 0.
   enableGracefulShutdown(app, { timeoutMs: config.shutdownTimeoutMs });
   const addr = app.getHttpServer().address() as AddressInfo;
-  log.log(`listening on http://${config.host}:${addr.port} with ${config.seedUrls.length} seed node(s), strategy ${config.strategy}`);
+  log.log(`listening on http://${config.host}:${addr.port} with ${config.seedUrls.length} seed node(s), strategy ${config.strategy}, ${config.httpAdapter}`);
 }
 
 void bootstrap();

@@ -2,16 +2,22 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import request from 'supertest';
+import { resolveChromium } from '../scripts/chromium-path';
 import { FakeMediaNode } from './support/fake-media-node';
 import { createTestApp, type TestApp } from './support/test-app';
 
 const ARTIFACTS = join(__dirname, 'artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 
-/** Debian's chromium, headless, offline; playwright gives every launch a fresh temporary profile. */
+/**
+ * Chromium as `npm test`'s set-up (scripts/provision-test-env.js) found or installed it:
+ * CHROMIUM_PATH, else Debian's /usr/bin/chromium, else `chromium` on PATH. Headless,
+ * offline; playwright gives every launch a fresh temporary profile.
+ */
 async function launch(): Promise<Browser> {
+  const executablePath = resolveChromium();
+  if (!executablePath) throw new Error('Chromium not found (CHROMIUM_PATH, /usr/bin/chromium, chromium on PATH): run `npm test`, whose set-up installs it, or apt-get install chromium');
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',

@@ -3,9 +3,9 @@ import { RtpCaller } from '../src/demo/rtp-caller';
 import type { RunningMediaNode } from '../src/media-node/media-node.app';
 import { eventually, startTestMediaNode } from './support/media-nodes';
 import { createTestApp, type TestApp } from './support/test-app';
+import { sleep } from '../src/common/sleep';
 
 const TOKENS = { RTP_NODE_TOKEN: 'node-tok', RTP_REGISTRY_TOKEN: 'reg-tok', RTP_API_TOKEN: 'api-tok' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The whole loop with real parts: the signaling service (real AppModule on 127.0.0.1),

@@ -54,7 +54,7 @@ const objectText = (entries: Array<[string, unknown]>) =>
 const anyKey = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.constantFrom('__proto__', 'constructor', 'prototype', 'call_id', 'offer_sdp', 'region', 'node_id', 'control_url',
-    'media_ip', 'active_legs', 'capacity', 'weight', 'draining', 'toString', 'hasOwnProperty'),
+    'media_ip', 'active_legs', 'capacity', 'weight', 'draining', ...Object.getOwnPropertyNames(Object.prototype)),
 );
 const json = fc.jsonValue({ maxDepth: 4 });
 

@@ -10,8 +10,8 @@ import { buildRtpPacket, readRtpHeader, silenceFrame } from '../src/media-node/r
 import { parseOffer, UnusableOfferError } from '../src/media-node/sdp';
 import { ConfigError } from '../src/common/env';
 import { NODE_TEST_ENV } from './support/media-nodes';
+import { sleep } from '../src/common/sleep';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Binds a UDP socket on an even port of 127.0.0.1 (bounded search), to make that port busy. */
 async function bindEvenPort(): Promise<Socket> {

@@ -3,7 +3,8 @@ import { StoreUnavailableException } from '../src/pool/pool.errors';
 import { RedisPoolStore } from '../src/pool/store/redis-pool.store';
 import { closedPort } from './support/fake-media-node';
 import { poolStoreContract } from './support/pool-store.contract';
-import { countKeys, deleteKeys, randomPrefix, TEST_REDIS_URL } from './support/redis';
+import { countKeys, deleteKeys, randomPrefix, RedisChild, TEST_REDIS_URL } from './support/redis';
+import { waitFor } from './support/redis-topologies';
 
 poolStoreContract('RedisPoolStore', async (now) => {
   const prefix = randomPrefix('contract');
@@ -33,10 +34,10 @@ describe('RedisPoolStore specifics', () => {
         callId: 'c1', nodeId: 'a', controlUrl: 'http://127.0.0.1:1', mediaIp: '', mediaPort: 1, codec: 'PCMU',
         started: false, createdAt: now, expiresAt: now + 30_000,
       }, true);
-      const claimTtl = await r.pttl(`${prefix}claim:c2`);
+      const claimTtl = await r.pttl(`{${prefix}call:c2}claim`);
       expect(claimTtl).toBeGreaterThan(50_000);
       expect(claimTtl).toBeLessThanOrEqual(60_000);
-      const bindingTtl = await r.pttl(`${prefix}b:c1`);
+      const bindingTtl = await r.pttl(`{${prefix}call:c1}b`);
       expect(bindingTtl).toBeGreaterThan(20_000);
       expect(bindingTtl).toBeLessThanOrEqual(30_000);
       expect(await countKeys(TEST_REDIS_URL, prefix)).toBeGreaterThanOrEqual(7);
@@ -99,6 +100,77 @@ describe('RedisPoolStore specifics', () => {
       expect(own.client.status).toBe('end');
     } finally {
       given.disconnect();
+    }
+  });
+});
+
+describe('RedisPoolStore with RTP_REDIS_WAIT_REPLICAS', () => {
+  const lonely = new RedisChild();
+  const report = {
+    id: 'a', controlUrl: 'http://127.0.0.1:1', mediaIp: '', activeLegs: 0, capacity: null, weight: 1,
+    region: null, reportedDraining: false, static: false, lastSeen: Date.now(),
+  };
+  const binding = (callId: string) => {
+    const now = Date.now();
+    return { callId, nodeId: 'a', controlUrl: 'http://127.0.0.1:1', mediaIp: '', mediaPort: 1, codec: 'PCMU', started: false, createdAt: now, expiresAt: now + 30_000 };
+  };
+  beforeAll(async () => {
+    await lonely.start();
+  });
+  afterAll(async () => {
+    await lonely.kill();
+  });
+
+  it('too few replicas: a first binding is refused with 503 and undone; the node counts nothing', async () => {
+    const prefix = randomPrefix('wait');
+    const plain = new RedisPoolStore({ url: lonely.url, prefix });
+    const waiting = new RedisPoolStore({ url: lonely.url, prefix, waitReplicas: 1, waitTimeoutMs: 50 });
+    try {
+      await plain.upsertNode(report);
+      await expect(waiting.putBinding(binding('w1'), true)).rejects.toBeInstanceOf(StoreUnavailableException);
+      expect(await plain.getBinding('w1')).toBeUndefined();
+      expect(await plain.getNode('a')).toMatchObject({ pendingLegs: 0, boundCalls: 0 });
+      expect(waiting.describe()).toMatchObject({ waitReplicas: 1, replicasAcknowledging: false });
+    } finally {
+      await Promise.all([plain.close(), waiting.close()]);
+    }
+  });
+
+  it('too few replicas: a delete is refused with 503 and the binding put back (a retried BYE finds it)', async () => {
+    const prefix = randomPrefix('wait');
+    const plain = new RedisPoolStore({ url: lonely.url, prefix });
+    const waiting = new RedisPoolStore({ url: lonely.url, prefix, waitReplicas: 1, waitTimeoutMs: 50 });
+    try {
+      await plain.upsertNode(report);
+      await plain.putBinding(binding('w2'), true);
+      await expect(waiting.deleteBinding('w2')).rejects.toBeInstanceOf(StoreUnavailableException);
+      expect((await plain.getBinding('w2'))?.nodeId).toBe('a');
+      expect(await plain.getNode('a')).toMatchObject({ pendingLegs: 1, boundCalls: 1 });
+      expect(await plain.deleteBinding('w2')).toMatchObject({ callId: 'w2' });
+    } finally {
+      await Promise.all([plain.close(), waiting.close()]);
+    }
+  });
+
+  it('with a replica that acknowledges: writes go through, WAIT on a connection of its own', async () => {
+    const replica = new RedisChild();
+    await replica.start();
+    const prefix = randomPrefix('wait');
+    const waiting = new RedisPoolStore({ url: lonely.url, prefix, waitReplicas: 1, waitTimeoutMs: 2_000 });
+    const admin = new Redis(replica.url);
+    try {
+      await admin.replicaof('127.0.0.1', lonely.port);
+      await waitFor('replica in sync', async () => (await admin.info('replication')).includes('master_link_status:up'));
+      await waiting.upsertNode(report);
+      await waiting.putBinding(binding('w3'), true);
+      expect((await waiting.getBinding('w3'))?.nodeId).toBe('a');
+      expect(await admin.exists(`{${prefix}call:w3}b`)).toBe(1);
+      expect(await waiting.deleteBinding('w3')).toMatchObject({ callId: 'w3' });
+      expect(waiting.describe()).toMatchObject({ replicasAcknowledging: true, ackConnection: 'ready' });
+    } finally {
+      admin.disconnect();
+      await waiting.close();
+      await replica.kill();
     }
   });
 });

@@ -7,6 +7,7 @@ import { RegistrarModule } from '../src/registrar/registrar.module';
 import type { RegistrarModuleOptions } from '../src/registrar/registrar.module-definition';
 import { RegistrarService } from '../src/registrar/registrar.service';
 import { eventually } from './support/media-nodes';
+import { sleep } from '../src/common/sleep';
 
 interface Hit {
   method: string;
@@ -99,7 +100,6 @@ class CaptureLogger implements LoggerService {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const gaps = (hits: Hit[]) => hits.slice(1).map((h, i) => h.at - hits[i].at);
 
 describe('RegistrarService against a loopback registry', () => {

@@ -215,8 +215,8 @@ describe('security: RTP_ALLOWED_NODE_CIDRS', () => {
   });
 
   it.each([
-    'http://10.0.0.1:9', 'http://192.0.2.8:9', 'http://169.254.169.254', 'http://[::1]:9', 'http://[fe80::1]:9',
-    'http://0.0.0.0:9', 'http://[::ffff:10.0.0.1]:9', 'http://[::ffff:169.254.169.254]/', 'http://[fc00::1]:9',
+    'http://10.0.0.1:9', 'http://192.0.2.8:9', 'http://169.254.169.254', 'http://[::1]:9', 'http://[fe80::1]:9', 'http://0.0.0.1:9',
+    'http://[::ffff:10.0.0.1]:9', 'http://[::ffff:169.254.169.254]/', 'http://[fc00::1]:9',
   ])('refuses the IP host of %s with 400, registering nothing', async (url) => {
     const res = await request(t.app.getHttpServer()).post('/v1/nodes/register').send({ node_id: 'ip-bad', control_url: url });
     expectJsonError(res, 400);

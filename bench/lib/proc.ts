@@ -55,8 +55,9 @@ export class Child {
   }
 
   /** Starts `bench/procs/<entry>.ts` with extra environment and node flags. */
-  static start(entry: string, opts: { env?: Record<string, string>; nodeArgs?: string[]; name?: string } = {}): Child {
-    const file = path.join(__dirname, '..', 'procs', `${entry}.ts`);
+  static start(entry: string, opts: { env?: Record<string, string>; nodeArgs?: string[]; name?: string; root?: string } = {}): Child {
+    // `root`: another checkout's bench/ (the "before" service of scenario 8, BENCH_BASELINE_ROOT).
+    const file = path.join(opts.root ?? path.join(__dirname, '..'), 'procs', `${entry}.ts`);
     // BENCH_CPU_PROF=<dir>: every child but the fake nodes writes a V8 CPU profile there (node --cpu-prof).
     const prof = process.env.BENCH_CPU_PROF && entry !== 'farm' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     const proc = fork(file, [], {
@@ -99,8 +100,10 @@ export class Child {
  */
 export function serveCommands(handlers: Record<string, (msg: Record<string, unknown>) => unknown>, ready: Record<string, unknown> = {}): void {
   if (!process.send) throw new Error('not started with an IPC channel');
+  // Every child answers `cpu`: its process CPU time (user + system) in µs, for CPU-per-request figures.
+  const all: Record<string, (msg: Record<string, unknown>) => unknown> = { cpu: () => cpuUs(), ...handlers };
   process.on('message', async (m: { id: number; cmd: string }) => {
-    const h = handlers[m.cmd];
+    const h = all[m.cmd];
     try {
       if (!h) throw new Error(`unknown command ${m.cmd}`);
       const out = (await h(m as unknown as Record<string, unknown>)) ?? {};
@@ -111,6 +114,12 @@ export function serveCommands(handlers: Record<string, (msg: Record<string, unkn
   });
   process.on('disconnect', () => process.exit(0));
   process.send({ type: 'ready', ...ready });
+}
+
+/** This process's CPU time so far (user + system), µs. */
+export function cpuUs(): { us: number } {
+  const u = process.cpuUsage();
+  return { us: u.user + u.system };
 }
 
 /** Reports a fatal start-up error to the parent and exits. */

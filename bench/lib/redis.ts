@@ -1,14 +1,20 @@
 import type Redis from 'ioredis';
 
-/** Every key under a prefix (SCAN, never KEYS). */
+/**
+ * Every key under a prefix (SCAN, never KEYS). The store's keys start with `{<prefix>`
+ * (hash tags: src/pool/store/redis-pool.scripts.ts); `<prefix>*` catches older layouts.
+ */
 export async function scanKeys(redis: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
+  const glob = prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+  for (const pattern of [`[{]${glob}*`, `${glob}*`]) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
   return keys;
 }
 

@@ -17,14 +17,21 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export async function startService(env: Record<string, string> = {}, name = 'sut', nodeArgs: string[] = []): Promise<Service> {
-  const child = Child.start('sut', { env: { ...SUT_ENV, ...env }, name, nodeArgs });
+export async function startService(env: Record<string, string> = {}, name = 'sut', nodeArgs: string[] = [], root?: string): Promise<Service> {
+  const child = Child.start('sut', { env: { ...SUT_ENV, ...env }, name, nodeArgs, root });
   const ready = await child.ready;
   return { child, url: String(ready.url), stop: () => child.stop() };
 }
 
 export async function startBareExpress(nodes: FarmNode[]): Promise<Service> {
   const child = Child.start('bare-express', { env: { BENCH_NODES: nodes.map((n) => n.url).join(',') } });
+  const ready = await child.ready;
+  return { child, url: String(ready.url), stop: () => child.stop() };
+}
+
+/** Starts one of the bench's own processes (bench/procs/<entry>.ts) that announces a URL. */
+export async function startProc(entry: string, env: Record<string, string> = {}, name = entry): Promise<Service> {
+  const child = Child.start(entry, { env, name });
   const ready = await child.ready;
   return { child, url: String(ready.url), stop: () => child.stop() };
 }

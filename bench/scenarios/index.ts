@@ -6,6 +6,8 @@ import { s4 } from './s4-heartbeats';
 import { s5 } from './s5-failover';
 import { s6 } from './s6-balance';
 import { s7 } from './s7-memory';
+import { s8 } from './s8-http-front';
+import { s9 } from './s9-redis-wait';
 
 /** Every scenario, in report order. */
-export const SCENARIOS: Scenario[] = [s1, s2, s3, s4, s5, s6, s7];
+export const SCENARIOS: Scenario[] = [s1, s2, s3, s4, s5, s6, s7, s8, s9];

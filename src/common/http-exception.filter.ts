@@ -1,5 +1,5 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, type HttpServer, HttpStatus, Logger } from '@nestjs/common';
+import { rawResponse } from './raw-http';
 
 /**
  * Renders every error, from every path, as `{"error": "<reason>"}` (CONTRACT §1): Nest
@@ -10,11 +10,19 @@ import type { Response } from 'express';
 export class JsonErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('JsonErrorFilter');
 
+  /** @param adapter the app's HTTP adapter (Express or Fastify), which writes the answer. */
+  constructor(private readonly adapter?: HttpServer) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const res = host.switchToHttp().getResponse<unknown>();
     const { status, error } = this.describe(exception);
-    if (res.headersSent) return;
-    res.status(status).json({ error });
+    if (rawResponse(res).headersSent) return;
+    if (this.adapter) {
+      this.adapter.reply(res, { error }, status);
+      return;
+    }
+    const express = res as { status(s: number): { json(b: unknown): void } };
+    express.status(status).json({ error });
   }
 
   private describe(e: unknown): { status: number; error: string } {
@@ -24,6 +32,9 @@ export class JsonErrorFilter implements ExceptionFilter {
       const cause = e.cause as { type?: string; message?: string } | undefined;
       if (cause instanceof URIError) return { status, error: 'malformed percent-encoding in path' };
       if (cause && typeof cause.type === 'string') return { status, error: bodyParserMessage(cause.type, status, cause.message) };
+      // Fastify's own errors (the body limit on Content-Length, a length mismatch) in the same words.
+      const code = (cause as { code?: unknown } | undefined)?.code;
+      if (typeof code === 'string' && code.startsWith('FST_')) return { status, error: fastifyMessage(code, status, cause?.message) };
       const body = e.getResponse();
       let msg: unknown = typeof body === 'string' ? body : (body as { message?: unknown }).message;
       if (Array.isArray(msg)) msg = msg.join('; ');
@@ -36,6 +47,16 @@ export class JsonErrorFilter implements ExceptionFilter {
     }
     this.logger.error(e instanceof Error ? e.stack ?? e.message : String(e));
     return { status: 500, error: 'internal error' };
+  }
+}
+
+function fastifyMessage(code: string, status: number, message?: string): string {
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return 'request body too large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'body must be application/json';
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return 'request size did not match content length';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': case 'FST_ERR_CTP_INVALID_JSON_BODY': return 'malformed JSON body';
+    default: return status === 413 ? 'request body too large' : (message ?? 'bad request');
   }
 }
 

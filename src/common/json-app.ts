@@ -6,6 +6,8 @@ import { JsonErrorFilter } from './http-exception.filter';
 import { JsonValidationPipe } from './json-validation.pipe';
 import { hardenHttpServer } from './http-server-hardening';
 import { jsonBodyVerifier } from './json-body-inspector';
+import { configureFastifyJsonBody } from './json-app.fastify';
+import { accessLogMiddleware } from './access-log';
 
 /** Largest accepted body in bytes when none is configured (413 beyond). */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -25,18 +27,31 @@ export interface JsonAppOptions {
 export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {}): INestApplication {
   const ex = app as NestExpressApplication;
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  ex.disable('x-powered-by');
-  ex.set('query parser', 'simple');
   // Slow or malformed requests are cut and answered in JSON by the HTTP server itself.
   hardenHttpServer(app.getHttpServer() as Server, { requestTimeoutMs: opts.requestTimeoutMs });
-  ex.use(requireJsonBody);
-  // verify: UTF-8 only, nesting depth and prototype keys checked on the raw bytes, before parsing.
-  // Nest's type omits `verify` (it uses it for rawBody, which this app does not enable);
-  // the adapter passes it on to body-parser unchanged.
-  ex.useBodyParser('json', { limit, strict: true, verify: jsonBodyVerifier() } as { limit: number; strict: boolean });
+  // The access log and X-Request-Id, through nestjs-pino's root logger (a no-op without
+  // LoggerModule), before the body checks so that refused bodies are logged too.
+  app.use(accessLogMiddleware());
+  // ---- adapter switch: Fastify gets the same JSON gate from json-app.fastify.ts; the lines up to the pipe are Express.
+  if (app.getHttpAdapter().getType() === 'fastify') configureFastifyJsonBody(app, limit);
+  else configureExpressJsonBody(ex, limit);
   app.useGlobalPipes(new JsonValidationPipe());
-  app.useGlobalFilters(new JsonErrorFilter());
+  app.useGlobalFilters(new JsonErrorFilter(app.getHttpAdapter()));
   return app;
+}
+
+function configureExpressJsonBody(ex: NestExpressApplication, limit: number): void {
+  ex.disable('x-powered-by');
+  ex.set('query parser', 'simple');
+  ex.use(requireJsonBody);
+  // verify: the JSON gate (UTF-8, depth, width, duplicate and prototype keys) on the raw
+  // bytes, before parsing. Nest's type omits `verify` (it uses it for rawBody, which this
+  // app does not enable); the adapter passes it on to body-parser unchanged.
+  // type: body-parser's default matches application/json only, so an application/*+json
+  // body went unparsed and reached the pipe as {} ("body must be a JSON object").
+  ex.useBodyParser('json', {
+    limit, strict: true, verify: jsonBodyVerifier(), type: (req: Request) => isJsonMediaType(req.headers['content-type']),
+  } as { limit: number; strict: boolean });
 }
 
 /** POST/PUT/PATCH bodies must be JSON: 415 otherwise (an empty body passes, for the DTO to judge). */
@@ -44,11 +59,16 @@ function requireJsonBody(req: Request, res: Response, next: NextFunction): void 
   if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
     const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
       || req.headers['transfer-encoding'] !== undefined;
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (hasBody && type !== 'application/json' && !type.endsWith('+json')) {
+    if (hasBody && !isJsonMediaType(req.headers['content-type'])) {
       res.status(415).json({ error: 'body must be application/json' });
       return;
     }
   }
   next();
+}
+
+/** `application/json` or `application/*+json` (any parameters, any case): the types a body may have. */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return type === 'application/json' || /^application\/[a-z0-9!#$&^_.+-]+\+json$/.test(type);
 }

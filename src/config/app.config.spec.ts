@@ -4,7 +4,7 @@ describe('loadAppConfig', () => {
   it('applies the documented defaults', () => {
     expect(loadAppConfig({})).toMatchObject({
       host: '0.0.0.0', port: 8080, nodeTtlSec: 45, seedUrls: [], pruneIntervalSec: 15, controlTimeoutMs: 2000,
-      callTtlSec: 86400, maxAttempts: 3, strategy: 'least-loaded',
+      callTtlSec: 86400, maxAttempts: 3, strategy: 'least-loaded', httpAdapter: 'express',
     });
   });
   it('reads the Go names: RTP_CONTROL_URLS wins over RTP_CONTROL_URL', () => {
@@ -27,6 +27,7 @@ describe('loadAppConfig', () => {
     [{ RTP_PRUNE_CRON: '*/15 * * * *' }, 'RTP_PRUNE_CRON: must be a cron expression with seconds (6 fields'],
     [{ RTP_PRUNE_CRON: '*/15 * * * * nope' }, 'RTP_PRUNE_CRON: "*/15 * * * * nope" is not a valid cron expression'],
     [{ RTP_PRUNE_CRON: '99 * * * * *' }, 'RTP_PRUNE_CRON: "99 * * * * *" is not a valid cron expression'],
+    [{ RTP_HTTP_ADAPTER: 'koa' }, 'RTP_HTTP_ADAPTER: must be one of express, fastify, got "koa"'],
   ])('%j → one line naming the variable', (env, msg) => {
     expect(() => loadAppConfig(env)).toThrow(msg);
     expect(() => loadAppConfig(env)).not.toThrow(/\n/);

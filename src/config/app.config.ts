@@ -4,8 +4,10 @@ import { parseControlUrls } from '../contract/control-urls';
 import { DEFAULT_MAX_BODY_BYTES } from '../common/json-app';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../ops/shutdown/graceful-shutdown';
 import { cronProblem } from '../pool/jobs/cron-expression';
+import { LOG_LEVELS, type LogLevel } from '../common/logger.params';
 import { DEFAULT_POOL_OPTIONS } from '../pool/pool.module-definition';
 import { DEFAULT_REDIS_STORE_OPTIONS } from '../pool/store/redis-pool.store';
+import { parseHostPorts, type RedisConnectionOptions, type RedisHostPort } from '../pool/store/redis-connection';
 import { parseCidrList } from '../http/security/cidr';
 
 /** The signaling service's whole configuration, read once from the environment. */
@@ -70,15 +72,29 @@ export interface AppConfig {
   store: StoreKind;
   /** REDIS_URL: the Redis of `RTP_STORE=redis` (redis:// or rediss://). @default redis://127.0.0.1:6379 */
   redisUrl: string;
+  /**
+   * How `RTP_STORE=redis` reaches Redis, from exactly one of REDIS_URL, REDIS_SENTINELS
+   * (+ REDIS_SENTINEL_NAME) or REDIS_CLUSTER_NODES, with REDIS_USERNAME, REDIS_PASSWORD and
+   * REDIS_TLS. Holds the password: never log it.
+   */
+  redis: RedisConnectionOptions;
+  /** RTP_REDIS_WAIT_REPLICAS: replicas that must acknowledge an answered write (Redis WAIT). @default 0 */
+  redisWaitReplicas: number;
+  /** RTP_REDIS_WAIT_TIMEOUT_MS: how long that WAIT may take before the request gets 503. @default 500 */
+  redisWaitTimeoutMs: number;
   /** RTP_STORE_PREFIX: prefix of every Redis key; instances sharing it share one pool. @default rtp-pool: */
   storePrefix: string;
+  /** RTP_HTTP_ADAPTER: the HTTP platform, `express` (@nestjs/platform-express) or `fastify` (@nestjs/platform-fastify). @default express */
+  httpAdapter: HttpAdapterKind;
 }
+
+export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
+export type HttpAdapterKind = (typeof HTTP_ADAPTERS)[number];
 
 export const STORE_KINDS = ['memory', 'redis'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel } from '../common/logger.params';
 
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
 export function loadAppConfig(env: Env = process.env): AppConfig {
@@ -120,7 +136,11 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutMs: int(env, 'RTP_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 0, 60_000),
     store: oneOf(env, 'RTP_STORE', 'memory', STORE_KINDS),
     redisUrl: redisUrl(env, 'REDIS_URL', DEFAULT_REDIS_STORE_OPTIONS.url),
+    redis: redisConnection(env),
+    redisWaitReplicas: int(env, 'RTP_REDIS_WAIT_REPLICAS', DEFAULT_REDIS_STORE_OPTIONS.waitReplicas, 0, 64),
+    redisWaitTimeoutMs: int(env, 'RTP_REDIS_WAIT_TIMEOUT_MS', DEFAULT_REDIS_STORE_OPTIONS.waitTimeoutMs, 1, 60_000),
     storePrefix: str(env, 'RTP_STORE_PREFIX', DEFAULT_REDIS_STORE_OPTIONS.prefix)!,
+    httpAdapter: oneOf(env, 'RTP_HTTP_ADAPTER', 'express', HTTP_ADAPTERS),
   };
 }
 
@@ -132,17 +152,60 @@ function cron(env: Env, name: string): string | undefined {
   return v;
 }
 
-/** A redis:// or rediss:// URL. */
+/**
+ * A redis:// or rediss:// URL. Errors never echo the value: it may hold a password.
+ */
 function redisUrl(env: Env, name: string, def: string): string {
   const v = str(env, name, def)!;
   let u: URL;
   try {
     u = new URL(v);
   } catch {
-    throw new ConfigError(name, `"${v}" is not an absolute URL`);
+    throw new ConfigError(name, 'is not an absolute URL (redis://[user:password@]host:port[/db])');
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new ConfigError(name, `must use redis:// or rediss://, got "${u.protocol}"`);
+  if (!u.hostname) throw new ConfigError(name, 'has no host');
+  if (u.pathname.length > 1 && !/^\/\d+$/.test(u.pathname)) throw new ConfigError(name, 'path must be a database number, like /0');
   return v;
+}
+
+/** A `host:port,…` list. */
+function hostPorts(env: Env, name: string): RedisHostPort[] | undefined {
+  const v = str(env, name);
+  if (v === undefined) return undefined;
+  const parsed = parseHostPorts(v);
+  if ('problem' in parsed) throw new ConfigError(name, parsed.problem);
+  return parsed.ok;
+}
+
+/**
+ * The Redis connection: exactly one topology variable, credentials from the variables or
+ * the URL (not both), TLS from REDIS_TLS or rediss://. No message echoes a credential.
+ */
+function redisConnection(env: Env): RedisConnectionOptions {
+  const set = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter((n) => str(env, n) !== undefined);
+  if (set.length > 1) throw new ConfigError(set[1], `cannot be combined with ${set[0]}: set one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES`);
+  const sentinels = hostPorts(env, 'REDIS_SENTINELS');
+  const clusterNodes = hostPorts(env, 'REDIS_CLUSTER_NODES');
+  const sentinelName = str(env, 'REDIS_SENTINEL_NAME');
+  if (sentinels && !sentinelName) throw new ConfigError('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the monitored master\'s name)');
+  if (sentinelName && !sentinels) throw new ConfigError('REDIS_SENTINEL_NAME', 'only applies with REDIS_SENTINELS');
+  if (sentinelName && !/^[A-Za-z0-9._-]+$/.test(sentinelName)) throw new ConfigError('REDIS_SENTINEL_NAME', 'may hold letters, digits, ".", "_" and "-" only');
+  // Credentials are taken as they are (no trim: a password may start or end with a space).
+  const username = env.REDIS_USERNAME || undefined;
+  const password = env.REDIS_PASSWORD || undefined;
+  const tlsVar = bool(env, 'REDIS_TLS', false);
+  const url = str(env, 'REDIS_URL');
+  if (url !== undefined) {
+    const u = new URL(redisUrl(env, 'REDIS_URL', ''));
+    if (password !== undefined && u.password) throw new ConfigError('REDIS_PASSWORD', 'REDIS_URL holds a password too: set it in one place');
+    if (username !== undefined && u.username) throw new ConfigError('REDIS_USERNAME', 'REDIS_URL holds a user name too: set it in one place');
+    if (str(env, 'REDIS_TLS') !== undefined && !tlsVar && u.protocol === 'rediss:') throw new ConfigError('REDIS_TLS', 'is false but REDIS_URL uses rediss://');
+    return { url, username, password, tls: tlsVar || u.protocol === 'rediss:' };
+  }
+  if (sentinels) return { sentinels, sentinelName, username, password, tls: tlsVar };
+  if (clusterNodes) return { clusterNodes, username, password, tls: tlsVar };
+  return { url: DEFAULT_REDIS_STORE_OPTIONS.url, username, password, tls: tlsVar };
 }
 
 /**

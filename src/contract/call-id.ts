@@ -19,5 +19,6 @@ export function normalizeCallId(raw: unknown): string {
   if (id.length > MAX_CALL_ID_LENGTH) throw new InvalidIdException(`call_id must be at most ${MAX_CALL_ID_LENGTH} characters`);
   if (CONTROL_CHARS.test(id)) throw new InvalidIdException('call_id must not contain control characters');
   if (LONE_SURROGATE.test(id)) throw new InvalidIdException('call_id must be well-formed Unicode (no lone surrogates)');
+  if (id === '.' || id === '..') throw new InvalidIdException('call_id must not be "." or ".." (a URL dot segment)');
   return id;
 }

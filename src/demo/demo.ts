@@ -66,6 +66,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     if (signal?.aborted) throw new Aborted('interrupted');
   };
   const pause = (ms: number) => new Promise<void>((resolve) => {
+    // Aborted before the pause began: an abort event will not come again.
+    if (signal?.aborted) return resolve();
     const t = setTimeout(done, ms);
     function done() {
       signal?.removeEventListener('abort', done);

@@ -1,26 +1,11 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { existsSync } from 'node:fs';
-import { ConfigError } from '../common/env';
-import { loadMediaNodeConfig, type MediaNodeConfig } from './media-node.config';
+import { readConfigOrExit } from '../common/read-config';
+import { loadMediaNodeConfig } from './media-node.config';
 import { startMediaNode } from './media-node.app';
 
-/** Loads `.env` (development defaults; real environment variables win) and validates it. */
-function readConfig(): MediaNodeConfig {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  try {
-    return loadMediaNodeConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`rtp-media-node: invalid configuration: ${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
-  }
-}
-
 async function bootstrap(): Promise<void> {
-  const config = readConfig();
+  const config = readConfigOrExit('rtp-media-node', loadMediaNodeConfig);
   const node = await startMediaNode(config);
   const log = new Logger('rtp-media-node');
   if (!config.nodeToken) log.warn('RTP_NODE_TOKEN is not set: the leg API is open');

@@ -1,6 +1,8 @@
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { configureJsonApp } from '../common/json-app';
 import { RegistrarService } from '../registrar/registrar.service';
 import { LegsService } from './legs.service';
@@ -22,15 +24,25 @@ export interface RunningMediaNode {
 }
 
 export interface StartMediaNodeOptions {
-  /** Nest log levels, or false for none. @default Nest's default levels */
+  /**
+   * For embedding (tests, the demo): Nest's own console logger with these levels, or false
+   * for none, and no request log (nestjs-pino is not loaded: it keeps one pino-http
+   * instance per process). Unset: every line, Nest's own included, is pino JSON (or
+   * pretty) at the config's LOG_LEVEL, as the service logs.
+   */
   logger?: LogLevel[] | false;
+  /** Where the pino lines go (when `logger` is unset). @default standard output */
+  logDestination?: DestinationStream;
 }
 
 /** Creates, configures (as main.ts does) and starts a media node; the registrar starts once it listens. */
 export async function startMediaNode(config: MediaNodeConfig, opts: StartMediaNodeOptions = {}): Promise<RunningMediaNode> {
-  const app = await NestFactory.create<NestExpressApplication>(MediaNodeModule.forRoot(config), {
-    abortOnError: false, ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+  const pino = opts.logger === undefined;
+  const logging = pino && { level: config.logLevel, pretty: config.logPretty, destination: opts.logDestination };
+  const app = await NestFactory.create<NestExpressApplication>(MediaNodeModule.forRoot(config, logging), {
+    abortOnError: false, ...(pino ? { bufferLogs: true } : { logger: opts.logger }),
   });
+  if (pino) app.useLogger(app.get(PinoNestLogger));
   configureJsonApp(app);
   try {
     await app.listen(config.controlPort, config.controlHost);

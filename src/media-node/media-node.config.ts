@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { ConfigError, type Env, httpUrlProblem, int, str } from '../common/env';
+import { loggingFromEnv, type LogLevel } from '../common/logger.params';
 import { NODE_ID_PATTERN } from '../contract/dto/register-node.dto';
 
 /** The reference media node's whole configuration, read once from the environment. */
@@ -38,6 +39,10 @@ export interface MediaNodeConfig {
   drainTimeoutSec: number;
   /** RTP_NODE_REGION: region label sent with heartbeats. */
   region?: string;
+  /** LOG_LEVEL (pino: fatal, error, warn, info, debug, trace, silent), as the service. @default info */
+  logLevel?: LogLevel;
+  /** LOG_PRETTY: human-readable lines instead of JSON, as the service. @default false */
+  logPretty?: boolean;
 }
 
 export const DEFAULT_MEDIA_NODE_CONFIG = {
@@ -98,5 +103,6 @@ export function loadMediaNodeConfig(env: Env = process.env): MediaNodeConfig {
     heartbeatSec: int(env, 'RTP_HEARTBEAT_SEC', d.heartbeatSec, 1, 3600),
     drainTimeoutSec: int(env, 'RTP_DRAIN_TIMEOUT_SEC', d.drainTimeoutSec, 0, 86_400),
     region: str(env, 'RTP_NODE_REGION'),
+    ...(({ level, pretty }) => ({ logLevel: level, logPretty: pretty }))(loggingFromEnv(env)),
   };
 }

@@ -1,4 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { type LoggingOptions, pinoLoggerParams } from '../common/logger.params';
 import { RegistrarModule } from '../registrar/registrar.module';
 import type { RegistrarModuleOptions } from '../registrar/registrar.module-definition';
 import { HealthController, LegsController } from './legs.controller';
@@ -26,16 +28,23 @@ export function registrarOptionsFor(config: MediaNodeConfig, legs: LegsService, 
 
 /**
  * The reference RTP media node: the leg API (CONTRACT §2) over real UDP sockets, and
- * a {@link RegistrarModule} that registers it with the signaling service. Global, so
+ * a {@link RegistrarModule} that registers it with the signaling service, and request
+ * logging as the service does it (pino JSON lines, LOG_LEVEL, LOG_PRETTY). Global, so
  * the registrar's options factory can inject the leg store it reports from.
  */
 @Module({})
 export class MediaNodeModule {
-  static forRoot(config: MediaNodeConfig): DynamicModule {
+  /**
+   * `logging` defaults to the config's LOG_LEVEL and LOG_PRETTY; false leaves nestjs-pino
+   * out (an embedded node: nestjs-pino keeps one pino-http instance per process, which the
+   * service in the same process owns then).
+   */
+  static forRoot(config: MediaNodeConfig, logging?: LoggingOptions | false): DynamicModule {
     return {
       module: MediaNodeModule,
       global: true,
       imports: [
+        ...(logging === false ? [] : [LoggerModule.forRoot(pinoLoggerParams(logging ?? { level: config.logLevel, pretty: config.logPretty }))]),
         RegistrarModule.forRootAsync({
           inject: [MEDIA_NODE_CONFIG, LegsService, NodeIdentity],
           useFactory: registrarOptionsFor,

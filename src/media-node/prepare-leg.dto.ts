@@ -1,5 +1,5 @@
 import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { Trim } from '../contract/dto/validators';
+import { NotDotSegment, Trim } from '../contract/dto/validators';
 
 /** `POST /v1/legs` body (CONTRACT §2). Unknown fields are refused. */
 export class PrepareLegDto {
@@ -7,6 +7,8 @@ export class PrepareLegDto {
   @Trim() @IsString() @MinLength(1, { message: 'call_id must not be empty' }) @MaxLength(256)
   // eslint-disable-next-line no-control-regex
   @Matches(/^[^\u0000-\u001f\u007f-\u009f]*$/, { message: 'call_id must not contain control characters' })
+  // `.` and `..` cannot be put in the URL path of start and delete (the pool refuses them too).
+  @NotDotSegment()
   call_id!: string;
 
   /** The caller's SDP offer. */

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Agent, type Dispatcher, request } from 'undici';
 import { ControlCallError } from './control-call.error';
 import type { HealthResponse, PrepareLegRequest, PrepareLegResponse } from '../contract/contract.types';
-import { joinUrl, NodePaths } from '../contract/paths';
+import { NodePaths } from '../contract/paths';
+import { type HttpMethod, type JsonAnswer, JsonHttp, reasonOf } from './json-http';
 
 export const CONTROL_CLIENT_OPTIONS = Symbol('RTP_CONTROL_CLIENT_OPTIONS');
 
@@ -13,46 +13,25 @@ export interface ControlClientOptions {
   nodeToken?: string;
 }
 
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EADDRNOTAVAIL', 'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
-const MAX_REASON = 200;
-/** Largest answer body read from a node; a longer one is a protocol error. */
-const MAX_ANSWER_BYTES = 1 << 20;
-
-type Method = 'GET' | 'POST' | 'DELETE';
-
-/** A node's answer: its status and its body, parsed as JSON when it is JSON (else the text). */
-interface ControlResponse {
-  status: number;
-  data: unknown;
-}
-
 /**
  * The one HTTP client towards media nodes (CONTRACT §2). Exact statuses as the Go
  * pool: prepare accepts only 201, start only 200, delete 204/200 and 404 ("already gone").
  * Every failure is a {@link ControlCallError} with its kind.
  *
- * Transport: an undici `Agent` (a keep-alive connection pool per node origin), owned by
+ * Transport: {@link JsonHttp} (an undici `Agent`, a keep-alive connection pool per node origin), owned by
  * this client and closed at application shutdown. It replaced @nestjs/axios, which cost
  * 2–3× the latency and a third of the throughput per control call (bench scenario 2).
  */
 @Injectable()
 export class NodeControlClient implements OnApplicationShutdown {
-  private readonly dispatcher: Dispatcher;
+  private readonly http: JsonHttp;
 
   constructor(@Inject(CONTROL_CLIENT_OPTIONS) private readonly options: ControlClientOptions) {
-    this.dispatcher = new Agent({
-      connections: 256,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: options.timeoutMs },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+    this.http = new JsonHttp(options.timeoutMs);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.dispatcher.close();
+    await this.http.close();
   }
 
   async prepare(controlUrl: string, req: PrepareLegRequest): Promise<PrepareLegResponse> {
@@ -84,84 +63,19 @@ export class NodeControlClient implements OnApplicationShutdown {
     return d as HealthResponse;
   }
 
-  private async call(
-    method: Method, base: string, path: string, data?: unknown, timeoutMs = this.options.timeoutMs, auth = true,
-  ): Promise<ControlResponse> {
-    const headers: Record<string, string> = {};
-    if (auth && this.options.nodeToken) headers.authorization = `Bearer ${this.options.nodeToken}`;
-    let body: string | undefined;
-    if (data !== undefined) {
-      body = JSON.stringify(data);
-      headers['content-type'] = 'application/json';
-    }
-    // One timer bounds the whole call, connect to last byte: a node that trickles its body is cut too.
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
-    try {
-      const res = await request(joinUrl(base, path), {
-        // undici follows no redirect: a 3xx is a status error, as the contract wants.
-        method, headers, body, signal: abort.signal, dispatcher: this.dispatcher,
-      });
-      let size = 0;
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) {
-          res.body.destroy();
-          throw new ControlCallError('protocol', 'unreadable answer');
-        }
-        chunks.push(chunk);
-      }
-      return { status: res.statusCode, data: parseBody(Buffer.concat(chunks, size).toString('utf8')) };
-    } catch (e) {
-      if (e instanceof ControlCallError) throw e;
-      throw classify(e, timeoutMs, abort.signal.aborted);
-    } finally {
-      clearTimeout(timer);
-    }
+  private call(
+    method: HttpMethod, base: string, path: string, data?: unknown, timeoutMs = this.options.timeoutMs, auth = true,
+  ): Promise<JsonAnswer> {
+    return this.http.send(method, base, path, { data, timeoutMs, token: auth ? this.options.nodeToken : undefined });
   }
 
-  private expect(res: ControlResponse, ok: number[]): void {
+  private expect(res: JsonAnswer, ok: number[]): void {
     if (ok.includes(res.status)) return;
     const reason = reasonOf(res.data) ?? `HTTP ${res.status}`;
     if (res.status >= 500) throw new ControlCallError('server', reason, res.status);
     if (res.status >= 400) throw new ControlCallError('client', reason, res.status);
     throw new ControlCallError('status', `unexpected status ${res.status}`, res.status);
   }
-}
-
-/** JSON when the body is JSON, else the text (an empty body stays ''), as the axios client had it. */
-function parseBody(text: string): unknown {
-  if (!text) return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function classify(e: unknown, timeoutMs: number, timedOut: boolean): ControlCallError {
-  if (timedOut) return new ControlCallError('timeout', `no answer within ${timeoutMs} ms`);
-  const err = e as { code?: string; message?: string; cause?: { code?: string } };
-  const code = err.cause?.code ?? err.code;
-  if (code && CONNECT_CODES.has(code)) return new ControlCallError('connect', `connection failed (${code})`);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new ControlCallError('connect', 'connection failed (connect timeout)');
-  if (code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return new ControlCallError('connect', 'connection failed (ECONNRESET)');
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_ABORTED' || code === 'ETIMEDOUT') {
-    return new ControlCallError('timeout', `no answer within ${timeoutMs} ms`);
-  }
-  if (code === 'HPE_INVALID_CONSTANT' || code?.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') {
-    return new ControlCallError('protocol', 'unreadable answer');
-  }
-  return new ControlCallError('connect', `request failed (${code ?? err.message ?? String(e)})`);
-}
-
-function reasonOf(data: unknown): string | undefined {
-  if (data && typeof data === 'object' && typeof (data as { error?: unknown }).error === 'string') {
-    return (data as { error: string }).error.slice(0, MAX_REASON);
-  }
-  if (typeof data === 'string' && data.trim()) return data.trim().slice(0, MAX_REASON);
-  return undefined;
 }
 
 function parsePrepareAnswer(data: unknown, callId: string): PrepareLegResponse {

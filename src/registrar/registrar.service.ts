@@ -4,49 +4,13 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Subscription } from 'rxjs';
 import type { RegisterNodeResponse } from '../contract/contract.types';
-import { joinUrl, RegistryPaths } from '../contract/paths';
+import { RegistryPaths } from '../contract/paths';
+import { JsonHttp, reasonOf } from '../node-client/json-http';
 import { InjectLegCounter, type LegCounter } from './leg-counter.interface';
 import { REGISTRAR_OPTIONS, type ResolvedRegistrarOptions } from './registrar.module-definition';
+import type { HeartbeatBody, RegistrarState, RegistrarStatus } from './registrar.types';
 
-/** Where the registrar's loop stands. */
-export type RegistrarState =
-  /** Not started (no registry URL, autoStart off, or waiting for the HTTP server). */
-  | 'idle'
-  /** The last heartbeat succeeded. */
-  | 'registered'
-  /** The last heartbeat failed; retrying with backoff. */
-  | 'outage'
-  /** Shut down (deregistered or gave up at shutdown). */
-  | 'stopped';
-
-/** A snapshot of the registrar, for health pages and tests. */
-export interface RegistrarStatus {
-  state: RegistrarState;
-  /** The id it registers (known once started). */
-  nodeId?: string;
-  /** Heartbeats sent successfully since start. */
-  heartbeats: number;
-  /** Consecutive failed heartbeats. */
-  failures: number;
-  /** The reason of the last failure, if any. */
-  lastError?: string;
-  /** The interval in use (the registry's `heartbeat_sec` when followed). */
-  intervalMs: number;
-  /** Whether heartbeats say `draining: true`. */
-  draining: boolean;
-}
-
-/** The body of `POST /v1/nodes/register` as this registrar sends it. */
-export interface HeartbeatBody {
-  node_id: string;
-  control_url: string;
-  media_ip?: string;
-  active_legs: number;
-  capacity?: number;
-  region?: string;
-  weight?: number;
-  draining?: boolean;
-}
+export type { HeartbeatBody, RegistrarState, RegistrarStatus } from './registrar.types';
 
 const MAX_SERVER_HEARTBEAT_SEC = 3600;
 const DRAIN_POLL_MS = 100;
@@ -68,6 +32,8 @@ const DRAIN_POLL_MS = 100;
 @Injectable()
 export class RegistrarService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Registrar');
+  /** The same transport the pool uses towards media nodes (undici keep-alive, bounded answers). */
+  private readonly http: JsonHttp;
   private running = false;
   private shutDown = false;
   private state: RegistrarState = 'idle';
@@ -88,6 +54,7 @@ export class RegistrarService implements OnApplicationBootstrap, BeforeApplicati
     @InjectLegCounter() private readonly counter: LegCounter,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
+    this.http = new JsonHttp(Math.max(options.requestTimeoutMs, options.deregisterTimeoutMs), 4);
     this.intervalMs = options.heartbeatIntervalMs;
     this.draining = options.draining;
   }
@@ -162,8 +129,9 @@ export class RegistrarService implements OnApplicationBootstrap, BeforeApplicati
     await this.shutdown();
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.stopLoop();
+    await this.http.close();
   }
 
   // ---- the loop -------------------------------------------------------------------
@@ -304,25 +272,10 @@ export class RegistrarService implements OnApplicationBootstrap, BeforeApplicati
   private async request(
     method: 'POST' | 'DELETE', path: string, timeoutMs: number, body?: unknown, signal?: AbortSignal,
   ): Promise<{ status: number; json?: unknown; error?: string }> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.options.registryToken) headers.authorization = `Bearer ${this.options.registryToken}`;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const res = await fetch(joinUrl(this.options.registryUrl!, path), {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'manual',
-    }).catch((e: unknown) => {
-      throw timeout.aborted ? new Error(`no answer within ${timeoutMs} ms`) : e;
+    const res = await this.http.send(method, this.options.registryUrl!, path, {
+      data: body, timeoutMs, signal, token: this.options.registryToken,
     });
-    const text = await res.text().catch(() => '');
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    const err = (json as { error?: unknown } | undefined)?.error;
-    return { status: res.status, json, error: typeof err === 'string' ? err.slice(0, 200) : undefined };
+    return { status: res.status, json: typeof res.data === 'object' ? res.data : undefined, error: reasonOf(res.data) };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Binding, NodeReport } from '../../src/pool/pool.types';
 import type { PoolStore } from '../../src/pool/store/pool-store.interface';
+import { sleep } from '../../src/common/sleep';
 
 /** A store under test and its clock: real time plus an offset the suite moves forward. */
 export interface StoreHarness {
@@ -11,7 +12,6 @@ export interface StoreHarness {
 /** Builds a fresh, empty store whose clock is `now`. */
 export type StoreFactory = (now: () => number) => Promise<StoreHarness>;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The PoolStore contract (src/pool/store/pool-store.interface.ts), run against every

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { closedPort } from './fake-media-node';
 
@@ -11,17 +12,42 @@ export function randomPrefix(tag = 't'): string {
   return `rtp-pool-test:${tag}:${randomBytes(6).toString('hex')}:`;
 }
 
+/**
+ * The SCAN patterns of a store prefix: the store's keys start with `{<prefix>` (hash
+ * tags, see redis-pool.scripts.ts); `<prefix>*` catches anything else a test wrote.
+ * `[{]` because `{` is literal in Redis globs anyway, but reads better escaped.
+ */
+export function prefixPatterns(prefix: string): string[] {
+  const glob = prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+  return [`[{]${glob}*`, `${glob}*`];
+}
+
+/** Every key under `prefix` on one server (SCAN, never KEYS). */
+export async function scanPrefix(r: Redis, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const pattern of prefixPatterns(prefix)) out.push(...(await scanMatch(r, pattern)));
+  return out;
+}
+
+/** Every key on one server whose name matches `pattern` (SCAN, never KEYS). */
+export async function scanMatch(r: Redis, pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    out.push(...keys);
+  } while (cursor !== '0');
+  return out;
+}
+
 /** Deletes every key under `prefix` (SCAN, never KEYS); returns how many. */
 export async function deleteKeys(url: string, prefix: string): Promise<number> {
   const r = new Redis(url, { maxRetriesPerRequest: 1 });
   let n = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) n += await r.del(...keys);
-    } while (cursor !== '0');
+    const keys = await scanPrefix(r, prefix);
+    for (const k of keys) n += await r.del(k);
   } finally {
     r.disconnect();
   }
@@ -32,14 +58,7 @@ export async function deleteKeys(url: string, prefix: string): Promise<number> {
 export async function countKeys(url: string, prefix: string): Promise<number> {
   const r = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    let n = 0;
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      n += keys.length;
-    } while (cursor !== '0');
-    return n;
+    return (await scanPrefix(r, prefix)).length;
   } finally {
     r.disconnect();
   }
@@ -59,7 +78,11 @@ export class RedisChild {
 
   async start(): Promise<this> {
     if (!this.port) this.port = await closedPort();
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    // A replica loads a full sync from memory and any file goes to /tmp: nothing lands in the cwd.
+    const proc = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--repl-diskless-load', 'swapdb', '--dir', tmpdir(), '--dbfilename', `rtp-test-${this.port}.rdb`,
+    ], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;

@@ -4,6 +4,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/http/app.setup';
 import { type AppConfig, loadAppConfig } from '../../src/config/app.config';
 import type { Env } from '../../src/common/env';
+import { createHttpAdapter } from '../../src/http/http-adapter';
 
 export interface TestAppOptions {
   /** Environment for loadAppConfig (process.env is not read: tests are hermetic). */
@@ -12,6 +13,12 @@ export interface TestAppOptions {
   customize?: (b: TestingModuleBuilder) => TestingModuleBuilder;
   /** Listen on 127.0.0.1:0 (needed when another process or app must reach it). @default false */
   listen?: boolean;
+  /**
+   * The HTTP platform. Wins over `env.RTP_HTTP_ADAPTER`. The default comes from
+   * RTP_TEST_ADAPTER, which the jest project `e2e-fastify` sets: one set of tests, both adapters.
+   * @default process.env.RTP_TEST_ADAPTER ?? 'express'
+   */
+  adapter?: 'express' | 'fastify';
 }
 
 export interface TestApp {
@@ -41,11 +48,12 @@ export const TEST_ENV: Env = {
 
 /** Builds the real AppModule from an environment, configured exactly as main.ts does. */
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadAppConfig({ ...TEST_ENV, ...opts.env });
+  const adapter = opts.adapter ?? opts.env?.RTP_HTTP_ADAPTER ?? process.env.RTP_TEST_ADAPTER ?? 'express';
+  const config = loadAppConfig({ ...TEST_ENV, ...opts.env, RTP_HTTP_ADAPTER: adapter });
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
   if (opts.customize) builder = opts.customize(builder);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication({ logger: ['error'] });
+  const app = moduleRef.createNestApplication(createHttpAdapter(config.httpAdapter, { maxBodyBytes: config.maxBodyBytes }), { logger: ['error'] });
   configureApp(app, { maxBodyBytes: config.maxBodyBytes });
   let url = '';
   try {
@@ -55,6 +63,8 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
       url = url.replace('[::1]', '127.0.0.1');
     } else {
       await app.init();
+      // Fastify loads its plugins (the static files of /docs) on ready(); listen() does it itself.
+      if (config.httpAdapter === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
     }
   } catch (e) {
     // A failed start must not leave anything running (a Redis client reconnecting forever
@@ -69,4 +79,14 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     // Idempotent: a second close (a suite's own plus the fixture's) must not close the app's clients twice.
     close: () => (closing ??= app.close()),
   };
+}
+
+/** One JSON request to a running app over real HTTP (fetch); the answer's status and parsed body. */
+export async function callJson(t: TestApp, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(t.url + path, {
+    method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }

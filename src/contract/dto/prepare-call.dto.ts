@@ -1,6 +1,6 @@
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Trim } from './validators';
+import { NotDotSegment, Trim } from './validators';
 
 /** `POST /v1/calls` body (CONTRACT §1). Unknown fields are refused. */
 export class PrepareCallDto {
@@ -14,6 +14,9 @@ export class PrepareCallDto {
   // A lone surrogate (JSON allows "\ud800") makes an id that no URL can carry: the call
   // could never be started or deleted. SIP Call-IDs are UTF-8 text, so nothing real is refused.
   @Matches(/^\P{Cs}*$/u, { message: 'call_id must be well-formed Unicode (no lone surrogates)' })
+  // `.` and `..` cannot be put in a URL path (clients resolve them away): such a call could
+  // never be started or deleted.
+  @NotDotSegment()
   @MaxLength(256) @MinLength(1, { message: 'call_id must not be empty' }) @IsString()
   call_id!: string;
 

@@ -1,19 +1,22 @@
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, IsPositive } from 'class-validator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsControlUrl, NormalizeUrl, Trim } from './validators';
+import { IsControlUrl, NormalizeUrl, NotOnlyDots, Trim } from './validators';
 
-export const NODE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** 1–128 chars of `A-Z a-z 0-9 . _ : -`, not only dots (`.` and `..` cannot be addressed in a URL path). */
+export const NODE_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._:-]{1,128}$/;
 export const MAX_ACTIVE_LEGS = 10_000_000;
 
 /** `POST /v1/nodes/register` body (CONTRACT §1). Unknown fields are refused. */
 export class RegisterNodeDto {
-  /** 1–128 chars of `A-Z a-z 0-9 . _ : -`, trimmed. */
+  /** 1–128 chars of `A-Z a-z 0-9 . _ : -`, not only dots, trimmed. */
   @ApiProperty({ example: 'rtp-a', pattern: NODE_ID_PATTERN.source, maxLength: 128 })
-  @Trim() @IsString() @Matches(NODE_ID_PATTERN, { message: 'node_id must be 1-128 characters of A-Z a-z 0-9 . _ : -' })
+  // Checked bottom up (stopping at the first error): a string, not only dots (its own
+  // message; the pattern refuses it too), then the characters.
+  @Trim() @Matches(NODE_ID_PATTERN, { message: 'node_id must be 1-128 characters of A-Z a-z 0-9 . _ : -' }) @NotOnlyDots() @IsString()
   node_id!: string;
 
-  /** Absolute http/https URL, no user-info, no query/fragment; trailing `/` dropped. */
-  @ApiProperty({ example: 'http://10.0.0.5:8090', maxLength: 2048, description: 'Absolute http(s) URL, no user-info, query or fragment.' })
+  /** Absolute http/https URL, no user-info, no query/fragment, port 1-65535, host not 0.0.0.0/::; stored canonical, without trailing `/`. */
+  @ApiProperty({ example: 'http://10.0.0.5:8090', maxLength: 2048, description: 'Absolute http(s) URL, no user-info, query, fragment, control characters or backslashes; port 1-65535; host not 0.0.0.0 or ::. Stored in canonical form without trailing /.' })
   @NormalizeUrl() @IsString() @MaxLength(2048) @IsControlUrl()
   control_url!: string;
 

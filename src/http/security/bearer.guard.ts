@@ -2,8 +2,9 @@ import {
   type CanActivate, type ExecutionContext, Inject, Injectable, Optional, SetMetadata, UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { bearerOf, safeEqual } from '../../common/bearer';
+import { rawResponse } from '../../common/raw-http';
 
 export { bearerOf, safeEqual };
 
@@ -40,10 +41,10 @@ export class BearerGuard implements CanActivate {
     if (!kind) return true;
     const expected = kind === 'registry' ? this.options.registryToken : this.options.apiToken;
     if (!expected) return true;
-    const req = ctx.switchToHttp().getRequest<Request>();
+    const req = ctx.switchToHttp().getRequest<Pick<IncomingMessage, 'headers'>>();
     const given = bearerOf(req.headers.authorization);
     if (given !== undefined && safeEqual(given, expected)) return true;
-    ctx.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer');
+    rawResponse(ctx.switchToHttp().getResponse()).setHeader('WWW-Authenticate', 'Bearer');
     throw new UnauthorizedException(given === undefined ? 'missing bearer token' : 'invalid bearer token');
   }
 }

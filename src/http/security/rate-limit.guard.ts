@@ -1,6 +1,6 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import type { Request } from 'express';
+import { requestPath } from '../../common/raw-http';
 
 /** Path prefixes the rate limit applies to: the registry and the calls API. */
 export const RATE_LIMITED_PREFIXES: readonly string[] = ['/v1/nodes', '/v1/calls'];
@@ -15,7 +15,7 @@ export const RATE_LIMITED_PREFIXES: readonly string[] = ['/v1/nodes', '/v1/calls
 export class RateLimitGuard extends ThrottlerGuard {
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const path = context.switchToHttp().getRequest<Request>().path ?? '';
+    const path = requestPath(context.switchToHttp().getRequest());
     return !RATE_LIMITED_PREFIXES.some((p) => path === p || path.startsWith(p + '/'));
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeController, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { bearerOf, safeEqual } from '../../common/bearer';
 import { RequireToken } from '../../http/security/bearer.guard';
 import { ErrorResponseDto } from '../../contract/dto/responses.dto';
@@ -25,7 +25,7 @@ export class DashboardController {
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-store')
-  async page(@Req() req: Request): Promise<string> {
+  async page(@Req() req: Pick<IncomingMessage, 'headers'>): Promise<string> {
     const expected = this.options.apiToken;
     const given = bearerOf(req.headers.authorization);
     const allowed = !expected || (given !== undefined && safeEqual(given, expected));

@@ -14,9 +14,22 @@ export class PoolHealthIndicator {
     @InjectOpsOptions() private readonly options: ResolvedOpsOptions,
   ) {}
 
-  /** `store`: up when {@link PoolStore.ping} resolves within `readyTimeoutMs`. */
+  /**
+   * `store`: up when {@link PoolStore.ping} resolves within `readyTimeoutMs`, with what the
+   * store says of itself (the Redis store: topology, target, connection state). Down, the
+   * message names the topology and the connection state too.
+   */
   storeCheck() {
-    return this.indicators.check('store').attempt(() => this.store.ping()).withTimeout(this.options.readyTimeoutMs);
+    return this.indicators.check('store').attempt(async () => {
+      try {
+        await this.store.ping();
+      } catch (e) {
+        const d = this.store.describe?.();
+        const why = e instanceof Error ? e.message : String(e);
+        throw new Error(d?.topology ? `${why}: redis ${d.topology}, connection ${d.connection}` : why);
+      }
+      return this.store.describe?.();
+    }).withTimeout(this.options.readyTimeoutMs);
   }
 
   /** `nodes`: up when at least one node is healthy and not draining. Reads the store only. */

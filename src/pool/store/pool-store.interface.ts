@@ -17,6 +17,9 @@ export type UpsertOutcome =
 
 export type RemoveOutcome = 'removed' | 'not-found' | 'static';
 
+/** What a store says about itself for readiness (`/health/ready`): never credentials. */
+export type StoreDescription = Record<string, string | number | boolean>;
+
 /**
  * Where the pool keeps nodes, bindings and load counters. Every method is async so a
  * shared store (Redis) can implement it; every method that reads-then-writes is atomic
@@ -94,4 +97,9 @@ export interface PoolStore {
   sweepBindings(nowMs: number): Promise<number>;
   /** Resolves when the store can serve requests (readiness); rejects otherwise. */
   ping(): Promise<void>;
+  /**
+   * Optional: the store's kind and connection state, shown by readiness (the Redis store:
+   * topology, target without credentials, connected or not). Synchronous and cheap.
+   */
+  describe?(): StoreDescription;
 }

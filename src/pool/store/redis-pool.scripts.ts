@@ -1,32 +1,44 @@
 /**
- * Lua scripts of {@link RedisPoolStore}. Each runs atomically in Redis, so every
- * read-then-write of the PoolStore contract is one script (one round trip), safe when
- * several signaling instances call it at once.
+ * Lua scripts of {@link RedisPoolStore}. Each runs atomically in Redis and touches keys of
+ * ONE hash slot only, so the same scripts run on one server, behind Sentinel, and on a
+ * Redis Cluster.
  *
- * Key layout (P = the prefix, passed as ARGV[1] where a script builds keys itself):
- * - `P n:<nodeId>`     hash: one node (see FIELD CODECS in redis-pool.store.ts)
- * - `P nodes`          zset: node id → seq (registration order; static seeds included)
- * - `P seen`           zset: dynamic node id → lastSeen (prune and the maxNodes count)
- * - `P seq`            counter for seq
- * - `P b:<callId>`     hash: one binding, PEXPIREd at its expiresAt
- * - `P bound:<nodeId>` zset: call id → expiresAt (bound count = ZCOUNT (now +inf)
- * - `P exp`            zset: call id → expiresAt, every binding (sweep)
- * - `P claim:<callId>` string, SET NX PX: the claim of a first prepare
+ * Key layout (P = the prefix; `{…}` is the hash tag that decides the slot):
  *
- * Not for Redis Cluster: scripts touch keys they derive from the prefix.
+ * Registry — one tag, one slot, `R` = `{P}`:
+ * - `R n:<nodeId>`     hash: one node (see FIELD CODECS in redis-pool.store.ts)
+ * - `R nodes`          zset: node id → seq (registration order; static seeds included)
+ * - `R seen`           zset: dynamic node id → lastSeen (prune and the maxNodes count)
+ * - `R seq`            counter for seq
+ * - `R bound:<nodeId>` zset: call id → expiresAt; bound count = ZCOUNT (now +inf).
+ *                      This is also the per-node call index (calls of a node in one read).
+ * - `R exp`            zset: call id → expiresAt, every binding (sweep)
+ *
+ * Calls — one tag per call id, `C` = `{P call:<callId>}` (spread over the cluster):
+ * - `C b`              hash: one binding, PEXPIREd at its expiresAt
+ * - `C claim`          string, SET NX PX: the claim of a first prepare
+ *
+ * A binding change is two scripts: the call's own (authoritative: routing reads only
+ * it), then the registry's (load hints: the node's bound zset, `exp`, pendingLegs). The
+ * registry step removes a zset entry only when its score is the expiresAt it was added
+ * with (an entry is versioned by its score), so a late or repeated step never undoes a
+ * newer binding's entry. See docs/redis-production.md, "Key layout".
+ *
+ * Scripts that build registry keys from ARGV (node_row) only build keys under the tag
+ * of their declared KEYS, so they stay in the declared slot.
  */
 
-/** Shared helper: a node's hash (flat) and its live bound count, or false. */
+/** Shared helper: a node's hash (flat) and its live bound count, or false. `r` = the registry tag. */
 const NODE_ROW = `
-local function node_row(p, id, now)
-  local h = redis.call('HGETALL', p .. 'n:' .. id)
+local function node_row(r, id, now)
+  local h = redis.call('HGETALL', r .. 'n:' .. id)
   if #h == 0 then return false end
-  return { h, redis.call('ZCOUNT', p .. 'bound:' .. id, '(' .. now, '+inf') }
+  return { h, redis.call('ZCOUNT', r .. 'bound:' .. id, '(' .. now, '+inf') }
 end
 `;
 
 /**
- * KEYS: n:id, nodes, seen, seq. ARGV: prefix, id, static(1|0), maxNodes (-1 = unbounded),
+ * KEYS: R n:id, R nodes, R seen, R seq. ARGV: -, id, static(1|0), maxNodes (-1 = unbounded),
  * lastSeen, field, value, …  →  'created' | 'updated' | 'conflict' | 'full'
  */
 export const UPSERT_NODE = `
@@ -52,9 +64,9 @@ return 'created'
 `;
 
 /**
- * KEYS: claim:callId, b:callId. ARGV: ttlMs, now  →  1 claimed, 0 refused. Refused while
- * claimed, and while the call has a live binding (a claimant that saw no binding an instant
- * before another instance wrote it must not place the call again).
+ * KEYS: C claim, C b. ARGV: ttlMs, now  →  1 claimed, 0 refused. Refused while claimed, and
+ * while the call has a live binding (a claimant that saw no binding an instant before
+ * another instance wrote it must not place the call again).
  */
 export const CLAIM_CALL = `
 local e = tonumber(redis.call('HGET', KEYS[2], 'expiresAt'))
@@ -63,16 +75,16 @@ if redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'NX') then return 1 end
 return 0
 `;
 
-/** ARGV: prefix, id, now  →  {hash, bound} | nil */
+/** KEYS: R n:id. ARGV: R, id, now  →  {hash, bound} | nil */
 export const GET_NODE = `${NODE_ROW}
 return node_row(ARGV[1], ARGV[2], ARGV[3])
 `;
 
 /**
- * KEYS: nodes. ARGV: prefix, now  →  one JSON string: [[hash, bound], …] in seq order
- * (an empty list may come back as "{}"). One string instead of a RESP array of every
- * field: ioredis decodes each bulk string on its own, and at 100 nodes (3,000 strings)
- * that decoding was two thirds of a prepare on the Redis store.
+ * KEYS: R nodes. ARGV: R, now  →  one JSON string: [[hash, bound], …] in seq order (an
+ * empty list may come back as "{}"). One string instead of a RESP array of every field:
+ * ioredis decodes each bulk string on its own, and at 100 nodes (3,000 strings) that
+ * decoding was two thirds of a prepare on the Redis store.
  */
 export const LIST_NODES = `${NODE_ROW}
 local out = {}
@@ -83,7 +95,7 @@ end
 return cjson.encode(out)
 `;
 
-/** KEYS: n:id, nodes, seen, bound:id. ARGV: id  →  'removed' | 'not-found' | 'static' */
+/** KEYS: R n:id, R nodes, R seen, R bound:id. ARGV: id  →  'removed' | 'not-found' | 'static' */
 export const REMOVE_NODE = `
 local s = redis.call('HGET', KEYS[1], 'static')
 if not s then return 'not-found' end
@@ -95,19 +107,19 @@ return 'removed'
 `;
 
 /**
- * KEYS: nodes, seen. ARGV: prefix, cutoff, now  →  [{hash, bound}, …] of the removed nodes.
+ * KEYS: R nodes, R seen. ARGV: R, cutoff, now  →  [{hash, bound}, …] of the removed nodes.
  * Atomic: of several instances pruning at once, each silent node is removed (and
  * returned) exactly once.
  */
 export const PRUNE_NODES = `${NODE_ROW}
-local p = ARGV[1]
+local r = ARGV[1]
 local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])) do
-  local row = node_row(p, id, ARGV[3])
-  local static = redis.call('HGET', p .. 'n:' .. id, 'static')
+  local row = node_row(r, id, ARGV[3])
+  local static = redis.call('HGET', r .. 'n:' .. id, 'static')
   if static ~= '1' then
     if row then out[#out + 1] = row end
-    redis.call('DEL', p .. 'n:' .. id, p .. 'bound:' .. id)
+    redis.call('DEL', r .. 'n:' .. id, r .. 'bound:' .. id)
     redis.call('ZREM', KEYS[1], id)
   end
   redis.call('ZREM', KEYS[2], id)
@@ -115,7 +127,7 @@ end
 return out
 `;
 
-/** KEYS: n:id. ARGV: field, value, …  →  1 when the node exists (and was updated), else 0 */
+/** KEYS: R n:id. ARGV: field, value, …  →  1 when the node exists (and was updated), else 0 */
 export const HSET_IF_EXISTS = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
@@ -123,29 +135,60 @@ return 1
 `;
 
 /**
- * KEYS: b:callId, claim:callId, exp. ARGV: prefix, callId, nodeId, expiresAt, px, isNew(1|0),
- * now, field, value, …  →  1. Writes the binding, drops the claim, moves the counts
- * exactly as MemoryPoolStore.putBinding does.
+ * Step 1 of putBinding, the call's slot. KEYS: C b, C claim. ARGV: px, now, field, value, …
+ * →  {previous nodeId or '', previous expiresAt or '', previous live (1|0)}.
+ * Writes the binding (the authoritative record) and drops the claim.
  */
-export const PUT_BINDING = `
-local p, callId, nodeId = ARGV[1], ARGV[2], ARGV[3]
-local prevExp = tonumber(redis.call('HGET', KEYS[1], 'expiresAt'))
+export const PUT_BINDING_CALL = `
+local prevExp = redis.call('HGET', KEYS[1], 'expiresAt')
 local prevNode = redis.call('HGET', KEYS[1], 'nodeId')
-local prevLive = prevExp ~= nil and prevExp > tonumber(ARGV[7])
-if prevNode and prevNode ~= nodeId then redis.call('ZREM', p .. 'bound:' .. prevNode, callId) end
+local live = 0
+if prevExp and tonumber(prevExp) > tonumber(ARGV[2]) then live = 1 end
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], unpack(ARGV, 8))
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('ZADD', KEYS[3], ARGV[4], callId)
-local node = p .. 'n:' .. nodeId
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return { prevNode or '', prevExp or '', live }
+`;
+
+/** Removes `member` from zset `k` only when its score is `score` (the version it was added with). */
+const ZREM_IF = `
+local function zrem_if(k, member, score)
+  local s = redis.call('ZSCORE', k, member)
+  if s and tonumber(s) == tonumber(score) then redis.call('ZREM', k, member) end
+end
+`;
+
+/**
+ * Step 2 of putBinding, the registry's slot. KEYS: R exp. ARGV: R, callId, nodeId,
+ * expiresAt, isNew(1|0), prevNode, prevExp, prevLive(1|0)  →  1. Moves the counts exactly
+ * as MemoryPoolStore.putBinding does. Repeating it changes nothing but pendingLegs.
+ */
+export const PUT_BINDING_REGISTRY = `${ZREM_IF}
+local r, callId, nodeId, exp = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local prevNode, prevExp = ARGV[6], ARGV[7]
+if prevNode ~= '' and prevNode ~= nodeId then zrem_if(r .. 'bound:' .. prevNode, callId, prevExp) end
+redis.call('ZADD', KEYS[1], exp, callId)
+local node = r .. 'n:' .. nodeId
 if redis.call('EXISTS', node) == 1 then
-  redis.call('ZADD', p .. 'bound:' .. nodeId, ARGV[4], callId)
-  if ARGV[6] == '1' or not prevLive then redis.call('HINCRBY', node, 'pendingLegs', 1) end
+  redis.call('ZADD', r .. 'bound:' .. nodeId, exp, callId)
+  if ARGV[5] == '1' or ARGV[8] ~= '1' then redis.call('HINCRBY', node, 'pendingLegs', 1) end
 end
 return 1
 `;
 
-/** KEYS: b:callId. ARGV: now  →  the binding's hash after the update, or nil */
+/**
+ * Undo of step 1 of a first putBinding that could not be acknowledged. KEYS: C b. ARGV:
+ * nodeId, expiresAt  →  1 when the binding was still this one and is gone, else 0.
+ */
+export const UNDO_PUT_BINDING = `
+if redis.call('HGET', KEYS[1], 'nodeId') == ARGV[1] and redis.call('HGET', KEYS[1], 'expiresAt') == ARGV[2] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`;
+
+/** KEYS: C b. ARGV: now  →  the binding's hash after the update, or nil */
 export const MARK_STARTED = `
 local e = tonumber(redis.call('HGET', KEYS[1], 'expiresAt'))
 if e == nil or e <= tonumber(ARGV[1]) then return false end
@@ -154,42 +197,59 @@ return redis.call('HGETALL', KEYS[1])
 `;
 
 /**
- * KEYS: b:callId, exp. ARGV: prefix, callId, now  →  the removed live binding's hash, or nil.
- * An expired binding found here is dropped too (only its bound count moves, as an expiry).
+ * Step 1 of deleteBinding, the call's slot. KEYS: C b. ARGV: now  →  {live(1|0), hash} of
+ * the removed binding, or nil. Exactly one of concurrent deletes gets it.
  */
-export const DELETE_BINDING = `
-local p, callId = ARGV[1], ARGV[2]
+export const DELETE_BINDING_CALL = `
 local h = redis.call('HGETALL', KEYS[1])
 if #h == 0 then return false end
-local nodeId = redis.call('HGET', KEYS[1], 'nodeId')
 local e = tonumber(redis.call('HGET', KEYS[1], 'expiresAt'))
 redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], callId)
-redis.call('ZREM', p .. 'bound:' .. nodeId, callId)
-if e == nil or e <= tonumber(ARGV[3]) then return false end
-local node = p .. 'n:' .. nodeId
-if redis.call('EXISTS', node) == 1 then redis.call('HINCRBY', node, 'pendingLegs', -1) end
-return h
+local live = 0
+if e ~= nil and e > tonumber(ARGV[1]) then live = 1 end
+return { live, h }
 `;
 
 /**
- * KEYS: exp, nodes. ARGV: prefix, now, limit, trim(1|0)  →  how many bindings expired (≤ limit).
- * With trim, every node's bound zset also loses entries that expired (bindings whose key
- * Redis already dropped by its TTL).
+ * Step 2 of deleteBinding, the registry's slot. KEYS: R exp. ARGV: R, callId, nodeId,
+ * expiresAt, live(1|0)  →  1. Drops the call's entries (only the version it was added
+ * with) and, for a live binding, one pending leg of its node (an expiry moves only the
+ * bound count, which the zset already did).
+ */
+export const DELETE_BINDING_REGISTRY = `${ZREM_IF}
+local r, callId, nodeId, exp = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+zrem_if(KEYS[1], callId, exp)
+zrem_if(r .. 'bound:' .. nodeId, callId, exp)
+if ARGV[5] == '1' then
+  local node = r .. 'n:' .. nodeId
+  if redis.call('EXISTS', node) == 1 then redis.call('HINCRBY', node, 'pendingLegs', -1) end
+end
+return 1
+`;
+
+/**
+ * Undo of step 1 of a deleteBinding that could not be acknowledged: puts the binding back
+ * unless the call has been bound again meanwhile. KEYS: C b. ARGV: px, field, value, …  →  1 | 0
+ */
+export const RESTORE_BINDING = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
+ * KEYS: R exp, R nodes. ARGV: R, now, limit, trim(1|0)  →  how many bindings expired (≤ limit).
+ * The binding hashes themselves (other slots) go by their own PEXPIRE. With trim, every
+ * node's bound zset also loses the entries that expired.
  */
 export const SWEEP_BINDINGS = `
-local p, now = ARGV[1], ARGV[2]
+local r, now = ARGV[1], ARGV[2]
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
-for _, id in ipairs(ids) do
-  local k = p .. 'b:' .. id
-  local nodeId = redis.call('HGET', k, 'nodeId')
-  if nodeId then redis.call('ZREM', p .. 'bound:' .. nodeId, id) end
-  redis.call('DEL', k)
-end
 if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end
 if ARGV[4] == '1' then
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-    redis.call('ZREMRANGEBYSCORE', p .. 'bound:' .. id, '-inf', now)
+    redis.call('ZREMRANGEBYSCORE', r .. 'bound:' .. id, '-inf', now)
   end
 end
 return #ids

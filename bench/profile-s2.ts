@@ -1,0 +1,35 @@
+/**
+ * Profiling helper for scenario 2 (not part of `npm run bench`): one in-process pool with
+ * 10 fake nodes, 16 concurrent callers of PoolService.prepare for a few seconds, under
+ * `node --cpu-prof` (the profile lands in BENCH_CPU_PROF, default ./prof). Prints the
+ * throughput next to the NodeControlClient floor measured the same way.
+ *   node -r ./bench/register.js bench/profile-s2.ts [seconds]
+ */
+import { addFarmNodes, type BenchContext } from './lib/context';
+import { Child } from './lib/proc';
+
+async function main(): Promise<void> {
+  process.env.BENCH_CPU_PROF ??= 'prof';
+  const ms = Number(process.argv[2] ?? 5) * 1000;
+  const farm = Child.start('farm');
+  await farm.ready;
+  const nodes = await addFarmNodes({ farm } as BenchContext, 10, 'p2');
+  const child = Child.start('inproc', { name: 'inproc-prof' });
+  await child.ready;
+  try {
+    await child.call('open', { name: 'memory-10', env: {}, nodes });
+    const urls = nodes.map((n) => n.url);
+    await child.call('throughput', { name: 'memory-10', concurrency: 16, ms: 1000 });
+    const client = await child.call<{ perSec: number }>('clientThroughput', { name: 'memory-10', concurrency: 16, ms, urls });
+    const pool = await child.call<{ perSec: number }>('throughput', { name: 'memory-10', concurrency: 16, ms });
+    process.stdout.write(`16 callers: pool ${pool.perSec.toFixed(0)}/s, client floor ${client.perSec.toFixed(0)}/s → ${(pool.perSec / client.perSec).toFixed(2)}×\n`);
+  } finally {
+    await child.stop();
+    await farm.stop();
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(String(e instanceof Error ? e.stack : e) + '\n');
+  process.exit(1);
+});

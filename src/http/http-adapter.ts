@@ -1,0 +1,36 @@
+import type { INestApplication } from '@nestjs/common';
+import type { AbstractHttpAdapter } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { HttpAdapterKind } from '../config/app.config';
+import { DEFAULT_MAX_BODY_BYTES } from '../common/json-app';
+
+/** Options of {@link createHttpAdapter}. */
+export interface HttpAdapterOptions {
+  /** Largest accepted body in bytes (Fastify's `bodyLimit`; Express reads it in configureApp). @default 262144 */
+  maxBodyBytes?: number;
+}
+
+/**
+ * The HTTP platform of `RTP_HTTP_ADAPTER`, for `NestFactory.create(module, adapter)` or
+ * `moduleRef.createNestApplication(adapter)`. Fastify is configured to route like Express 5
+ * does by default, so both answer the same paths: a trailing slash and letter case are
+ * ignored, and a path parameter may be as long as the URL (Fastify's default cuts at 100
+ * characters with a 414; call ids are up to 256).
+ */
+export function createHttpAdapter(kind: HttpAdapterKind, opts: HttpAdapterOptions = {}): AbstractHttpAdapter {
+  if (kind === 'express') return new ExpressAdapter();
+  return new FastifyAdapter({
+    bodyLimit: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: 8 * 1024 },
+    // The request id and the access log are nestjs-pino's, as on Express: Fastify's own id
+    // (req-1, req-2, …) would be copied to the Node request by middie and taken as given.
+    logger: false,
+    genReqId: () => '',
+  });
+}
+
+/** Which platform an app runs on: `express` or `fastify`. */
+export function httpAdapterKind(app: INestApplication): HttpAdapterKind {
+  return app.getHttpAdapter().getType() === 'fastify' ? 'fastify' : 'express';
+}
