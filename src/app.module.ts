@@ -9,6 +9,7 @@ import { EventsModule } from './http/events/events.module';
 import { APP_CONFIG, type AppConfig } from './config/app.config';
 import { PoolModule } from './pool/pool.module';
 import type { PoolModuleOptions } from './pool/pool.module-definition';
+import { RedisEventLog } from './pool/events/redis-event-log';
 import { RedisPoolStore, redisCommandTimeoutFor } from './pool/store/redis-pool.store';
 import { pinoLoggerParams } from './ops/logging/logger.params';
 import { OpsModule } from './ops/ops.module';
@@ -47,6 +48,8 @@ export class AppModule {
                   waitReplicas: cfg.redisWaitReplicas, waitTimeoutMs: cfg.redisWaitTimeoutMs,
                 })
                 : undefined,
+              // The §5 events in a Redis Stream beside the store (its own two connections).
+              eventLog: cfg.store === 'redis' ? new RedisEventLog({ connection: cfg.redis, prefix: cfg.storePrefix }) : undefined,
             };
           },
         }),

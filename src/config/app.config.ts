@@ -44,7 +44,7 @@ export interface AppConfig {
   circuitResetMs: number;
   /** RTP_EVENTS_PING_MS: between `: ping` comments on `GET /v1/events`. @default 15000 */
   eventsPingMs: number;
-  /** RTP_DRAIN_CHECK_MS: between checks of drain deadlines; 0 = never. @default 1000 */
+  /** RTP_DRAIN_CHECK_MS: between sweeps for passed drain deadlines (besides the draining instance's timer); 0 = none. @default 5000 */
   drainCheckMs: number;
   /** RTP_MAX_BODY_BYTES @default 262144 */
   maxBodyBytes: number;

@@ -1,5 +1,4 @@
 import { BadRequestException } from '@nestjs/common';
-import { MAX_CALL_ID_LENGTH, normalizeCallId } from './call-id';
 
 /** 400: a `cursor` that no page of this service handed out. */
 export class InvalidCursorException extends BadRequestException {
@@ -7,23 +6,20 @@ export class InvalidCursorException extends BadRequestException {
 }
 
 /**
- * `next_cursor` of `GET /v1/calls` (CONTRACT §5): opaque to clients. It is the last call id
- * of the page (stores page by call id, after an exclusive cursor), base64url-encoded.
+ * `next_cursor` of `GET /v1/calls` (CONTRACT §5): opaque to clients. It wraps the store's
+ * own position (the memory store's last call id, the Redis store's `<expiresAt>:<callId>`)
+ * in base64url; a store refuses a position it did not make with this exception too.
  */
-export function encodeCallCursor(lastCallId: string): string {
-  return Buffer.from(lastCallId, 'utf8').toString('base64url');
+export function encodeCallCursor(position: string): string {
+  return Buffer.from(position, 'utf8').toString('base64url');
 }
 
-/** The call id inside a cursor; 400 for anything no page made. */
+/** The store position inside a cursor; 400 for anything that is not one of ours. */
 export function decodeCallCursor(cursor: string): string {
-  if (!/^[A-Za-z0-9_-]{1,1400}$/.test(cursor)) throw new InvalidCursorException();
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  // Only what encodeCallCursor makes: the same text back, a call id the pool accepts.
-  if (encodeCallCursor(id) !== cursor || id.length > MAX_CALL_ID_LENGTH) throw new InvalidCursorException();
-  try {
-    if (normalizeCallId(id) !== id) throw new InvalidCursorException();
-  } catch {
-    throw new InvalidCursorException();
-  }
-  return id;
+  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(cursor)) throw new InvalidCursorException();
+  const position = Buffer.from(cursor, 'base64url').toString('utf8');
+  // Only what encodeCallCursor makes: the same text back, and no control characters.
+  // eslint-disable-next-line no-control-regex
+  if (encodeCallCursor(position) !== cursor || /[\u0000-\u001f\u007f]/.test(position)) throw new InvalidCursorException();
+  return position;
 }

@@ -12,6 +12,8 @@ export interface PoolEventMap {
   start: [{ callId: string; nodeId?: string; outcome: CallOutcome }];
   delete: [{ callId: string; nodeId?: string; outcome: CallOutcome }];
   register: [{ nodeId: string; created: boolean }];
+  /** An operator drained (or undrained) a node; `deadlineMs`: the drain's deadline (epoch ms), null without one. */
+  drain: [{ nodeId: string; drained: boolean; deadlineMs: number | null }];
   /** `boundCalls`: calls bound to the node when it left. */
   unregister: [{ nodeId: string; boundCalls?: number }];
   /** `nodes`: each pruned node with the calls bound to it. */

@@ -63,7 +63,10 @@ export interface PoolModuleOptions {
   eventLog?: EventLog;
   /** Milliseconds between `: ping` comments on an open `GET /v1/events`. @default 15000 */
   eventsPingMs?: number;
-  /** Milliseconds between checks of drain deadlines; 0 disables them. @default 1000 */
+  /**
+   * Milliseconds between sweeps over every node for drain deadlines that passed (the
+   * instance that took a drain also keeps a timer for it); 0 disables the sweep. @default 5000
+   */
   drainCheckMs?: number;
 }
 
@@ -84,7 +87,7 @@ export const DEFAULT_POOL_OPTIONS = {
   healthConcurrency: 64,
   circuitResetMs: 10_000,
   eventsPingMs: 15_000,
-  drainCheckMs: 1_000,
+  drainCheckMs: 5_000,
   strategy: 'least-loaded',
 } as const;
 

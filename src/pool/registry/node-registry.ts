@@ -153,6 +153,7 @@ export class NodeRegistry implements OnModuleInit {
 
   private async setAdminDrain(nodeId: string, drained: boolean, deadlineMs: number | null = null): Promise<NodeInfo> {
     if (!(await this.store.setAdminDrain(nodeId, drained, deadlineMs))) throw new NodeNotFoundException();
+    this.events.emit('drain', { nodeId, drained, deadlineMs: drained ? deadlineMs : null });
     return this.nodeInfo(nodeId);
   }
 

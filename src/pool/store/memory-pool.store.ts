@@ -36,7 +36,8 @@ export class MemoryPoolStore implements PoolStore {
       adminDrained: prev?.adminDrained ?? false,
       drainDeadline: prev?.drainDeadline ?? null,
       pendingLegs: 0,
-      boundCalls: prev?.boundCalls ?? 0,
+      // A node that comes back finds the calls still bound to it (they stay through its removal).
+      boundCalls: prev?.boundCalls ?? this.byNode.get(report.id)?.size ?? 0,
       seq: prev?.seq ?? ++this.seq,
     }));
     return prev ? 'updated' : 'created';

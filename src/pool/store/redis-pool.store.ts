@@ -7,6 +7,8 @@ import {
   createRedisClient, DEFAULT_REDIS_CONNECTION, describeRedisTarget, isCluster, type RedisClient, type RedisConnectionOptions,
   redisTopology, type RedisTopology,
 } from './redis-connection';
+import { InvalidCursorException } from '../../contract/cursor';
+import * as live from './redis-live.scripts';
 import * as lua from './redis-pool.scripts';
 
 /** Options of {@link RedisPoolStore}. */
@@ -88,6 +90,9 @@ const SCRIPTS = {
   rtpDeleteBindingRegistry: { numberOfKeys: 1, lua: lua.DELETE_BINDING_REGISTRY },
   rtpRestoreBinding: { numberOfKeys: 1, lua: lua.RESTORE_BINDING },
   rtpSweepBindings: { numberOfKeys: 2, lua: lua.SWEEP_BINDINGS },
+  rtpIndexPage: { numberOfKeys: 1, lua: live.INDEX_PAGE },
+  rtpSwapBindingCall: { numberOfKeys: 1, lua: live.SWAP_BINDING_CALL },
+  rtpSwapBindingRegistry: { numberOfKeys: 1, lua: live.SWAP_BINDING_REGISTRY },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 type Arg = string | number;
@@ -237,8 +242,9 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     await this.cmd('rtpHsetIfExists', [this.rk('n:', id)], args);
   }
 
-  async setAdminDrain(id: string, drained: boolean): Promise<boolean> {
-    return (await this.cmd('rtpHsetIfExists', [this.rk('n:', id)], ['adminDrained', flag(drained)])) === 1;
+  async setAdminDrain(id: string, drained: boolean, deadlineMs: number | null = null): Promise<boolean> {
+    const deadline = drained && deadlineMs !== null ? String(deadlineMs) : '';
+    return (await this.cmd('rtpHsetIfExists', [this.rk('n:', id)], ['adminDrained', flag(drained), 'drainDeadline', deadline])) === 1;
   }
 
   // ---- calls ----------------------------------------------------------------------
@@ -326,21 +332,63 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     }
   }
 
-  // Placeholders until the Cluster key layout (branch redis) is merged: the per-node index
-  // and the compare-and-set are built on it.
-  async bindingsOfNode(): Promise<{ bindings: Binding[]; next?: string }> {
-    throw new Error('bindingsOfNode: not yet implemented on the Redis store');
+  /**
+   * A page of the registry's per-node index (`bound:<nodeId>`, or `exp` for every call),
+   * ordered by (expiresAt, call id); the cursor is `<expiresAt>:<callId>` (see
+   * redis-live.scripts.ts). Each entry's binding is then read from its own slot; an entry
+   * whose binding is gone (a registry step not yet run) is skipped.
+   */
+  async bindingsOfNode(nodeId: string | undefined, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }> {
+    let cs = '';
+    let cm = '';
+    if (cursor !== undefined) {
+      const m = /^(\d{1,16}):([\s\S]+)$/.exec(cursor);
+      if (!m) throw new InvalidCursorException();
+      [cs, cm] = [m[1], m[2]];
+    }
+    const key = nodeId === undefined ? this.rk('exp') : this.rk('bound:', nodeId);
+    const flat = (await this.cmd('rtpIndexPage', [key], [this.now(), limit, cs, cm])) as string[];
+    const entries: Array<[string, string]> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push([flat[i], flat[i + 1]]);
+    const page = entries.slice(0, limit);
+    const found = await Promise.all(page.map(([id]) => this.getBinding(id)));
+    const bindings = found.filter((b): b is Binding => b !== undefined && (nodeId === undefined || b.nodeId === nodeId));
+    const last = page[page.length - 1];
+    return entries.length > limit && last ? { bindings, next: `${last[1]}:${last[0]}` } : { bindings };
   }
 
-  async swapBinding(): Promise<boolean> {
-    throw new Error('swapBinding: not yet implemented on the Redis store');
+  /**
+   * Two steps, as putBinding: the compare-and-set in the call's slot (one key: the
+   * binding), acknowledged when `waitReplicas` is set (if not, swapped back and 503), then
+   * the load hints and index in the registry's slot.
+   */
+  async swapBinding(callId: string, expectedNodeId: string, next: Binding): Promise<boolean> {
+    const b = this.ck(callId, 'b');
+    const now = this.now();
+    const px = Math.max(1, Math.ceil(next.expiresAt - now));
+    // With WAIT, a swap the replicas did not acknowledge is swapped back: keep what it replaces.
+    const old = this.ackClient ? await this.getBinding(callId) : undefined;
+    const undo = async () => {
+      if (!old) return;
+      const back = Math.max(1, Math.ceil(old.expiresAt - this.now()));
+      await this.cmd('rtpSwapBindingCall', [b], [next.nodeId, back, this.now(), ...encodeBinding(old)]).catch(() => undefined);
+    };
+    const out = (await this.acked('rtpSwapBindingCall', [b], [expectedNodeId, px, now, ...encodeBinding(next)], undo)) as string[] | null;
+    if (!out) return false;
+    await this.cmd('rtpSwapBindingRegistry', [this.rk('exp')], [
+      this.reg, callId, expectedNodeId, out[0], next.nodeId, next.expiresAt,
+    ]).catch(() => undefined);
+    return true;
   }
 
-  async claimMigration(): Promise<boolean> {
-    throw new Error('claimMigration: not yet implemented on the Redis store');
+  async claimMigration(callId: string, ttlMs: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    return (await this.run(() => this.client.set(this.ck(callId, 'migrate'), '1', 'PX', ttl, 'NX'))) === 'OK';
   }
 
-  async releaseMigration(): Promise<void> {}
+  async releaseMigration(callId: string): Promise<void> {
+    await this.run(() => this.client.del(this.ck(callId, 'migrate')));
+  }
 
   async ping(): Promise<void> {
     // On a Cluster, PING goes to one node: ask for the registry's slot (the one every request needs).
@@ -531,7 +579,7 @@ function decodeNode([flat, bound]: NodeRow): NodeState {
     lastSeen: Number(h.lastSeen),
     healthy: h.healthy !== '0',
     adminDrained: h.adminDrained === '1',
-    drainDeadline: null,
+    drainDeadline: h.drainDeadline ? Number(h.drainDeadline) : null,
     pendingLegs: Number(h.pendingLegs ?? 0),
     boundCalls: Number(bound),
     seq: Number(h.seq),
