@@ -116,7 +116,7 @@ describe('media node: config', () => {
     expect(() => loadMediaNodeConfig({ RTP_PORT_MIN: '5001', RTP_PORT_MAX: '5001' })).toThrow(/RTP_PORT_MAX/);
     expect(() => loadMediaNodeConfig({ SIP_REGISTRY_URL: 'ftp://x' })).toThrow(/SIP_REGISTRY_URL/);
     expect(() => loadMediaNodeConfig({ RTP_NODE_ID: 'a b' })).toThrow(/RTP_NODE_ID/);
-    expect(loadMediaNodeConfig({})).toMatchObject({ controlPort: 8090, portMin: 30000, portMax: 40000, maxLegs: 0, heartbeatSec: 10, drainTimeoutSec: 0 });
+    expect(loadMediaNodeConfig({})).toMatchObject({ controlPort: 8090, portMin: 30000, portMax: 40000, maxLegs: 0, heartbeatSec: 10, drainTimeoutSec: 30 });
   });
 });
 
