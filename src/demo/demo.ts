@@ -93,8 +93,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     // TTL 6 s: the registry asks for a heartbeat every 2 s.
     const config = loadAppConfig({
       SIP_CONTROL_HOST: '127.0.0.1', SIP_CONTROL_PORT: '0', RTP_NODE_TTL_SEC: '6', LOG_LEVEL: opts.verbose ? 'info' : 'silent',
-      // Probes every 200 ms: a killed node is reported down (node_down) within a few hundred ms.
-      RTP_HEALTH_INTERVAL_MS: '200', RTP_HEALTH_TIMEOUT_MS: '150',
+      // Probes every 200 ms: a killed node (connection refused) is reported down within a few hundred ms.
+      RTP_HEALTH_INTERVAL_MS: '200', RTP_HEALTH_TIMEOUT_MS: '1000',
     });
     sig = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger: levels, abortOnError: false });
     configureApp(sig, { maxBodyBytes: config.maxBodyBytes });

@@ -46,6 +46,17 @@ export async function runFailoverScene(o: FailoverSceneOptions): Promise<MovedCa
     if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
   };
+  // A 503 (no other node usable right now) is worth a few retries, as a signaling application would.
+  const migrate = async (id: string, offer: string): Promise<MigrateCallResponse> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call<MigrateCallResponse>('POST', `/v1/calls/${encodeURIComponent(id)}/migrate`, { offer_sdp: offer });
+      } catch (e) {
+        if (attempt >= 5 || !/answered 503/.test((e as Error).message)) throw e;
+        await o.pause(200);
+      }
+    }
+  };
   try {
     o.log('\n  scene 2: a media node dies mid-call (SIGKILL) and its calls move to the other one');
     for (const [i, id] of IDS.entries()) {
@@ -98,7 +109,9 @@ export async function runFailoverScene(o: FailoverSceneOptions): Promise<MovedCa
     child.kill('SIGKILL');
     const killedAt = Date.now();
     o.log(`  SIGKILL ${victim} (${answers.filter((a) => a.node_id === victim).length} call(s) on it)`);
-    await Promise.race([down, o.pause(10_000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([down, new Promise<void>((r) => (timer = setTimeout(r, 10_000)))]);
+    clearTimeout(timer);
     o.check();
     const ev = downs[0];
     if (!ev) throw new Error('no node_down within 10 s of the kill');
@@ -110,7 +123,7 @@ export async function runFailoverScene(o: FailoverSceneOptions): Promise<MovedCa
     for (const c of list.calls) {
       const i = answers.findIndex((a) => a.call_id === c.call_id);
       const oldSsrcs = new Set(phones[i].stats.streams.keys());
-      const answer = await call<MigrateCallResponse>('POST', `/v1/calls/${encodeURIComponent(c.call_id)}/migrate`, { offer_sdp: phones[i].offer() });
+      const answer = await migrate(c.call_id, phones[i].offer());
       // The re-INVITE towards the phone, then its ACK: the phone sends to the new address, start.
       phones[i].sendTo(answer.media_ip, answer.media_port);
       await call('POST', `/v1/calls/${encodeURIComponent(c.call_id)}/start`);
