@@ -161,14 +161,17 @@ describe('live calls (memory store)', () => {
       await f.register('a', nodes[0].url);
       await sse.until((c) => c.of('node_up').length === 2);
 
-      // pruned: b (one call) and a (none since it registered again) fall silent past their TTL
+      // pruned: both fall silent past their TTL; each still has one call (a came back to e1's binding)
+      expect((await node('a')).bound_calls).toBe(1);
       await http.post('/v1/nodes/a/drain').expect(200);
       await f.prepare('e2').expect(201);
       await t.get(NodeRegistry).prune(Date.now() + 3_600_000);
-      await sse.until((c) => c.of('node_down').length === 3);
-      expect(sse.of('node_down')[2].data).toEqual({ node_id: 'b', reason: 'pruned', bound_calls: 1 });
+      await sse.until((c) => c.of('node_down').length === 4);
+      expect(sse.of('node_down').slice(2).map((r) => r.data)).toEqual(expect.arrayContaining([
+        { node_id: 'a', reason: 'pruned', bound_calls: 1 }, { node_id: 'b', reason: 'pruned', bound_calls: 1 },
+      ]));
       await new Promise((r) => setTimeout(r, 100));
-      expect(sse.of('node_down')).toHaveLength(3);
+      expect(sse.of('node_down')).toHaveLength(4);
       const ids = sse.records.map((r) => r.id!);
       expect(ids.every((id) => /^\d+-\d+$/.test(id))).toBe(true);
       expect([...ids].sort(cmpIds)).toEqual(ids);
