@@ -29,11 +29,15 @@ describe('dashboard view', () => {
       tokenRequired: false,
       summary: {
         generated_at: '2026-01-01T00:00:09.000Z',
-        nodes: [node({ node_id: 'a', capacity: 10, active_legs: 9 }), node({ node_id: 'b', healthy: false }), node({ node_id: 'c', draining: true })],
+        nodes: [node({ node_id: 'a', capacity: 10, active_legs: 9 }), node({ node_id: 'b', healthy: false }), node({ node_id: 'c', draining: true }),
+          node({ node_id: 'd', draining: true, drain_deadline: '2026-01-01T00:00:51.000Z' })],
         counts: { total: 3, healthy: 1, unhealthy: 1, draining: 1 },
         activity: { window_sec: 60, prepare_rate_per_sec: 0.5, prepares_recent: 30, prepare_failures_recent: 0, failovers_recent: 2, prepares_total: 30, failovers_total: 2 },
+        recent_events: [{ id: '1767225605000-0', event: 'node_down', data: { node_id: 'b', reason: 'probe', bound_calls: 2 } }],
       },
     });
+    expect(html).toContain('draining · deadline in 42 s');
+    expect(html).toContain('<li>00:00:05 node_down {&quot;node_id&quot;:&quot;b&quot;,&quot;reason&quot;:&quot;probe&quot;,&quot;bound_calls&quot;:2}</li>');
     expect(html).toContain('<tr data-node-id="a" class="healthy">');
     expect(html).toContain('<tr data-node-id="b" class="unhealthy">');
     expect(html).toContain('<tr data-node-id="c" class="draining">');

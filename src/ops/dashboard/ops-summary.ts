@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import type { NodeInfo } from '../../contract/contract.types';
 import { NodeInfoDto } from '../../contract/dto/responses.dto';
+import { EventFeed } from '../../pool/events/event-feed.service';
+import type { StreamEvent } from '../../pool/events/event-log.interface';
 import { PoolService } from '../../pool/pool.service';
 import { type ActivitySummary, nodeGaugeState, PoolMetrics } from '../metrics/pool-metrics.service';
 
@@ -28,12 +30,17 @@ export class OpsSummaryDto {
   @ApiProperty({ type: [NodeInfoDto] }) nodes!: NodeInfo[];
   @ApiProperty({ type: NodeCountsDto }) counts!: NodeCountsDto;
   @ApiProperty({ type: ActivityDto, description: 'This instance\'s recent activity.' }) activity!: ActivityDto;
+  @ApiProperty({ description: 'The newest events of GET /v1/events (id, event, data), oldest first.', type: 'array', items: { type: 'object' } })
+  recent_events!: StreamEvent[];
 }
+
+/** Events the dashboard shows. */
+const RECENT_EVENTS = 20;
 
 /** Builds the dashboard's data: the node list (no HTTP call, store only) and recent activity. */
 @Injectable()
 export class OpsSummaryService {
-  constructor(private readonly pool: PoolService, private readonly metrics: PoolMetrics) {}
+  constructor(private readonly pool: PoolService, private readonly metrics: PoolMetrics, private readonly feed: EventFeed) {}
 
   async summary(now = Date.now()): Promise<OpsSummaryDto> {
     const nodes = await this.pool.nodeInfos();
@@ -44,6 +51,7 @@ export class OpsSummaryService {
       nodes,
       counts,
       activity: this.metrics.activity(),
+      recent_events: await this.feed.recent(RECENT_EVENTS).catch(() => []),
     };
   }
 }
