@@ -225,11 +225,16 @@ export class MemoryPoolStore implements PoolStore {
     if (n) this.replace(n, { boundCalls: Math.max(0, n.boundCalls - 1) });
   }
 
+  /**
+   * A binding is listed under its node when the node is known at write time (as the Redis
+   * store's per-node index); a node's index outlives the node (its calls stay bound).
+   */
   private index(b: Binding): void {
+    this.allCalls.add(b.callId);
+    if (!this.nodes.has(b.nodeId)) return;
     let ids = this.byNode.get(b.nodeId);
     if (!ids) this.byNode.set(b.nodeId, (ids = new SortedIds()));
     ids.add(b.callId);
-    this.allCalls.add(b.callId);
   }
 
   private unindex(b: Binding): void {
