@@ -134,6 +134,7 @@ describe('media node: leg API over real UDP', () => {
     busy = await bindEvenPort();
     const p = (busy.address() as AddressInfo).port;
     node = await startMediaNode(loadMediaNodeConfig({
+      RTP_DRAIN_TIMEOUT_SEC: '0',
       ...NODE_TEST_ENV, RTP_NODE_ID: 'node-t', RTP_MAX_LEGS: '3', RTP_NODE_TOKEN: 'n0de-secret', RTP_MEDIA_IP6: '::1',
       // The first even port of the range is busy: legs must skip it.
       RTP_PORT_MIN: String(p), RTP_PORT_MAX: String(p + 40),

@@ -108,6 +108,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       const node = await startMediaNode(loadMediaNodeConfig({
         RTP_CONTROL_HOST: '127.0.0.1', RTP_CONTROL_PORT: '0', RTP_NODE_ID: id, RTP_MEDIA_IP: '127.0.0.1',
         RTP_MEDIA_BIND_IP: '127.0.0.1', RTP_PORT_MIN: String(min), RTP_PORT_MAX: String(min + 999), SIP_REGISTRY_URL: sigUrl,
+        // The demo stops these nodes itself (after its deletes, or at Ctrl-C): no drain wait.
+        RTP_DRAIN_TIMEOUT_SEC: '0',
       }), { logger: levels });
       nodes.push(node);
       log(`  media node ${id}   ${node.url}   RTP ports ${min}-${min + 999}, registering at ${sigUrl}`);
