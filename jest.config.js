@@ -19,6 +19,8 @@ const SLOW = [
   'main.e2e-spec', 'shutdown.e2e-spec', 'security-startup.e2e-spec', 'e2e-call-process.e2e-spec', // spawn dist/: ~4-6 s each
   'fuzz-gate.e2e-spec', 'media-node-logging.e2e-spec', // 7,000 hostile bodies: ~85 s; spawns dist/media-node
   'redis-sentinel.e2e-spec', 'redis-cluster.e2e-spec', // start their own Redis topologies: ~10-15 s each
+  'live-failover-process.e2e-spec', 'media-node-drain.e2e-spec', // spawn dist/ (a media node SIGKILLed, one drained): ~8 s, ~6 s
+  'live-calls-redis.e2e-spec', // two instances on Redis with real waits (drain deadline, event tails): ~25 s
 ];
 const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
 const ignore = ['/node_modules/', '/dist/'];

@@ -5,9 +5,11 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { AUTH_OPTIONS, type AuthOptions, BearerGuard } from './http/security/bearer.guard';
 import { CallsModule } from './http/calls/calls.module';
+import { EventsModule } from './http/events/events.module';
 import { APP_CONFIG, type AppConfig } from './config/app.config';
 import { PoolModule } from './pool/pool.module';
 import type { PoolModuleOptions } from './pool/pool.module-definition';
+import { RedisEventLog } from './pool/events/redis-event-log';
 import { RedisPoolStore, redisCommandTimeoutFor } from './pool/store/redis-pool.store';
 import { pinoLoggerParams } from './ops/logging/logger.params';
 import { OpsModule } from './ops/ops.module';
@@ -39,6 +41,7 @@ export class AppModule {
               healthIntervalMs: cfg.healthIntervalMs, healthTimeoutMs: cfg.healthTimeoutMs,
               healthConcurrency: cfg.healthConcurrency, circuitResetMs: cfg.circuitResetMs,
               reconcileIntervalSec: cfg.reconcileIntervalSec,
+              eventsPingMs: cfg.eventsPingMs, drainCheckMs: cfg.drainCheckMs,
               // The store creates (and so quits, in its onModuleDestroy) its own Redis client.
               store: cfg.store === 'redis'
                 ? new RedisPoolStore({
@@ -46,6 +49,8 @@ export class AppModule {
                   waitReplicas: cfg.redisWaitReplicas, waitTimeoutMs: cfg.redisWaitTimeoutMs,
                 })
                 : undefined,
+              // The §5 events in a Redis Stream beside the store (its own two connections).
+              eventLog: cfg.store === 'redis' ? new RedisEventLog({ connection: cfg.redis, prefix: cfg.storePrefix }) : undefined,
             };
           },
         }),
@@ -63,6 +68,7 @@ export class AppModule {
         })] : []),
         RegistryModule,
         CallsModule,
+        EventsModule,
         LoggerModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (c: ConfigService) => {

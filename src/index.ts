@@ -5,25 +5,35 @@
 // ── Wire contract (CONTRACT.md): types, DTOs, paths, control-URL parsing ─────────────────
 export type {
   RegisterNodeResponse, NodeInfo, PrepareLegRequest, PrepareLegResponse, PrepareCallResponse, CallBinding,
-  StartCallResponse, HealthResponse, ErrorResponse,
+  StartCallResponse, HealthResponse, ErrorResponse, MigrateCallResponse, CallListResponse,
 } from './contract/contract.types';
+export { MigrateCallDto } from './contract/dto/migrate-call.dto';
+export { DrainNodeDto } from './contract/dto/drain-node.dto';
 export { RegistryPaths, CallPaths, NodePaths } from './contract/paths';
 export { RegisterNodeDto } from './contract/dto/register-node.dto';
 export { PrepareCallDto } from './contract/dto/prepare-call.dto';
 export {
   ErrorResponseDto, RegisterNodeResponseDto, NodeInfoDto, NodeListDto, PrepareCallResponseDto, CallBindingDto,
-  StartCallResponseDto,
+  StartCallResponseDto, MigrateCallResponseDto, CallListDto,
 } from './contract/dto/responses.dto';
 export { parseControlUrls } from './contract/control-urls';
 
 // ── Pool: module, service, options, tokens, events, errors ─────────────────────────────
 export { PoolModule } from './pool/pool.module';
 export { DEFAULT_POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool/pool.module-definition';
-export { PoolService, type RegisterNodeInput, type PrepareOptions } from './pool/pool.service';
+export { PoolService, type RegisterNodeInput, type PrepareOptions, type ListCallsOptions } from './pool/pool.service';
 // The parts behind the facade, for subclassing (e.g. CandidateSelector.isEligible) and overrideProvider.
 export { NodeRegistry } from './pool/registry/node-registry';
 export { CandidateSelector } from './pool/selection/candidate-selector';
 export { CallRouter } from './pool/calls/call-router';
+export { CallMigrator, type MigrateOptions } from './pool/calls/call-migrator';
+export { LeftLegs, type LeftLeg } from './pool/calls/left-legs';
+export { EventFeed } from './pool/events/event-feed.service';
+export {
+  POOL_EVENT_LOG, InjectEventLog, type EventLog, type StreamEvent, type StreamEventMap, type StreamEventName, type NodeDownReason,
+} from './pool/events/event-log.interface';
+export { MemoryEventLog } from './pool/events/memory-event-log';
+export { RedisEventLog, type RedisEventLogOptions } from './pool/events/redis-event-log';
 export {
   RTP_RANDOM, InjectRandom, type RandomSource, CLOCK, InjectClock, type Clock,
   POOL_STORE, InjectPoolStore, SELECTION_STRATEGY, InjectSelectionStrategy, FAILOVER_POLICY, InjectFailoverPolicy,
@@ -61,6 +71,7 @@ export {
 export { AppModule } from './app.module';
 export { RegistryModule } from './http/registry/registry.module';
 export { CallsModule } from './http/calls/calls.module';
+export { EventsModule } from './http/events/events.module';
 export { configureApp, type AppSetupOptions } from './http/app.setup';
 export { createHttpAdapter, type HttpAdapterOptions } from './http/http-adapter';
 export { BearerGuard, RequireToken, AUTH_OPTIONS, type AuthOptions } from './http/security/bearer.guard';

@@ -35,6 +35,8 @@ describe('media node process (dist/media-node/main.js)', () => {
     const node = run({
       SIP_REGISTRY_URL: sig.url, RTP_CONTROL_HOST: '127.0.0.1', RTP_CONTROL_PORT: String(port), RTP_NODE_ID: 'proc-1',
       RTP_MEDIA_BIND_IP: '127.0.0.1', RTP_PORT_MIN: '35000', RTP_PORT_MAX: '35999',
+      // Today's exit at once; the drain itself: media-node-drain.e2e-spec.ts.
+      RTP_DRAIN_TIMEOUT_SEC: '0',
     });
     const phone = await new RtpCaller().open();
     try {

@@ -116,7 +116,7 @@ describe('media node: config', () => {
     expect(() => loadMediaNodeConfig({ RTP_PORT_MIN: '5001', RTP_PORT_MAX: '5001' })).toThrow(/RTP_PORT_MAX/);
     expect(() => loadMediaNodeConfig({ SIP_REGISTRY_URL: 'ftp://x' })).toThrow(/SIP_REGISTRY_URL/);
     expect(() => loadMediaNodeConfig({ RTP_NODE_ID: 'a b' })).toThrow(/RTP_NODE_ID/);
-    expect(loadMediaNodeConfig({})).toMatchObject({ controlPort: 8090, portMin: 30000, portMax: 40000, maxLegs: 0, heartbeatSec: 10, drainTimeoutSec: 0 });
+    expect(loadMediaNodeConfig({})).toMatchObject({ controlPort: 8090, portMin: 30000, portMax: 40000, maxLegs: 0, heartbeatSec: 10, drainTimeoutSec: 30 });
   });
 });
 
@@ -134,6 +134,7 @@ describe('media node: leg API over real UDP', () => {
     busy = await bindEvenPort();
     const p = (busy.address() as AddressInfo).port;
     node = await startMediaNode(loadMediaNodeConfig({
+      RTP_DRAIN_TIMEOUT_SEC: '0',
       ...NODE_TEST_ENV, RTP_NODE_ID: 'node-t', RTP_MAX_LEGS: '3', RTP_NODE_TOKEN: 'n0de-secret', RTP_MEDIA_IP6: '::1',
       // The first even port of the range is busy: legs must skip it.
       RTP_PORT_MIN: String(p), RTP_PORT_MAX: String(p + 40),

@@ -21,7 +21,7 @@ describe('registry (e2e)', () => {
     const list = await nodes();
     expect(list).toEqual([
       { node_id: 'seed-1', control_url: 'http://127.0.0.1:9001', media_ip: '127.0.0.1', active_legs: 0, healthy: true, static: true,
-        capacity: null, weight: 1, region: null, draining: false, last_seen: expect.stringMatching(/Z$/), bound_calls: 0 },
+        capacity: null, weight: 1, region: null, draining: false, last_seen: expect.stringMatching(/Z$/), bound_calls: 0, drain_deadline: null },
       expect.objectContaining({ node_id: 'seed-2', control_url: 'http://127.0.0.1:9002', static: true }),
     ]);
   });

@@ -44,6 +44,10 @@ export interface AppConfig {
   circuitResetMs: number;
   /** RTP_RECONCILE_INTERVAL_SEC: between reconciliation rounds (legs vs bindings); 0 = off. @default 60 */
   reconcileIntervalSec: number;
+  /** RTP_EVENTS_PING_MS: between `: ping` comments on `GET /v1/events`. @default 15000 */
+  eventsPingMs: number;
+  /** RTP_DRAIN_CHECK_MS: between sweeps for passed drain deadlines (besides the draining instance's timer); 0 = none. @default 5000 */
+  drainCheckMs: number;
   /** RTP_MAX_BODY_BYTES @default 262144 */
   maxBodyBytes: number;
   /** RTP_NODE_TOKEN: sent to media nodes. */
@@ -123,6 +127,8 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     healthConcurrency: int(env, 'RTP_HEALTH_CONCURRENCY', d.healthConcurrency, 1, 10_000),
     circuitResetMs: int(env, 'RTP_CIRCUIT_RESET_MS', d.circuitResetMs, 1, 86_400_000),
     reconcileIntervalSec: int(env, 'RTP_RECONCILE_INTERVAL_SEC', d.reconcileIntervalSec, 0, 86_400),
+    eventsPingMs: int(env, 'RTP_EVENTS_PING_MS', d.eventsPingMs, 10, 15_000),
+    drainCheckMs: int(env, 'RTP_DRAIN_CHECK_MS', d.drainCheckMs, 0, 60_000),
     maxBodyBytes: int(env, 'RTP_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024),
     nodeToken: token(env, 'RTP_NODE_TOKEN'),
     registryToken: token(env, 'RTP_REGISTRY_TOKEN'),

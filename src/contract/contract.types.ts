@@ -32,6 +32,8 @@ export interface NodeInfo {
   last_seen: string;
   /** Extension: calls this pool has bound to the node. */
   bound_calls: number;
+  /** Extension (§5): ISO-8601 UTC deadline of an operator drain, null without one. */
+  drain_deadline: string | null;
 }
 
 /** `POST /v1/legs` request towards a media node. */
@@ -54,6 +56,19 @@ export interface PrepareLegResponse {
 export interface PrepareCallResponse extends PrepareLegResponse {
   node_id: string;
   control_url: string;
+}
+
+/** `POST /v1/calls/{call_id}/migrate` answer (CONTRACT §5). */
+export interface MigrateCallResponse extends PrepareCallResponse {
+  /** The node the call was on before. */
+  previous_node_id: string;
+}
+
+/** `GET /v1/calls?node_id=…` answer (CONTRACT §5). */
+export interface CallListResponse {
+  calls: CallBinding[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
 }
 
 /** `GET /v1/calls/{call_id}` answer. */

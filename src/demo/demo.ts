@@ -8,6 +8,7 @@ import type { NodeInfo, PrepareCallResponse } from '../contract/contract.types';
 import { CallPaths, joinUrl, RegistryPaths } from '../contract/paths';
 import { loadMediaNodeConfig } from '../media-node/media-node.config';
 import { type RunningMediaNode, startMediaNode } from '../media-node/media-node.app';
+import { type MovedCall, runFailoverScene } from './failover-scene';
 import { RtpCaller } from './rtp-caller';
 
 export interface DemoOptions {
@@ -21,6 +22,11 @@ export interface DemoOptions {
   verbose?: boolean;
   /** Aborts the demo (Ctrl-C): everything started is stopped cleanly. */
   signal?: AbortSignal;
+  /**
+   * The built media node (`dist/media-node/main.js`): runs the second scene, where a
+   * media-node process is SIGKILLed mid-call and its calls are migrated. Without it, no second scene.
+   */
+  mediaNodeEntry?: string;
 }
 
 /** One call's outcome. */
@@ -44,6 +50,8 @@ export interface DemoResult {
   calls: DemoCall[];
   /** Node ids in the order they took calls. */
   nodes: string[];
+  /** The second scene's moved calls (when it ran). */
+  moved?: MovedCall[];
 }
 
 class Aborted extends Error {}
@@ -85,6 +93,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     // TTL 6 s: the registry asks for a heartbeat every 2 s.
     const config = loadAppConfig({
       SIP_CONTROL_HOST: '127.0.0.1', SIP_CONTROL_PORT: '0', RTP_NODE_TTL_SEC: '6', LOG_LEVEL: opts.verbose ? 'info' : 'silent',
+      // Probes every 200 ms: a killed node (connection refused) is reported down within a few hundred ms.
+      RTP_HEALTH_INTERVAL_MS: '200', RTP_HEALTH_TIMEOUT_MS: '1000',
     });
     sig = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger: levels, abortOnError: false });
     configureApp(sig, { maxBodyBytes: config.maxBodyBytes });
@@ -98,6 +108,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       const node = await startMediaNode(loadMediaNodeConfig({
         RTP_CONTROL_HOST: '127.0.0.1', RTP_CONTROL_PORT: '0', RTP_NODE_ID: id, RTP_MEDIA_IP: '127.0.0.1',
         RTP_MEDIA_BIND_IP: '127.0.0.1', RTP_PORT_MIN: String(min), RTP_PORT_MAX: String(min + 999), SIP_REGISTRY_URL: sigUrl,
+        // The demo stops these nodes itself (after its deletes, or at Ctrl-C): no drain wait.
+        RTP_DRAIN_TIMEOUT_SEC: '0',
       }), { logger: levels });
       nodes.push(node);
       log(`  media node ${id}   ${node.url}   RTP ports ${min}-${min + 999}, registering at ${sigUrl}`);
@@ -172,12 +184,26 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     await Promise.all(nodes.splice(0).map((n) => n.close()));
     log(`  GET /v1/nodes → ${JSON.stringify((await listNodes()).map((n) => n.node_id))}`);
 
-    const ok = results.every((r) => r.fromNode > 0 && r.echoed > 0 && r.afterDelete === 0);
+    let ok = results.every((r) => r.fromNode > 0 && r.echoed > 0 && r.afterDelete === 0);
     const used = [...new Set(results.map((r) => r.nodeId))];
     log(ok
       ? `\n  done: ${results.length} call(s) over ${used.length} node(s) (${used.join(', ')}); RTP flowed both ways on every call and stopped on delete.`
       : '\n  FAILED: some call did not get RTP both ways (see the table above).');
-    return { ok, calls: results, nodes: used };
+    let moved: MovedCall[] | undefined;
+    if (opts.mediaNodeEntry) {
+      moved = await runFailoverScene({ sigUrl, mediaNodeEntry: opts.mediaNodeEntry, log, pause, check });
+      log('');
+      log(table(
+        ['moved call', 'from', 'to', 'packets before kill', 'gap ms', 'packets after'],
+        moved.map((m) => [m.callId, m.from, m.to, String(m.before), String(m.gapMs), String(m.after)]),
+      ));
+      const movedOk = moved.length > 0 && moved.every((m) => m.before > 0 && m.after > 0 && m.gapMs >= 0);
+      log(movedOk
+        ? `\n  moved ${moved.length} call(s) off the killed node; RTP flows again from the surviving node (largest gap ${Math.max(...moved.map((m) => m.gapMs))} ms).`
+        : '\n  FAILED: some moved call got no RTP from its new node.');
+      ok &&= movedOk;
+    }
+    return { ok, calls: results, nodes: used, moved };
   } catch (e) {
     if (e instanceof Aborted) {
       log('\n  interrupted: stopping everything…');

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { join } from 'node:path';
 import { runDemo } from './demo';
 
 /**
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
   const num = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
   const result = await runDemo({
     calls: num(flag('calls')), durationMs: num(flag('duration-ms')), verbose: process.argv.includes('--verbose'), signal: abort.signal,
+    // The built media node beside this file (dist/media-node/main.js): the second scene kills one.
+    mediaNodeEntry: join(__dirname, '..', 'media-node', 'main.js'),
   });
   process.exitCode = abort.signal.aborted ? 130 : result.ok ? 0 : 1;
 }

@@ -19,6 +19,8 @@ export interface CallerStats {
   nodeSsrcs: Set<number>;
   /** Epoch ms of the last datagram received. */
   lastReceivedAt?: number;
+  /** The node's stream by SSRC (one per leg): packets, and when the first and last arrived (epoch ms). */
+  streams: Map<number, { packets: number; first: number; last: number }>;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface CallerStats {
  */
 export class RtpCaller {
   readonly ssrc = randomInt(0, 2 ** 32 - 1);
-  readonly stats: CallerStats = { sent: 0, fromNode: 0, echoed: 0, other: 0, payloadTypes: new Set(), nodeSsrcs: new Set() };
+  readonly stats: CallerStats = { sent: 0, fromNode: 0, echoed: 0, other: 0, payloadTypes: new Set(), nodeSsrcs: new Set(), streams: new Map() };
   private socket!: Socket;
   private timer?: NodeJS.Timeout;
   private seq = 0;
@@ -51,6 +53,12 @@ export class RtpCaller {
       this.stats.fromNode++;
       this.stats.payloadTypes.add(h.payloadType);
       this.stats.nodeSsrcs.add(h.ssrc);
+      const now = this.stats.lastReceivedAt;
+      const st = this.stats.streams.get(h.ssrc);
+      if (st) {
+        st.packets++;
+        st.last = now;
+      } else this.stats.streams.set(h.ssrc, { packets: 1, first: now, last: now });
     });
     this.socket.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {

@@ -9,8 +9,24 @@ async function bootstrap(): Promise<void> {
   const node = await startMediaNode(config);
   const log = new Logger('rtp-media-node');
   if (!config.nodeToken) log.warn('RTP_NODE_TOKEN is not set: the leg API is open');
-  // SIGTERM/SIGINT: drain, deregister, close every socket, then exit 0.
-  node.app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  // First SIGTERM/SIGINT: drain (heartbeat draining: true, keep serving the legs until they
+  // are gone or RTP_DRAIN_TIMEOUT_SEC runs out), deregister, close every socket, exit 0.
+  // A second one: exit at once.
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    stopping = true;
+    log.log(`${signal}: draining ${node.legs.list().length} leg(s) for up to ${config.drainTimeoutSec} s, then exiting`);
+    node.app.close().then(() => process.exit(0), (e: unknown) => {
+      log.error(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   log.log(
     `${node.nodeId} listening on ${config.controlHost}:${node.port}, media ${config.mediaIp}, RTP ports ${config.portMin}-${config.portMax}` +
       (config.maxLegs ? `, max ${config.maxLegs} legs` : ''),

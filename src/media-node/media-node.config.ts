@@ -35,7 +35,7 @@ export interface MediaNodeConfig {
   registryToken?: string;
   /** RTP_HEARTBEAT_SEC @default 10 */
   heartbeatSec: number;
-  /** RTP_DRAIN_TIMEOUT_SEC: at shutdown, how long to wait for legs to end. @default 0 */
+  /** RTP_DRAIN_TIMEOUT_SEC: at shutdown (SIGTERM), how long to keep serving legs until they end; 0 = exit at once. @default 30 */
   drainTimeoutSec: number;
   /** RTP_NODE_REGION: region label sent with heartbeats. */
   region?: string;
@@ -55,7 +55,7 @@ export const DEFAULT_MEDIA_NODE_CONFIG = {
   portMin: 30000,
   portMax: 40000,
   heartbeatSec: 10,
-  drainTimeoutSec: 0,
+  drainTimeoutSec: 30,
 } as const;
 
 const HOST_PATTERN = /^[A-Za-z0-9.:%_\-[\]]{1,255}$/;

@@ -33,3 +33,11 @@ export { InvalidIdException } from '../contract/call-id';
 export class StoreUnavailableException extends ServiceUnavailableException {
   constructor(options?: { cause?: unknown }) { super('store unavailable', options); }
 }
+/** 409: a migration of this call is already running (on another instance). */
+export class MigrationConflictException extends ConflictException {
+  constructor(message = 'a migration of this call is already running elsewhere') { super(message); }
+}
+/** 503: no node other than the call's own can take it. */
+export class NoOtherNodeException extends ServiceUnavailableException {
+  constructor() { super('no other eligible rtp node'); }
+}

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ControlCallError } from '../node-client/control-call.error';
+import type { StreamEvent } from './events/event-log.interface';
 
 /** What happened to one call operation. */
 export type CallOutcome = 'ok' | 'refused' | 'failed' | 'no_nodes' | 'not_found' | 'error';
@@ -37,8 +38,12 @@ export interface PoolEventMap {
   start: [{ callId: string; nodeId?: string; outcome: CallOutcome }];
   delete: [{ callId: string; nodeId?: string; outcome: CallOutcome }];
   register: [{ nodeId: string; created: boolean }];
-  unregister: [{ nodeId: string }];
-  prune: [{ nodeIds: string[]; orphanedBindings: number }];
+  /** An operator drained (or undrained) a node; `deadlineMs`: the drain's deadline (epoch ms), null without one. */
+  drain: [{ nodeId: string; drained: boolean; deadlineMs: number | null }];
+  /** `boundCalls`: calls bound to the node when it left. */
+  unregister: [{ nodeId: string; boundCalls?: number }];
+  /** `nodes`: each pruned node with the calls bound to it. */
+  prune: [{ nodeIds: string[]; orphanedBindings: number; nodes?: Array<{ nodeId: string; boundCalls: number }> }];
   /** A node's health changed (probe or passive failure detection). */
   health: [{ nodeId: string; healthy: boolean; reason?: string }];
   /** A node's circuit (this instance's passive failure detection) changed state. */
@@ -47,6 +52,16 @@ export interface PoolEventMap {
   repair: [{ kind: RepairKind; callId: string; nodeId?: string }];
   /** A reconciliation round ran on this instance (it held the lease). */
   reconcile: [ReconcileRound];
+  // The events of `GET /v1/events` (CONTRACT §5), once each, from every instance sharing
+  // the event log (Redis Streams), in the log's id order.
+  /** A node with bound calls stopped being usable. */
+  node_down: [StreamEvent<'node_down'>];
+  /** A node that was down is usable again. */
+  node_up: [StreamEvent<'node_up'>];
+  /** A drain's deadline passed with calls still bound. */
+  drain_deadline: [StreamEvent<'drain_deadline'>];
+  /** A migrate succeeded. */
+  call_migrated: [StreamEvent<'call_migrated'>];
 }
 
 /** The pool's event bus, provided by PoolModule; inject it to observe the pool. */

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, type ModuleMetadata, type Type } from '@nestjs/common';
 import { withDefaults } from '../common/options';
 import { cronProblem } from './jobs/cron-expression';
+import type { EventLog } from './events/event-log.interface';
 import type { FailoverPolicy } from './failover/failover-policy.interface';
 import type { SelectionStrategy } from './selection/selection-strategy.interface';
 import type { PoolStore } from './store/pool-store.interface';
@@ -64,9 +65,18 @@ export interface PoolModuleOptions {
   store?: PoolStore;
   /** The failover policy. @default DefaultFailoverPolicy(maxAttempts) */
   failover?: FailoverPolicy;
+  /** Where the §5 events live (shared across instances when it is shared). @default a new MemoryEventLog */
+  eventLog?: EventLog;
+  /** Milliseconds between `: ping` comments on an open `GET /v1/events`. @default 15000 */
+  eventsPingMs?: number;
+  /**
+   * Milliseconds between sweeps over every node for drain deadlines that passed (the
+   * instance that took a drain also keeps a timer for it); 0 disables the sweep. @default 5000
+   */
+  drainCheckMs?: number;
 }
 
-type OptionalKeys = 'nodeToken' | 'store' | 'failover' | 'strategy' | 'imports' | 'pruneCron';
+type OptionalKeys = 'nodeToken' | 'store' | 'failover' | 'eventLog' | 'strategy' | 'imports' | 'pruneCron';
 export type ResolvedPoolOptions = Required<Omit<PoolModuleOptions, OptionalKeys>> & Pick<PoolModuleOptions, OptionalKeys>;
 
 /** Defaults, written once. */
@@ -83,6 +93,8 @@ export const DEFAULT_POOL_OPTIONS = {
   healthConcurrency: 64,
   circuitResetMs: 10_000,
   reconcileIntervalSec: 60,
+  eventsPingMs: 15_000,
+  drainCheckMs: 5_000,
   strategy: 'least-loaded',
 } as const;
 

@@ -4,9 +4,15 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { type Clock, systemClock } from '../common/clock';
 import { instanceOrBuilt, withClassProvider } from '../common/di';
 import { CONTROL_CLIENT_OPTIONS, type ControlClientOptions, NodeControlClient } from '../node-client/node-control.client';
+import { CallMigrator } from './calls/call-migrator';
 import { CallRouter } from './calls/call-router';
 import { LeftLegs } from './calls/left-legs';
 import { UnsettledWrites } from './calls/unsettled-writes';
+import { DrainDeadlineService } from './events/drain-deadline.service';
+import { EventFeed } from './events/event-feed.service';
+import { POOL_EVENT_LOG } from './events/event-log.interface';
+import { MemoryEventLog } from './events/memory-event-log';
+import { NodeWatch } from './events/node-watch.service';
 import { DefaultFailoverPolicy } from './failover/default-failover.policy';
 import { FAILOVER_POLICY } from './failover/failover-policy.interface';
 import { CircuitBreaker } from './health/circuit-breaker';
@@ -53,6 +59,11 @@ import { POOL_STORE } from './store/pool-store.interface';
       inject: [POOL_OPTIONS, CLOCK],
     },
     {
+      provide: POOL_EVENT_LOG,
+      useFactory: (o: ResolvedPoolOptions, clock: Clock) => o.eventLog ?? new MemoryEventLog(() => clock.now()),
+      inject: [POOL_OPTIONS, CLOCK],
+    },
+    {
       provide: SELECTION_STRATEGY,
       // A class (from forRootAsync; forRoot registers it as a provider instead) is built by DI.
       useFactory: (o: ResolvedPoolOptions, random: RandomSource, moduleRef: ModuleRef): SelectionStrategy | Promise<SelectionStrategy> => {
@@ -83,14 +94,19 @@ import { POOL_STORE } from './store/pool-store.interface';
     LeftLegs,
     UnsettledWrites,
     CallRouter,
+    EventFeed,
+    NodeWatch,
+    CallMigrator,
     PoolService,
     JobScheduler,
     HealthMonitorService,
     PruneService,
     ReconcileService,
+    DrainDeadlineService,
   ],
   exports: [
-    PoolService, NodeRegistry, CandidateSelector, CallRouter, LeftLegs, PoolEvents, NodeControlClient, CircuitBreaker,
+    PoolService, NodeRegistry, CandidateSelector, CallRouter, CallMigrator, LeftLegs, EventFeed, NodeWatch,
+    DrainDeadlineService, POOL_EVENT_LOG, PoolEvents, NodeControlClient, CircuitBreaker,
     HealthMonitorService, PruneService, ReconcileService, POOL_OPTIONS, POOL_STORE, SELECTION_STRATEGY, FAILOVER_POLICY, RTP_RANDOM, CLOCK,
   ],
 })

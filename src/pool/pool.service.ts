@@ -1,19 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import type {
-  CallBinding, NodeInfo, PrepareCallResponse, RegisterNodeResponse, StartCallResponse,
+  CallBinding, CallListResponse, MigrateCallResponse, NodeInfo, PrepareCallResponse, RegisterNodeResponse, StartCallResponse,
 } from '../contract/contract.types';
+import { encodeCallCursor } from '../contract/cursor';
+import { toCallBinding } from '../contract/mappers';
+import { CallMigrator, type MigrateOptions } from './calls/call-migrator';
 import { CallRouter } from './calls/call-router';
 import { CircuitBreaker } from './health/circuit-breaker';
 import { PoolEvents } from './pool.events';
 import type { Candidate, NodeState } from './pool.types';
 import { NodeRegistry, type RegisterNodeInput } from './registry/node-registry';
 import { CandidateSelector, type PrepareOptions } from './selection/candidate-selector';
+import { InjectPoolStore, type PoolStore } from './store/pool-store.interface';
 
 // Kept importable from here: these were PoolService's neighbours before the split.
 export { MAX_CALL_ID_LENGTH, normalizeCallId } from '../contract/call-id';
 export { toCallBinding, toNodeInfo } from '../contract/mappers';
 export type { RegisterNodeInput } from './registry/node-registry';
 export type { PrepareOptions } from './selection/candidate-selector';
+export type { MigrateOptions } from './calls/call-migrator';
+
+/** What {@link PoolService.listCalls} pages through. */
+export interface ListCallsOptions {
+  /** Only this node's calls; every node's without it. */
+  nodeId?: string;
+  /** Calls per page (1–1,000). @default 100 */
+  limit?: number;
+  /** The call id the page starts after (the decoded `next_cursor` of the previous page). */
+  after?: string;
+}
 
 /**
  * The Pool API: the registry of media nodes and the Call-ID → node bindings, with
@@ -29,6 +44,8 @@ export class PoolService {
     private readonly registry: NodeRegistry,
     private readonly selector: CandidateSelector,
     private readonly router: CallRouter,
+    private readonly migrator: CallMigrator,
+    @InjectPoolStore() private readonly store: PoolStore,
     /** Everything the pool does, as events (metrics, logs, the dashboard listen here). */
     readonly events: PoolEvents,
     /** This instance's passive failure detection (per node). */
@@ -82,9 +99,12 @@ export class PoolService {
     return this.registry.nodeInfo(nodeId);
   }
 
-  /** Operator drain: the node keeps its calls and gets no new ones, whatever it reports. */
-  drain(nodeId: string): Promise<NodeInfo> {
-    return this.registry.drain(nodeId);
+  /**
+   * Operator drain: the node keeps its calls and gets no new ones, whatever it reports.
+   * With `deadlineSec`, `drain_deadline` is emitted once if calls are still bound then.
+   */
+  drain(nodeId: string, deadlineSec?: number): Promise<NodeInfo> {
+    return this.registry.drain(nodeId, deadlineSec);
   }
 
   /** Clears an operator drain. */
@@ -114,6 +134,21 @@ export class PoolService {
   /** Sends start (on ACK) to the call's node. 404 without a binding, 502 when the node fails. */
   start(rawCallId: string): Promise<StartCallResponse> {
     return this.router.start(rawCallId);
+  }
+
+  /**
+   * Moves a bound call to another node (or to `opts.nodeId`): a new leg with `offerSdp`,
+   * the binding swapped, the old leg deleted. See {@link CallMigrator.migrate}.
+   */
+  migrate(rawCallId: string, offerSdp: string, opts: MigrateOptions = {}): Promise<MigrateCallResponse> {
+    return this.migrator.migrate(rawCallId, offerSdp, opts);
+  }
+
+  /** One page of bindings (of one node, or all), by call id; `next_cursor` is null on the last page. */
+  async listCalls(opts: ListCallsOptions = {}): Promise<CallListResponse> {
+    const limit = Math.min(1_000, Math.max(1, Math.floor(opts.limit ?? 100)));
+    const { bindings, next } = await this.store.bindingsOfNode(opts.nodeId, limit, opts.after);
+    return { calls: bindings.map(toCallBinding), next_cursor: next === undefined ? null : encodeCallCursor(next) };
   }
 
   /** Sends delete (on BYE) to the call's node and drops the binding, even when the node fails (then 502). */

@@ -32,6 +32,8 @@ export interface NodeState extends NodeReport {
   healthy: boolean;
   /** An operator drained it (survives heartbeats). */
   adminDrained: boolean;
+  /** Epoch ms by which the operator wants the drained node empty; null without a deadline. */
+  drainDeadline: number | null;
   /** Legs placed by the pool minus legs deleted since the last report (may be negative). */
   pendingLegs: number;
   /** Calls currently bound to the node. */
@@ -79,7 +81,7 @@ export function nodeState(n: Readonly<NodeState>): NodeState {
   return {
     id: n.id, controlUrl: n.controlUrl, mediaIp: n.mediaIp, activeLegs: n.activeLegs, capacity: n.capacity,
     weight: n.weight, region: n.region, reportedDraining: n.reportedDraining, static: n.static, lastSeen: n.lastSeen,
-    healthy: n.healthy, adminDrained: n.adminDrained, pendingLegs: n.pendingLegs, boundCalls: n.boundCalls, seq: n.seq,
+    healthy: n.healthy, adminDrained: n.adminDrained, drainDeadline: n.drainDeadline ?? null, pendingLegs: n.pendingLegs, boundCalls: n.boundCalls, seq: n.seq,
   };
 }
 
@@ -88,7 +90,7 @@ export function candidateOf(n: Readonly<NodeState>, load: number): Candidate {
   return {
     id: n.id, controlUrl: n.controlUrl, mediaIp: n.mediaIp, activeLegs: n.activeLegs, capacity: n.capacity,
     weight: n.weight, region: n.region, reportedDraining: n.reportedDraining, static: n.static, lastSeen: n.lastSeen,
-    healthy: n.healthy, adminDrained: n.adminDrained, pendingLegs: n.pendingLegs, boundCalls: n.boundCalls, seq: n.seq,
+    healthy: n.healthy, adminDrained: n.adminDrained, drainDeadline: n.drainDeadline ?? null, pendingLegs: n.pendingLegs, boundCalls: n.boundCalls, seq: n.seq,
     load,
   };
 }

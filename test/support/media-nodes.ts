@@ -8,6 +8,8 @@ export const NODE_TEST_ENV: Env = {
   RTP_CONTROL_PORT: '0',
   RTP_MEDIA_BIND_IP: '127.0.0.1',
   RTP_MEDIA_BIND_IP6: '::1',
+  // Tests close nodes that still hold legs: exit at once (the drain has its own suite).
+  RTP_DRAIN_TIMEOUT_SEC: '0',
 };
 
 /** Starts a real reference media node (in-process Nest app) from an environment; no logs. */

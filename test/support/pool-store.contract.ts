@@ -51,7 +51,7 @@ export function poolStoreContract(name: string, factory: StoreFactory): void {
         const first = (await store.getNode('a'))!;
         expect(first).toEqual({
           id: 'a', controlUrl: 'http://127.0.0.1:1/a', mediaIp: '10.0.0.1', activeLegs: 3, capacity: 10, weight: 2.5,
-          region: 'eu', reportedDraining: true, static: false, lastSeen: t, healthy: false, adminDrained: true,
+          region: 'eu', reportedDraining: true, static: false, lastSeen: t, healthy: false, adminDrained: true, drainDeadline: null,
           pendingLegs: 0, boundCalls: 0, seq: first.seq,
         });
         expect(await store.upsertNode(report('a', { controlUrl: 'http://127.0.0.1:2', mediaIp: '', region: '', lastSeen: t + 1000 }))).toBe('updated');
@@ -373,6 +373,92 @@ export function poolStoreContract(name: string, factory: StoreFactory): void {
         offset += 1_000;
         await sleep(350); // Redis expires by its own clock
         expect(await store.acquireLease('r', 'A', 300)).toBe(true);
+      });
+    });
+
+    describe('live calls (CONTRACT §5)', () => {
+      const ids = (bs: Binding[]) => bs.map((b) => b.callId);
+      /** Every page of a node (or all), following next. */
+      const all = async (nodeId: string | undefined, limit: number) => {
+        const out: string[] = [];
+        let cursor: string | undefined;
+        for (let i = 0; i < 50; i++) {
+          const page = await store.bindingsOfNode(nodeId, limit, cursor);
+          expect(page.bindings.length).toBeLessThanOrEqual(limit);
+          out.push(...ids(page.bindings));
+          if (!page.next) return out;
+          cursor = page.next;
+        }
+        throw new Error('too many pages');
+      };
+
+      it('bindingsOfNode pages one node\'s live calls, or all, each once; deletions between pages skip nothing', async () => {
+        await store.upsertNode(report('a'));
+        await store.upsertNode(report('b'));
+        for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) await store.putBinding(binding(id, 'a'), true);
+        await store.putBinding(binding('d1', 'b'), true);
+        expect((await all('a', 2)).sort()).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+        expect(await all('b', 100)).toEqual(['d1']);
+        expect((await all(undefined, 4)).sort()).toEqual(['c1', 'c2', 'c3', 'c4', 'c5', 'd1']);
+        expect(await store.bindingsOfNode('zz', 10)).toEqual({ bindings: [] });
+        const first = await store.bindingsOfNode('a', 2);
+        expect(first.next).toBeDefined();
+        for (const b of first.bindings) await store.deleteBinding(b.callId);
+        const rest = [];
+        let cursor = first.next;
+        while (cursor) {
+          const p = await store.bindingsOfNode('a', 2, cursor);
+          rest.push(...ids(p.bindings));
+          cursor = p.next;
+        }
+        expect(rest.length).toBe(3);
+        expect(rest.filter((r) => ids(first.bindings).includes(r))).toEqual([]);
+        // expired bindings are not listed
+        await store.putBinding(binding('e1', 'b', { expiresAt: now() + 50 }), true);
+        await sleep(80);
+        expect(await all('b', 10)).toEqual(['d1']);
+      });
+
+      it('swapBinding: compare-and-set on the node; counts and index move; started false stays as given', async () => {
+        await store.upsertNode(report('a'));
+        await store.upsertNode(report('b'));
+        await store.putBinding(binding('m1', 'a', { started: true }), true);
+        const next = binding('m1', 'b', { controlUrl: 'http://127.0.0.1:1/b', mediaPort: 40010, expiresAt: now() + 120_000 });
+        expect(await store.swapBinding('m1', 'b', next)).toBe(false);
+        expect(await store.swapBinding('nope', 'a', { ...next, callId: 'nope' })).toBe(false);
+        expect(await store.getBinding('m1')).toMatchObject({ nodeId: 'a', started: true });
+        expect(await store.swapBinding('m1', 'a', next)).toBe(true);
+        expect(await store.swapBinding('m1', 'a', next)).toBe(false);
+        expect(await store.getBinding('m1')).toMatchObject({ nodeId: 'b', mediaPort: 40010, started: false });
+        expect((await store.getNode('a'))!.boundCalls).toBe(0);
+        expect((await store.getNode('b'))!.boundCalls).toBe(1);
+        expect(ids((await store.bindingsOfNode('a', 10)).bindings)).toEqual([]);
+        expect(ids((await store.bindingsOfNode('b', 10)).bindings)).toEqual(['m1']);
+        expect(ids((await store.bindingsOfNode(undefined, 10)).bindings)).toEqual(['m1']);
+        const swaps = await Promise.all([store.swapBinding('m1', 'b', binding('m1', 'a')), store.swapBinding('m1', 'b', binding('m1', 'a'))]);
+        expect(swaps.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('claimMigration: one of concurrent claimants until released or lapsed', async () => {
+        const got = await Promise.all([store.claimMigration('x', 5_000), store.claimMigration('x', 5_000)]);
+        expect(got.filter(Boolean)).toHaveLength(1);
+        await store.releaseMigration('x');
+        expect(await store.claimMigration('x', 50)).toBe(true);
+        await sleep(80);
+        offset += 100;
+        expect(await store.claimMigration('x', 50)).toBe(true);
+      });
+
+      it('setAdminDrain keeps a deadline until undrained; heartbeats keep it', async () => {
+        await store.upsertNode(report('a'));
+        const at = now() + 30_000;
+        expect(await store.setAdminDrain('a', true, at)).toBe(true);
+        expect(await store.getNode('a')).toMatchObject({ adminDrained: true, drainDeadline: at });
+        await store.upsertNode(report('a'));
+        expect(await store.getNode('a')).toMatchObject({ adminDrained: true, drainDeadline: at });
+        await store.setAdminDrain('a', false);
+        expect(await store.getNode('a')).toMatchObject({ adminDrained: false, drainDeadline: null });
+        expect(await store.setAdminDrain('zz', true, at)).toBe(false);
       });
     });
   });

@@ -42,6 +42,8 @@ export const TEST_ENV: Env = {
   RTP_CONTROL_TIMEOUT_MS: '500',
   RTP_PRUNE_INTERVAL_SEC: '0',
   RTP_HEALTH_INTERVAL_MS: '0',
+  // No sweep for drain deadlines (it reads every node); the draining instance's timer still fires.
+  RTP_DRAIN_CHECK_MS: '0',
   // One pino line per request would drown jest's output; logging tests set their own level.
   LOG_LEVEL: 'silent',
 };

@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiResponse } from '@nestjs/swagger';
 import type {
-  CallBinding, ErrorResponse, NodeInfo, PrepareCallResponse, RegisterNodeResponse, StartCallResponse,
+  CallBinding, CallListResponse, ErrorResponse, MigrateCallResponse, NodeInfo, PrepareCallResponse, RegisterNodeResponse,
+  StartCallResponse,
 } from '../contract.types';
 
 /*
@@ -37,6 +38,8 @@ export class NodeInfoDto implements NodeInfo {
   @ApiProperty({ description: 'Extension: reported or operator drain.' }) draining!: boolean;
   @ApiProperty({ format: 'date-time', description: 'Extension: last heartbeat (start-up for static seeds).' }) last_seen!: string;
   @ApiProperty({ example: 3, description: 'Extension: calls this pool has bound to the node.' }) bound_calls!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Extension: deadline of an operator drain (null without one).' })
+  drain_deadline!: string | null;
 }
 
 export class NodeListDto {
@@ -62,6 +65,16 @@ export class CallBindingDto implements CallBinding {
   @ApiProperty() codec!: string;
   @ApiProperty({ description: 'Start (ACK) was sent.' }) started!: boolean;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
+}
+
+export class MigrateCallResponseDto extends PrepareCallResponseDto implements MigrateCallResponse {
+  @ApiProperty({ description: 'The node the call was on before.' }) previous_node_id!: string;
+}
+
+export class CallListDto implements CallListResponse {
+  @ApiProperty({ type: [CallBindingDto] }) calls!: CallBindingDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as cursor for the next page; null on the last page.' })
+  next_cursor!: string | null;
 }
 
 export class StartCallResponseDto implements StartCallResponse {

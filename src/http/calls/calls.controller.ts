@@ -1,10 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequireToken } from '../security/bearer.guard';
-import type { CallBinding, PrepareCallResponse, StartCallResponse } from '../../contract/contract.types';
+import type {
+  CallBinding, CallListResponse, MigrateCallResponse, PrepareCallResponse, StartCallResponse,
+} from '../../contract/contract.types';
+import { MigrateCallDto } from '../../contract/dto/migrate-call.dto';
 import { PrepareCallDto } from '../../contract/dto/prepare-call.dto';
-import { ApiErrors, CallBindingDto, PrepareCallResponseDto, StartCallResponseDto } from '../../contract/dto/responses.dto';
+import {
+  ApiErrors, CallBindingDto, CallListDto, MigrateCallResponseDto, PrepareCallResponseDto, StartCallResponseDto,
+} from '../../contract/dto/responses.dto';
 import { PoolService } from '../../pool/pool.service';
+import { parseCallListQuery } from './call-list.query';
 
 /** The calls API (CONTRACT §1) over {@link PoolService}. */
 @ApiTags('calls')
@@ -28,6 +34,16 @@ export class CallsController {
     return this.pool.prepare(dto.call_id, dto.offer_sdp, { region: dto.region || undefined });
   }
 
+  @Get()
+  @ApiQuery({ name: 'node_id', required: false, description: 'Only this node\'s calls (default: every node\'s).' })
+  @ApiQuery({ name: 'limit', required: false, description: '1–1,000 calls per page, default 100.' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page.' })
+  @ApiOkResponse({ type: CallListDto, description: 'One page of bindings, by call id.' })
+  @ApiErrors({ 400: 'bad node_id, limit or cursor', 401: 'missing or wrong API token' })
+  list(@Query('node_id') nodeId: unknown, @Query('limit') limit: unknown, @Query('cursor') cursor: unknown): Promise<CallListResponse> {
+    return this.pool.listCalls(parseCallListQuery(nodeId, limit, cursor));
+  }
+
   @Get(':call_id')
   @ApiOkResponse({ type: CallBindingDto })
   @ApiErrors({ 400: 'invalid call id', 401: 'missing or wrong API token', 404: 'call not found' })
@@ -41,6 +57,18 @@ export class CallsController {
   @ApiErrors({ 400: 'invalid call id', 401: 'missing or wrong API token', 404: 'no binding', 502: 'node failed' })
   start(@Param('call_id') callId: string): Promise<StartCallResponse> {
     return this.pool.start(callId);
+  }
+
+  @Post(':call_id/migrate')
+  @HttpCode(200)
+  @ApiOkResponse({ type: MigrateCallResponseDto, description: 'The new node\'s answer, where the call lives now and where it was.' })
+  @ApiErrors({
+    400: 'invalid call id or body', 401: 'missing or wrong API token', 404: 'no binding',
+    409: 'a migration of this call is already running elsewhere', 422: 'every node tried refused the offer',
+    502: 'every node tried failed', 503: 'no other eligible node',
+  })
+  migrate(@Param('call_id') callId: string, @Body() dto: MigrateCallDto): Promise<MigrateCallResponse> {
+    return this.pool.migrate(callId, dto.offer_sdp, { nodeId: dto.node_id });
   }
 
   @Delete(':call_id')

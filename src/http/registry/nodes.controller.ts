@@ -1,10 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireToken } from '../security/bearer.guard';
 import type { NodeInfo, RegisterNodeResponse } from '../../contract/contract.types';
+import { DrainNodeDto } from '../../contract/dto/drain-node.dto';
 import { RegisterNodeDto } from '../../contract/dto/register-node.dto';
 import { ApiErrors, NodeInfoDto, NodeListDto, RegisterNodeResponseDto } from '../../contract/dto/responses.dto';
 import { PoolService } from '../../pool/pool.service';
+import { OptionalBody } from '../optional-body';
 import { NodeUrlPolicy } from '../security/node-url-policy';
 
 /** The registry (CONTRACT §1): media nodes register/heartbeat and deregister; operators list and drain. */
@@ -65,10 +67,11 @@ export class NodesController {
   @HttpCode(200)
   @RequireToken('api')
   @ApiBearerAuth('api')
-  @ApiOkResponse({ type: NodeInfoDto, description: 'Operator drain: keeps its calls, gets no new ones; heartbeats do not clear it.' })
-  @ApiErrors({ 401: 'missing or wrong API token', 404: 'node not found' })
-  drain(@Param('node_id') nodeId: string): Promise<NodeInfo> {
-    return this.pool.drain(nodeId);
+  @ApiBody({ type: DrainNodeDto, required: false })
+  @ApiOkResponse({ type: NodeInfoDto, description: 'Operator drain: keeps its calls, gets no new ones; heartbeats do not clear it. With deadline_sec, drain_deadline is emitted when it passes with calls still bound.' })
+  @ApiErrors({ 400: 'invalid body', 401: 'missing or wrong API token', 404: 'node not found' })
+  drain(@Param('node_id') nodeId: string, @OptionalBody(DrainNodeDto) dto: DrainNodeDto): Promise<NodeInfo> {
+    return this.pool.drain(nodeId, dto.deadline_sec);
   }
 
   @Post(':node_id/undrain')

@@ -65,7 +65,7 @@ export const DASHBOARD_JS = String.raw`(function () {
         el('span', { 'class': 'legs' }, [n.active_legs + ' / ' + (n.capacity === null ? '\u221e' : n.capacity)]),
       ]),
       el('td', { 'class': 'region' }, [n.region === null ? '\u2013' : n.region]),
-      el('td', { 'class': 'draining' }, [n.draining ? 'draining' : 'no']),
+      el('td', { 'class': 'draining' }, [drainText(n, now)]),
       el('td', { 'class': 'last-seen' }, [el('time', { datetime: n.last_seen }, [ago(n.last_seen, now)])]),
       el('td', { 'class': 'bound' }, [String(n.bound_calls)]),
       el('td', { 'class': 'actions' }, [
@@ -73,11 +73,23 @@ export const DASHBOARD_JS = String.raw`(function () {
       ]),
     ]);
   }
+  // Mirrors drainText() and eventText() in dashboard.view.ts.
+  function drainText(n, nowIso) {
+    if (!n.draining) return 'no';
+    if (!n.drain_deadline) return 'draining';
+    var s = Math.round((Date.parse(n.drain_deadline) - Date.parse(nowIso)) / 1000);
+    return s > 0 ? 'draining \u00b7 deadline in ' + s + ' s' : 'draining \u00b7 deadline passed';
+  }
+  function eventText(e) {
+    return new Date(Number(e.id.split('-')[0])).toISOString().slice(11, 19) + ' ' + e.event + ' ' + JSON.stringify(e.data);
+  }
   function setStat(id, v) { document.getElementById(id).textContent = String(v); }
 
   function render(s) {
     tbody.replaceChildren.apply(tbody, s.nodes.map(function (n) { return rowOf(n, s.nodes, s.generated_at); }));
     document.getElementById('empty').hidden = s.nodes.length !== 0;
+    var events = document.getElementById('events');
+    events.replaceChildren.apply(events, (s.recent_events || []).map(function (e) { return el('li', {}, [eventText(e)]); }));
     setStat('s-total', s.counts.total);
     setStat('s-healthy', s.counts.healthy);
     setStat('s-unhealthy', s.counts.unhealthy);

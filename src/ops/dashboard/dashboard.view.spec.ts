@@ -3,7 +3,7 @@ import { ago, esc, loadScale, renderDashboard } from './dashboard.view';
 
 const node = (o: Partial<NodeInfo>): NodeInfo => ({
   node_id: 'n', control_url: 'http://127.0.0.1:1', media_ip: '127.0.0.1', active_legs: 0, healthy: true, static: false,
-  capacity: null, weight: 1, region: null, draining: false, last_seen: '2026-01-01T00:00:00.000Z', bound_calls: 0, ...o,
+  capacity: null, weight: 1, region: null, draining: false, last_seen: '2026-01-01T00:00:00.000Z', bound_calls: 0, drain_deadline: null, ...o,
 });
 
 describe('dashboard view', () => {
@@ -29,13 +29,17 @@ describe('dashboard view', () => {
       tokenRequired: false,
       summary: {
         generated_at: '2026-01-01T00:00:09.000Z',
-        nodes: [node({ node_id: 'a', capacity: 10, active_legs: 9 }), node({ node_id: 'b', healthy: false }), node({ node_id: 'c', draining: true })],
+        nodes: [node({ node_id: 'a', capacity: 10, active_legs: 9 }), node({ node_id: 'b', healthy: false }), node({ node_id: 'c', draining: true }),
+          node({ node_id: 'd', draining: true, drain_deadline: '2026-01-01T00:00:51.000Z' })],
         counts: { total: 3, healthy: 1, unhealthy: 1, draining: 1 },
         activity: { window_sec: 60, prepare_rate_per_sec: 0.5, prepares_recent: 30, prepare_failures_recent: 0, failovers_recent: 2, prepares_total: 30, failovers_total: 2 },
         reconcile: { at: '2026-01-01T00:00:05.000Z', nodes_checked: 3, nodes_skipped: 0, legs_deleted: 2, bindings_dropped: 1 },
+        recent_events: [{ id: '1767225605000-0', event: 'node_down', data: { node_id: 'b', reason: 'probe', bound_calls: 2 } }],
       },
     });
     expect(html).toContain('3 node(s) checked, 2 orphan leg(s) deleted, 1 binding(s) dropped');
+    expect(html).toContain('draining · deadline in 42 s');
+    expect(html).toContain('<li>00:00:05 node_down {&quot;node_id&quot;:&quot;b&quot;,&quot;reason&quot;:&quot;probe&quot;,&quot;bound_calls&quot;:2}</li>');
     expect(html).toContain('<tr data-node-id="a" class="healthy">');
     expect(html).toContain('<tr data-node-id="b" class="unhealthy">');
     expect(html).toContain('<tr data-node-id="c" class="draining">');

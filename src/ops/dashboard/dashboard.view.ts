@@ -33,6 +33,20 @@ function thresholds(capacity: number | null): string {
   return capacity === null ? '' : ` low="${capacity * 0.7}" high="${capacity * 0.9}" optimum="0"`;
 }
 
+/** "draining · deadline in 42 s" (or "passed"): the drain cell. */
+export function drainText(n: Pick<NodeInfo, 'draining' | 'drain_deadline'>, nowIso: string): string {
+  if (!n.draining) return 'no';
+  if (!n.drain_deadline) return 'draining';
+  const s = Math.round((Date.parse(n.drain_deadline) - Date.parse(nowIso)) / 1000);
+  return s > 0 ? `draining · deadline in ${s} s` : 'draining · deadline passed';
+}
+
+/** One line of the recent events list. */
+export function eventText(e: { id: string; event: string; data: object }): string {
+  const at = new Date(Number(e.id.split('-')[0])).toISOString().slice(11, 19);
+  return `${at} ${e.event} ${JSON.stringify(e.data)}`;
+}
+
 function nodeState(n: NodeInfo): 'healthy' | 'unhealthy' | 'draining' {
   if (!n.healthy) return 'unhealthy';
   return n.draining ? 'draining' : 'healthy';
@@ -51,7 +65,7 @@ function row(n: NodeInfo, all: NodeInfo[], now: string, buttonsEnabled: boolean)
     + `<td class="health"><span class="badge">${n.healthy ? 'healthy' : 'unhealthy'}</span></td>`
     + `<td class="load"><meter min="0" max="${scale}" value="${Math.min(n.active_legs, scale)}"${thresholds(n.capacity)}></meter> <span class="legs">${n.active_legs} / ${cap}</span></td>`
     + `<td class="region">${n.region === null ? '–' : esc(n.region)}</td>`
-    + `<td class="draining">${n.draining ? 'draining' : 'no'}</td>`
+    + `<td class="draining">${esc(drainText(n, now))}</td>`
     + `<td class="last-seen"><time datetime="${esc(n.last_seen)}">${ago(n.last_seen, now)}</time></td>`
     + `<td class="bound">${n.bound_calls}</td>`
     + `<td class="actions"><button type="button" data-action="${action}" data-node="${esc(n.node_id)}"${buttonsEnabled ? '' : ' disabled'}>${action}</button></td>`
@@ -112,6 +126,8 @@ ${stat('s-failures', 'failed prepares (60 s)', s?.activity.prepare_failures_rece
 <tbody>${rows}</tbody>
 </table>
 ${empty}
+<h2>Recent events <small>(GET /v1/events)</small></h2>
+<ol id="events">${(s?.recent_events ?? []).map((e) => `<li>${esc(eventText(e))}</li>`).join('')}</ol>
 <noscript><p>JavaScript is off: reload the page to refresh; drain buttons need JavaScript.</p></noscript>
 </body>
 </html>

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import type { NodeInfo } from '../../contract/contract.types';
 import { NodeInfoDto } from '../../contract/dto/responses.dto';
+import { EventFeed } from '../../pool/events/event-feed.service';
+import type { StreamEvent } from '../../pool/events/event-log.interface';
 import { PoolService } from '../../pool/pool.service';
 import { type ActivitySummary, nodeGaugeState, PoolMetrics } from '../metrics/pool-metrics.service';
 
@@ -39,12 +41,17 @@ export class OpsSummaryDto {
   @ApiProperty({ type: ActivityDto, description: 'This instance\'s recent activity.' }) activity!: ActivityDto;
   @ApiProperty({ type: ReconcileSummaryDto, nullable: true, description: 'The last reconciliation round this instance ran; null when it ran none.' })
   reconcile!: ReconcileSummaryDto | null;
+  @ApiProperty({ description: 'The newest events of GET /v1/events (id, event, data), oldest first.', type: 'array', items: { type: 'object' } })
+  recent_events!: StreamEvent[];
 }
+
+/** Events the dashboard shows. */
+const RECENT_EVENTS = 20;
 
 /** Builds the dashboard's data: the node list (no HTTP call, store only) and recent activity. */
 @Injectable()
 export class OpsSummaryService {
-  constructor(private readonly pool: PoolService, private readonly metrics: PoolMetrics) {}
+  constructor(private readonly pool: PoolService, private readonly metrics: PoolMetrics, private readonly feed: EventFeed) {}
 
   async summary(now = Date.now()): Promise<OpsSummaryDto> {
     const nodes = await this.pool.nodeInfos();
@@ -56,6 +63,7 @@ export class OpsSummaryService {
       counts,
       activity: this.metrics.activity(),
       reconcile: reconcileSummary(this.metrics),
+      recent_events: await this.feed.recent(RECENT_EVENTS).catch(() => []),
     };
   }
 }

@@ -62,6 +62,8 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
     this.events.on('health', (e) => {
       if (e.healthy) this.retryNode(e.nodeId);
     });
+    // node_up comes from whichever instance noticed (the shared event log): retry here too.
+    this.events.on('node_up', (e) => this.retryNode(e.data.node_id));
     this.events.on('prune', (e) => e.nodeIds.forEach((id) => this.forgetNode(id)));
     this.events.on('unregister', (e) => this.forgetNode(e.nodeId));
   }
@@ -89,9 +91,11 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
     this.schedule(key, entry, opts.delayMs ?? 0);
   }
 
-  /** Legs waiting for a delete (a snapshot). */
-  pending(): LeftLeg[] {
-    return [...this.entries.values()].map((e) => ({ ...e.leg }));
+  /** Legs waiting for a delete, of one node or all (a snapshot). */
+  pending(nodeId?: string): LeftLeg[] {
+    const out: LeftLeg[] = [];
+    for (const e of this.entries.values()) if (nodeId === undefined || e.leg.nodeId === nodeId) out.push({ ...e.leg });
+    return out;
   }
 
   /** How many legs wait for a delete. */

@@ -94,10 +94,11 @@ export class NodeRegistry implements OnModuleInit {
 
   /** Deregisters a dynamic node; 404 for an unknown or static one. Its bindings stay. */
   async unregister(nodeId: string): Promise<void> {
+    const before = await this.store.getNode(nodeId);
     const outcome = await this.store.removeNode(nodeId);
     if (outcome !== 'removed') throw new NodeNotFoundException();
     this.circuit.forget(nodeId);
-    this.events.emit('unregister', { nodeId });
+    this.events.emit('unregister', { nodeId, boundCalls: before?.boundCalls ?? 0 });
     this.logger.log(`node ${nodeId} deregistered`);
   }
 
@@ -113,7 +114,8 @@ export class NodeRegistry implements OnModuleInit {
     if (ids.length) {
       this.logger.warn(`pruned ${ids.length} silent node(s): ${ids.join(', ')}; ${orphaned} bound call(s) keep their last control URL`);
     }
-    this.events.emit('prune', { nodeIds: ids, orphanedBindings: orphaned });
+    const nodes = removed.map((n) => ({ nodeId: n.id, boundCalls: n.boundCalls }));
+    this.events.emit('prune', { nodeIds: ids, orphanedBindings: orphaned, nodes });
     return ids;
   }
 
@@ -135,9 +137,13 @@ export class NodeRegistry implements OnModuleInit {
     return this.toInfo(n);
   }
 
-  /** Operator drain: the node keeps its calls and gets no new ones, whatever it reports. */
-  async drain(nodeId: string): Promise<NodeInfo> {
-    return this.setAdminDrain(nodeId, true);
+  /**
+   * Operator drain: the node keeps its calls and gets no new ones, whatever it reports.
+   * `deadlineSec`: when the calls should be gone (then `drain_deadline` is emitted if some
+   * are still bound); without it, no deadline (a drain again replaces an earlier deadline).
+   */
+  async drain(nodeId: string, deadlineSec?: number): Promise<NodeInfo> {
+    return this.setAdminDrain(nodeId, true, deadlineSec === undefined ? null : this.clock.now() + deadlineSec * 1000);
   }
 
   /** Clears an operator drain. */
@@ -145,8 +151,9 @@ export class NodeRegistry implements OnModuleInit {
     return this.setAdminDrain(nodeId, false);
   }
 
-  private async setAdminDrain(nodeId: string, drained: boolean): Promise<NodeInfo> {
-    if (!(await this.store.setAdminDrain(nodeId, drained))) throw new NodeNotFoundException();
+  private async setAdminDrain(nodeId: string, drained: boolean, deadlineMs: number | null = null): Promise<NodeInfo> {
+    if (!(await this.store.setAdminDrain(nodeId, drained, deadlineMs))) throw new NodeNotFoundException();
+    this.events.emit('drain', { nodeId, drained, deadlineMs: drained ? deadlineMs : null });
     return this.nodeInfo(nodeId);
   }
 

@@ -4,6 +4,7 @@ import type {
 } from './pool-store.interface';
 
 interface Expiring<T> { value: T; until: number }
+import { SortedIds } from './sorted-ids';
 
 /**
  * The embedded default store: one process, nothing shared, nothing survives a restart.
@@ -22,6 +23,10 @@ export class MemoryPoolStore implements PoolStore {
   private readonly failures = new Map<string, Expiring<{ token: string; failure: ClaimFailure }>>();
   private readonly tombstones = new Map<string, Expiring<Tombstone>>();
   private readonly leases = new Map<string, Expiring<string>>();
+  private readonly migrations = new Map<string, number>();
+  /** Call ids by node (pages of one node's calls), and all of them (pages of every call). */
+  private readonly byNode = new Map<string, SortedIds>();
+  private readonly allCalls = new SortedIds();
   private seq = 0;
   private dynamicCount = 0;
 
@@ -37,8 +42,10 @@ export class MemoryPoolStore implements PoolStore {
       ...report,
       healthy: prev?.healthy ?? true,
       adminDrained: prev?.adminDrained ?? false,
+      drainDeadline: prev?.drainDeadline ?? null,
       pendingLegs: 0,
-      boundCalls: prev?.boundCalls ?? 0,
+      // A node that comes back finds the calls still bound to it (they stay through its removal).
+      boundCalls: prev?.boundCalls ?? this.byNode.get(report.id)?.size ?? 0,
       seq: prev?.seq ?? ++this.seq,
     }));
     return prev ? 'updated' : 'created';
@@ -90,10 +97,10 @@ export class MemoryPoolStore implements PoolStore {
     this.replace(n, patch);
   }
 
-  async setAdminDrain(id: string, drained: boolean): Promise<boolean> {
+  async setAdminDrain(id: string, drained: boolean, deadlineMs: number | null = null): Promise<boolean> {
     const n = this.nodes.get(id);
     if (!n) return false;
-    this.replace(n, { adminDrained: drained });
+    this.replace(n, { adminDrained: drained, drainDeadline: drained ? deadlineMs : null });
     return true;
   }
 
@@ -161,20 +168,6 @@ export class MemoryPoolStore implements PoolStore {
     return true;
   }
 
-  async bindingsOfNode(nodeId: string, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }> {
-    const ids: string[] = [];
-    for (const b of this.bindings.values()) if (b.nodeId === nodeId && (cursor === undefined || b.callId > cursor)) ids.push(b.callId);
-    ids.sort();
-    const bindings: Binding[] = [];
-    for (const id of ids) {
-      if (bindings.length >= limit) break;
-      const b = this.live(id);
-      if (b) bindings.push({ ...b });
-    }
-    const more = ids.length > bindings.length && bindings.length > 0;
-    return { bindings, next: more ? bindings[bindings.length - 1].callId : undefined };
-  }
-
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
     const cur = this.unexpired(this.leases, name);
     if (cur !== undefined && cur !== holder) return false;
@@ -190,6 +183,8 @@ export class MemoryPoolStore implements PoolStore {
     const prev = this.live(binding.callId);
     this.bindings.set(binding.callId, { ...binding });
     this.claims.delete(binding.callId);
+    if (prev) this.unindex(prev);
+    this.index(binding);
     if (isNew || !prev) this.count(binding.nodeId, +1, true);
     else if (prev.nodeId !== binding.nodeId) {
       this.count(prev.nodeId, -1, false);
@@ -213,8 +208,55 @@ export class MemoryPoolStore implements PoolStore {
     const b = this.live(callId);
     if (!b) return undefined;
     this.bindings.delete(callId);
+    this.unindex(b);
     this.count(b.nodeId, -1, true);
     return b;
+  }
+
+  async bindingsOfNode(nodeId: string | undefined, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }> {
+    const index = nodeId === undefined ? this.allCalls : this.byNode.get(nodeId);
+    const bindings: Binding[] = [];
+    let after = cursor;
+    // Bindings that expired since they were indexed are dropped on sight (live()) and the
+    // page is filled from further on; one id beyond the page tells whether more follow.
+    while (index) {
+      const want = limit - bindings.length;
+      const ids = index.page(want + 1, after);
+      for (const id of ids) {
+        const b = this.live(id);
+        if (!b) continue;
+        if (bindings.length === limit) return { bindings, next: bindings[limit - 1].callId };
+        bindings.push({ ...b });
+      }
+      if (ids.length <= want) break;
+      after = ids[ids.length - 1];
+    }
+    return { bindings };
+  }
+
+  async swapBinding(callId: string, expectedNodeId: string, next: Binding): Promise<boolean> {
+    const prev = this.live(callId);
+    if (!prev || prev.nodeId !== expectedNodeId) return false;
+    this.bindings.set(callId, { ...next, callId });
+    this.unindex(prev);
+    this.index(next);
+    if (prev.nodeId !== next.nodeId) {
+      this.count(prev.nodeId, -1, true);
+      this.count(next.nodeId, +1, true);
+    }
+    return true;
+  }
+
+  async claimMigration(callId: string, ttlMs: number): Promise<boolean> {
+    const until = this.migrations.get(callId);
+    const now = this.now();
+    if (until !== undefined && until > now) return false;
+    this.migrations.set(callId, now + ttlMs);
+    return true;
+  }
+
+  async releaseMigration(callId: string): Promise<void> {
+    this.migrations.delete(callId);
   }
 
   async sweepBindings(nowMs: number): Promise<number> {
@@ -260,9 +302,29 @@ export class MemoryPoolStore implements PoolStore {
 
   private expire(b: Binding): void {
     this.bindings.delete(b.callId);
+    this.unindex(b);
     // An expired binding's leg is long gone from the node's own report: only the bound count moves.
     const n = this.nodes.get(b.nodeId);
     if (n) this.replace(n, { boundCalls: Math.max(0, n.boundCalls - 1) });
+  }
+
+  /**
+   * A binding is listed under its node when the node is known at write time (as the Redis
+   * store's per-node index); a node's index outlives the node (its calls stay bound).
+   */
+  private index(b: Binding): void {
+    this.allCalls.add(b.callId);
+    if (!this.nodes.has(b.nodeId)) return;
+    let ids = this.byNode.get(b.nodeId);
+    if (!ids) this.byNode.set(b.nodeId, (ids = new SortedIds()));
+    ids.add(b.callId);
+  }
+
+  private unindex(b: Binding): void {
+    const ids = this.byNode.get(b.nodeId);
+    ids?.delete(b.callId);
+    if (ids?.size === 0) this.byNode.delete(b.nodeId);
+    this.allCalls.delete(b.callId);
   }
 
   private count(nodeId: string, delta: number, pending: boolean): void {

@@ -96,8 +96,11 @@ export interface PoolStore {
   pruneNodes(cutoffMs: number): Promise<Readonly<NodeState>[]>;
   /** Records a probe or control-call outcome; a report with `activeLegs` resets the pending count. No-op for an unknown id. */
   setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void>;
-  /** Sets or clears the operator drain; false when the node is unknown. */
-  setAdminDrain(id: string, drained: boolean): Promise<boolean>;
+  /**
+   * Sets or clears the operator drain; false when the node is unknown. `deadlineMs` (epoch
+   * ms) is the drain's deadline; omitted or null, none. Clearing the drain clears it too.
+   */
+  setAdminDrain(id: string, drained: boolean, deadlineMs?: number | null): Promise<boolean>;
 
   /**
    * Claims a call id for a first prepare: true for exactly one of concurrent claimants. The claim lapses after `ttlMs`.
@@ -120,6 +123,27 @@ export interface PoolStore {
   markStarted(callId: string): Promise<Binding | undefined>;
   /** Removes a binding, lowering its node's pending and bound counts; returns it, or undefined. */
   deleteBinding(callId: string): Promise<Binding | undefined>;
+  /**
+   * One page of live bindings: of one node, or of every node when `nodeId` is undefined,
+   * in a stable order (by call id), after `cursor` (a `next` of an earlier page). `next` is
+   * set when more may follow. Served from a per-node index: never a scan over all calls.
+   */
+  bindingsOfNode(nodeId: string | undefined, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }>;
+  /**
+   * Compare-and-set of a call's node (a migrate): when the call's live binding is on
+   * `expectedNodeId`, replaces it with `next` (and moves the bound and pending counts and the
+   * per-node index from the old node to the new one) and returns true; otherwise changes
+   * nothing and returns false. Atomic.
+   */
+  swapBinding(callId: string, expectedNodeId: string, next: Binding): Promise<boolean>;
+  /**
+   * Claims the migration of a bound call: true for exactly one of concurrent claimants
+   * (across instances) until `ttlMs` passes or {@link releaseMigration}. Independent of
+   * {@link claimCall} (a bound call is migrated, not placed).
+   */
+  claimMigration(callId: string, ttlMs: number): Promise<boolean>;
+  /** Gives a migration claim up. */
+  releaseMigration(callId: string): Promise<void>;
   /** Drops bindings that expired before `nowMs` (and their bound counts); returns how many. */
   sweepBindings(nowMs: number): Promise<number>;
 

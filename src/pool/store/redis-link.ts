@@ -7,6 +7,7 @@ import {
   type RedisTopology,
 } from './redis-connection';
 import { CALL_STATE_SCRIPTS } from './redis-call-state';
+import { LIVE_SCRIPTS } from './redis-live.scripts';
 import * as lua from './redis-pool.scripts';
 
 /** The scripts, as ioredis custom commands (EVALSHA, EVAL on a connection's first use or after NOSCRIPT). */
@@ -27,6 +28,7 @@ const SCRIPTS = {
   rtpRestoreBinding: { numberOfKeys: 1, lua: lua.RESTORE_BINDING },
   rtpSweepBindings: { numberOfKeys: 2, lua: lua.SWEEP_BINDINGS },
   ...CALL_STATE_SCRIPTS,
+  ...LIVE_SCRIPTS,
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 export type Arg = string | number;

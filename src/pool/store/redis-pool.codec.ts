@@ -37,6 +37,7 @@ export function decodeNode([flat, bound]: NodeRow): NodeState {
     lastSeen: Number(h.lastSeen),
     healthy: h.healthy !== '0',
     adminDrained: h.adminDrained === '1',
+    drainDeadline: h.drainDeadline ? Number(h.drainDeadline) : null,
     pendingLegs: Number(h.pendingLegs ?? 0),
     boundCalls: Number(bound),
     seq: Number(h.seq),

@@ -11,7 +11,9 @@
  * - `R seen`           zset: dynamic node id → lastSeen (prune and the maxNodes count)
  * - `R seq`            counter for seq
  * - `R bound:<nodeId>` zset: call id → expiresAt; bound count = ZCOUNT (now +inf).
- *                      This is also the per-node call index (calls of a node in one read).
+ *                      This is also the per-node call index (calls of a node in one read,
+ *                      paged by redis-live.scripts.ts); it outlives a removed node, whose
+ *                      calls stay bound, and its expired entries go when a page reads them.
  * - `R exp`            zset: call id → expiresAt, every binding (sweep)
  *
  * Calls — one tag per call id, `C` = `{P call:<callId>}` (spread over the cluster):
@@ -100,7 +102,8 @@ export const REMOVE_NODE = `
 local s = redis.call('HGET', KEYS[1], 'static')
 if not s then return 'not-found' end
 if s == '1' then return 'static' end
-redis.call('DEL', KEYS[1], KEYS[4])
+-- KEYS[4] (the node's call index) stays: its calls stay bound and listable (GET /v1/calls?node_id=).
+redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 return 'removed'
@@ -119,7 +122,8 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])
   local static = redis.call('HGET', r .. 'n:' .. id, 'static')
   if static ~= '1' then
     if row then out[#out + 1] = row end
-    redis.call('DEL', r .. 'n:' .. id, r .. 'bound:' .. id)
+    -- The node's call index stays with its still-bound calls (GET /v1/calls?node_id=).
+    redis.call('DEL', r .. 'n:' .. id)
     redis.call('ZREM', KEYS[1], id)
   end
   redis.call('ZREM', KEYS[2], id)

@@ -6,6 +6,7 @@ import type {
 import * as calls from './redis-call-state';
 import type { RedisClient, RedisConnectionOptions, RedisTopology } from './redis-connection';
 import { type Arg, RedisLink } from './redis-link';
+import { RedisLiveCalls } from './redis-live';
 import { decodeBinding, decodeNode, encodeBinding, encodeReport, flag, type NodeRow, pairs } from './redis-pool.codec';
 import { DEFAULT_REDIS_STORE_OPTIONS, type RedisPoolStoreOptions } from './redis-pool.options';
 
@@ -28,6 +29,7 @@ const SWEEP_BATCH = 500;
 export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy {
   /** The connection(s), availability and WAIT path. */
   private readonly link: RedisLink;
+  private readonly live: RedisLiveCalls;
   readonly prefix: string;
   /** The registry's hash tag, `{prefix}`: every registry key starts with it. */
   private readonly reg: string;
@@ -48,6 +50,8 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
       Math.max(0, Math.floor(options.waitReplicas ?? d.waitReplicas)),
       Math.max(1, Math.floor(options.waitTimeoutMs ?? d.waitTimeoutMs)),
     );
+    const keys = { reg: this.reg, rk: (k: string, id?: string) => this.rk(k, id), ck: (c: string, k: string) => this.ck(c, k) };
+    this.live = new RedisLiveCalls(this.link, keys, this.now, (id) => this.getBinding(id));
   }
 
   /** The ioredis client (the store's own, or the one it was given). */
@@ -124,8 +128,27 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     await this.link.cmd('rtpHsetIfExists', [this.rk('n:', id)], args);
   }
 
-  async setAdminDrain(id: string, drained: boolean): Promise<boolean> {
-    return (await this.link.cmd('rtpHsetIfExists', [this.rk('n:', id)], ['adminDrained', flag(drained)])) === 1;
+  async setAdminDrain(id: string, drained: boolean, deadlineMs: number | null = null): Promise<boolean> {
+    const deadline = drained && deadlineMs !== null ? String(deadlineMs) : '';
+    return (await this.link.cmd('rtpHsetIfExists', [this.rk('n:', id)], ['adminDrained', flag(drained), 'drainDeadline', deadline])) === 1;
+  }
+
+  // ---- live calls (CONTRACT §5; redis-live.ts) --------------------------------------
+
+  bindingsOfNode(nodeId: string | undefined, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }> {
+    return this.live.bindingsOfNode(nodeId, limit, cursor);
+  }
+
+  swapBinding(callId: string, expectedNodeId: string, next: Binding): Promise<boolean> {
+    return this.live.swapBinding(callId, expectedNodeId, next);
+  }
+
+  claimMigration(callId: string, ttlMs: number): Promise<boolean> {
+    return this.live.claimMigration(callId, ttlMs);
+  }
+
+  releaseMigration(callId: string): Promise<void> {
+    return this.live.releaseMigration(callId);
   }
 
   // ---- calls ----------------------------------------------------------------------
@@ -257,15 +280,6 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     const r = (await this.link.cmd('rtpUnbindIf', [this.ck(callId, 'b')], args)) as [number, string[]] | null;
     if (r) await this.dropHints(callId, r[0], pairs(r[1]));
     return !!r;
-  }
-
-  async bindingsOfNode(nodeId: string, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }> {
-    // Paged by rank in the node's bound zset; one read per call (each in its own Cluster slot).
-    const start = cursor === undefined ? 0 : Number(cursor);
-    const ids = await this.link.run(() => this.link.client.zrange(this.rk('bound:', nodeId), String(start), String(start + limit - 1)));
-    const found = await Promise.all(ids.map((id) => this.getBinding(id)));
-    const bindings = found.filter((b): b is Binding => b?.nodeId === nodeId);
-    return { bindings, next: ids.length === limit ? String(start + limit) : undefined };
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { requiresPoolModule } from '../../pool/pool-required';
+import { EventsController } from './events.controller';
+
+/** `GET /v1/events` (CONTRACT §5). Needs PoolModule (global by default). */
+@Module({ controllers: [EventsController], providers: [requiresPoolModule('EventsModule')] })
+export class EventsModule {}
