@@ -81,7 +81,7 @@ describe('two instances on a Redis Cluster', () => {
   });
 
   it('uses a Cluster client; readiness says so', async () => {
-    expect((a.get(POOL_STORE) as RedisPoolStore).topology).toBe('cluster');
+    expect((a.get(POOL_STORE) as RedisPoolStore).describe().topology).toBe('cluster');
     const ready = await call(b, 'GET', '/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ info: { store: { status: 'up', topology: 'cluster', connected: true } } });

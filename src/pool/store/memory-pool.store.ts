@@ -2,9 +2,8 @@ import { type Binding, type HealthReport, type NodeReport, type NodeState, nodeS
 import type {
   BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, Tombstone, UpsertOutcome,
 } from './pool-store.interface';
-
-interface Expiring<T> { value: T; until: number }
-import { SortedIds } from './sorted-ids';
+import { ExpiringMap } from './expiring-map';
+import { CallIndex } from './sorted-ids';
 
 /**
  * The embedded default store: one process, nothing shared, nothing survives a restart.
@@ -18,20 +17,21 @@ import { SortedIds } from './sorted-ids';
 export class MemoryPoolStore implements PoolStore {
   private readonly nodes = new Map<string, NodeState>();
   private readonly bindings = new Map<string, Binding>();
-  /** Claims of first prepares: lapse time and the holder's token. */
-  private readonly claims = new Map<string, { until: number; token: string }>();
-  private readonly failures = new Map<string, Expiring<{ token: string; failure: ClaimFailure }>>();
-  private readonly tombstones = new Map<string, Expiring<Tombstone>>();
-  private readonly leases = new Map<string, Expiring<string>>();
-  private readonly migrations = new Map<string, number>();
+  /** Claims of first prepares: the holder's token. */
+  private readonly claims: ExpiringMap<string>;
+  private readonly failures: ExpiringMap<{ token: string; failure: ClaimFailure }>;
+  private readonly tombstones: ExpiringMap<Tombstone>;
+  private readonly leases: ExpiringMap<string>;
+  private readonly migrations: ExpiringMap<true>;
   /** Call ids by node (pages of one node's calls), and all of them (pages of every call). */
-  private readonly byNode = new Map<string, SortedIds>();
-  private readonly allCalls = new SortedIds();
+  private readonly calls = new CallIndex();
   private seq = 0;
   private dynamicCount = 0;
 
   /** @param now clock in epoch ms (tests pass their own). */
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now) {
+    [this.claims, this.failures, this.tombstones, this.leases, this.migrations] = [1, 2, 3, 4, 5].map(() => new ExpiringMap<never>(now));
+  }
 
   async upsertNode(report: NodeReport, maxNodes = Infinity): Promise<UpsertOutcome> {
     const prev = this.nodes.get(report.id);
@@ -45,7 +45,7 @@ export class MemoryPoolStore implements PoolStore {
       drainDeadline: prev?.drainDeadline ?? null,
       pendingLegs: 0,
       // A node that comes back finds the calls still bound to it (they stay through its removal).
-      boundCalls: prev?.boundCalls ?? this.byNode.get(report.id)?.size ?? 0,
+      boundCalls: prev?.boundCalls ?? this.calls.sizeOf(report.id),
       seq: prev?.seq ?? ++this.seq,
     }));
     return prev ? 'updated' : 'created';
@@ -113,29 +113,29 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async isClaimed(callId: string): Promise<boolean> {
-    return this.holder(callId) !== undefined;
+    return this.claims.get(callId) !== undefined;
   }
 
   async claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult> {
-    const held = this.holder(callId);
+    const held = this.claims.get(callId);
     if (held !== undefined) return { claimed: false, holder: held };
     if (this.live(callId)) return { claimed: false, bound: true };
-    const f = this.unexpired(this.failures, callId);
+    const f = this.failures.get(callId);
     if (waitingFor !== undefined && f?.token === waitingFor) return { claimed: false, failure: f.failure };
-    this.claims.set(callId, { until: this.now() + ttlMs, token });
+    this.claims.set(callId, token, ttlMs);
     return { claimed: true };
   }
 
   async giveUpClaim(callId: string, token: string, failure?: ClaimFailure, failureTtlMs = 5_000): Promise<void> {
-    if (this.holder(callId) !== token) return;
+    if (this.claims.get(callId) !== token) return;
     this.claims.delete(callId);
-    if (failure) this.failures.set(callId, { value: { token, failure }, until: this.now() + failureTtlMs });
+    if (failure) this.failures.set(callId, { token, failure }, failureTtlMs);
   }
 
   async bindCall(binding: Binding, expect: BindExpectation): Promise<BindOutcome> {
     if ('claim' in expect) {
-      if (this.holder(binding.callId) !== expect.claim) {
-        return this.unexpired(this.tombstones, binding.callId)?.claim === expect.claim ? 'deleted' : 'lost';
+      if (this.claims.get(binding.callId) !== expect.claim) {
+        return this.tombstones.get(binding.callId)?.claim === expect.claim ? 'deleted' : 'lost';
       }
       this.tombstones.delete(binding.callId);
       await this.putBinding(binding, true);
@@ -148,16 +148,15 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async deleteCall(callId: string, tombstoneTtlMs: number): Promise<DeleteCallResult> {
-    const until = this.now() + tombstoneTtlMs;
     const binding = await this.deleteBinding(callId);
-    const claim = this.holder(callId);
+    const claim = this.claims.get(callId);
     if (claim !== undefined) this.claims.delete(callId);
     if (binding || claim !== undefined) {
       const t: Tombstone = { callId, nodeId: binding?.nodeId, controlUrl: binding?.controlUrl, claim };
-      this.tombstones.set(callId, { value: t, until });
+      this.tombstones.set(callId, t, tombstoneTtlMs);
       return { binding, overtookClaim: claim !== undefined };
     }
-    return { overtookClaim: false, earlier: this.unexpired(this.tombstones, callId) };
+    return { overtookClaim: false, earlier: this.tombstones.get(callId) };
   }
 
   async unbindIf(callId: string, match: { nodeId: string; createdAt: number; version?: string }): Promise<boolean> {
@@ -169,14 +168,14 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const cur = this.unexpired(this.leases, name);
+    const cur = this.leases.get(name);
     if (cur !== undefined && cur !== holder) return false;
-    this.leases.set(name, { value: holder, until: this.now() + ttlMs });
+    this.leases.set(name, holder, ttlMs);
     return true;
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
-    if (this.unexpired(this.leases, name) === holder) this.leases.delete(name);
+    if (this.leases.get(name) === holder) this.leases.delete(name);
   }
 
   async putBinding(binding: Binding, isNew: boolean): Promise<void> {
@@ -214,24 +213,10 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async bindingsOfNode(nodeId: string | undefined, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }> {
-    const index = nodeId === undefined ? this.allCalls : this.byNode.get(nodeId);
-    const bindings: Binding[] = [];
-    let after = cursor;
-    // Bindings that expired since they were indexed are dropped on sight (live()) and the
-    // page is filled from further on; one id beyond the page tells whether more follow.
-    while (index) {
-      const want = limit - bindings.length;
-      const ids = index.page(want + 1, after);
-      for (const id of ids) {
-        const b = this.live(id);
-        if (!b) continue;
-        if (bindings.length === limit) return { bindings, next: bindings[limit - 1].callId };
-        bindings.push({ ...b });
-      }
-      if (ids.length <= want) break;
-      after = ids[ids.length - 1];
-    }
-    return { bindings };
+    return this.calls.page(nodeId, limit, cursor, (id) => {
+      const b = this.live(id);
+      return b && { ...b };
+    });
   }
 
   async swapBinding(callId: string, expectedNodeId: string, next: Binding): Promise<boolean> {
@@ -248,10 +233,8 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async claimMigration(callId: string, ttlMs: number): Promise<boolean> {
-    const until = this.migrations.get(callId);
-    const now = this.now();
-    if (until !== undefined && until > now) return false;
-    this.migrations.set(callId, now + ttlMs);
+    if (this.migrations.get(callId)) return false;
+    this.migrations.set(callId, true, ttlMs);
     return true;
   }
 
@@ -260,9 +243,7 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async sweepBindings(nowMs: number): Promise<number> {
-    for (const m of [this.failures, this.tombstones, this.leases] as Map<string, Expiring<unknown>>[]) {
-      for (const [k, e] of m) if (e.until <= nowMs) m.delete(k);
-    }
+    for (const m of [this.claims, this.failures, this.tombstones, this.leases, this.migrations]) m.sweep(nowMs);
     let n = 0;
     for (const b of this.bindings.values()) {
       if (b.expiresAt <= nowMs) {
@@ -274,21 +255,6 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async ping(): Promise<void> {}
-
-  /** The token of the live claim of a call id, or undefined. */
-  private holder(callId: string): string | undefined {
-    const c = this.claims.get(callId);
-    if (c && c.until > this.now()) return c.token;
-    if (c) this.claims.delete(callId);
-    return undefined;
-  }
-
-  private unexpired<T>(m: Map<string, Expiring<T>>, key: string): T | undefined {
-    const e = m.get(key);
-    if (e && e.until > this.now()) return e.value;
-    if (e) m.delete(key);
-    return undefined;
-  }
 
   /** The binding if it has not expired; an expired one is dropped on sight. */
   private live(callId: string): Binding | undefined {
@@ -308,23 +274,12 @@ export class MemoryPoolStore implements PoolStore {
     if (n) this.replace(n, { boundCalls: Math.max(0, n.boundCalls - 1) });
   }
 
-  /**
-   * A binding is listed under its node when the node is known at write time (as the Redis
-   * store's per-node index); a node's index outlives the node (its calls stay bound).
-   */
   private index(b: Binding): void {
-    this.allCalls.add(b.callId);
-    if (!this.nodes.has(b.nodeId)) return;
-    let ids = this.byNode.get(b.nodeId);
-    if (!ids) this.byNode.set(b.nodeId, (ids = new SortedIds()));
-    ids.add(b.callId);
+    this.calls.add(b.callId, b.nodeId, this.nodes.has(b.nodeId));
   }
 
   private unindex(b: Binding): void {
-    const ids = this.byNode.get(b.nodeId);
-    ids?.delete(b.callId);
-    if (ids?.size === 0) this.byNode.delete(b.nodeId);
-    this.allCalls.delete(b.callId);
+    this.calls.delete(b.callId, b.nodeId);
   }
 
   private count(nodeId: string, delta: number, pending: boolean): void {

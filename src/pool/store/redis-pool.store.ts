@@ -4,7 +4,7 @@ import type {
   BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, StoreDescription, UpsertOutcome,
 } from './pool-store.interface';
 import * as calls from './redis-call-state';
-import type { RedisClient, RedisConnectionOptions, RedisTopology } from './redis-connection';
+import type { RedisClient, RedisConnectionOptions } from './redis-connection';
 import { type Arg, RedisLink } from './redis-link';
 import { RedisLiveCalls } from './redis-live';
 import { decodeBinding, decodeNode, encodeBinding, encodeReport, flag, type NodeRow, pairs } from './redis-pool.codec';
@@ -57,14 +57,6 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
   /** The ioredis client (the store's own, or the one it was given). */
   get client(): RedisClient {
     return this.link.client;
-  }
-
-  get topology(): RedisTopology {
-    return this.link.topology;
-  }
-
-  get waitReplicas(): number {
-    return this.link.waitReplicas;
   }
 
   /** Waits (bounded) for the first connection, so start-up work finds Redis ready. Never throws. */
@@ -135,21 +127,10 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
 
   // ---- live calls (CONTRACT §5; redis-live.ts) --------------------------------------
 
-  bindingsOfNode(nodeId: string | undefined, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }> {
-    return this.live.bindingsOfNode(nodeId, limit, cursor);
-  }
-
-  swapBinding(callId: string, expectedNodeId: string, next: Binding): Promise<boolean> {
-    return this.live.swapBinding(callId, expectedNodeId, next);
-  }
-
-  claimMigration(callId: string, ttlMs: number): Promise<boolean> {
-    return this.live.claimMigration(callId, ttlMs);
-  }
-
-  releaseMigration(callId: string): Promise<void> {
-    return this.live.releaseMigration(callId);
-  }
+  readonly bindingsOfNode: PoolStore['bindingsOfNode'] = (nodeId, limit, cursor) => this.live.bindingsOfNode(nodeId, limit, cursor);
+  readonly swapBinding: PoolStore['swapBinding'] = (callId, expected, next) => this.live.swapBinding(callId, expected, next);
+  readonly claimMigration: PoolStore['claimMigration'] = (callId, ttlMs) => this.live.claimMigration(callId, ttlMs);
+  readonly releaseMigration: PoolStore['releaseMigration'] = (callId) => this.live.releaseMigration(callId);
 
   // ---- calls ----------------------------------------------------------------------
 
