@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { EventFeed } from '../src/pool/events/event-feed.service';
 import { POOL_STORE } from '../src/pool/store/pool-store.interface';
 import { RedisPoolStore } from '../src/pool/store/redis-pool.store';
 import { FakeMediaNode } from './support/fake-media-node';
@@ -104,6 +105,26 @@ describe('two instances on a Redis Cluster', () => {
     expect((await call(b, 'POST', `/v1/calls/${enc(id)}/start`)).status).toBe(200);
     expect((await call(b, 'DELETE', `/v1/calls/${enc(id)}`)).status).toBe(204);
     expect((await call(a, 'GET', `/v1/calls/${enc(id)}`)).status).toBe(404);
+  });
+
+  it('live calls on the cluster: calls by node and migrate on A, the event on B once, the index follows the call', async () => {
+    const id = 'cl-move@host';
+    const prep = await call(a, 'POST', '/v1/calls', { call_id: id, offer_sdp: 'v=0' });
+    expect(prep.status).toBe(201);
+    const from = prep.body.node_id as string;
+    const to = from === 'n1' ? 'n2' : 'n1';
+    const listed = await call(b, 'GET', `/v1/calls?node_id=${from}&limit=1000`);
+    expect(listed.body.calls.map((c: { call_id: string }) => c.call_id)).toContain(id);
+    const moved = await call(a, 'POST', `/v1/calls/${enc(id)}/migrate`, { offer_sdp: 'v=0', node_id: to });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ node_id: to, previous_node_id: from });
+    expect((await call(b, 'GET', `/v1/calls?node_id=${to}&limit=1000`)).body.calls.map((c: { call_id: string }) => c.call_id)).toContain(id);
+    expect((await call(b, 'GET', `/v1/calls?node_id=${from}&limit=1000`)).body.calls.map((c: { call_id: string }) => c.call_id)).not.toContain(id);
+    // One stream for the whole pool: B sees A's call_migrated, once.
+    const seen = async () => (await b.get(EventFeed).recent(100)).filter((e) => e.event === 'call_migrated' && (e.data as { call_id: string }).call_id === id);
+    for (let i = 0; i < 50 && (await seen()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await seen()).map((e) => e.data)).toEqual([{ call_id: id, from_node_id: from, to_node_id: to }]);
+    expect((await call(b, 'DELETE', `/v1/calls/${enc(id)}`)).status).toBe(204);
   });
 
   it('20 concurrent prepares of one call id across both instances make exactly one leg', async () => {
