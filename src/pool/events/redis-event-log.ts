@@ -1,5 +1,6 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createRedisClient, type RedisClient, type RedisConnectionOptions } from '../store/redis-connection';
+import { quitRedis } from '../store/redis-link';
 import {
   EVENT_LOG_MIN_EVENTS, type EventLog, parseEventId, type StreamEvent, type StreamEventMap, type StreamEventName,
 } from './event-log.interface';
@@ -95,8 +96,11 @@ export class RedisEventLog implements EventLog, OnModuleInit, OnModuleDestroy {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    // The tail may sit in a blocking read: cut it. quitRedis also closes a Sentinel client's
+    // failover detector, which QUIT alone leaves reconnecting to the sentinels (every 60 s,
+    // forever: it kept jest alive after the Sentinel suite).
     this.reader.disconnect();
-    await this.client.quit().catch(() => this.client.disconnect());
+    await quitRedis(this.client);
   }
 
   /** The live tail: one blocking read after another, from the newest id seen. */

@@ -96,7 +96,7 @@ export class RedisLink {
     if (this.closed) return;
     this.closed = true;
     const mine = this.owned ? this.clients() : this.ackClient ? [this.ackClient] : [];
-    await Promise.all(mine.map(quit));
+    await Promise.all(mine.map(quitRedis));
   }
 
   /** Topology, target (no credentials) and connection state, for readiness. */
@@ -227,7 +227,7 @@ export class RedisLink {
 }
 
 /** Quits a client: politely when connected, at once otherwise; resolves when it ended (≤ 2 s). */
-async function quit(c: RedisClient): Promise<void> {
+export async function quitRedis(c: RedisClient): Promise<void> {
   if (c.status === 'end') return;
   // Between reconnection attempts there is no socket: disconnect() only cancels the next attempt, and no 'end' follows.
   if (c.status === 'reconnecting') return c.disconnect();
