@@ -1,24 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import { RtpCaller } from '../src/demo/rtp-caller';
 import { closedPort } from './support/fake-media-node';
 import { eventually } from './support/media-nodes';
-import { builtEntry } from './support/dist';
+import { spawnBuilt } from './support/dist';
 import { createTestApp, type TestApp } from './support/test-app';
 
-// `npm test` builds dist/ first; RTP_DIST_DIR points elsewhere when dist/ is being rebuilt.
-// Missing or stale: one line "run npm run build".
-const MAIN = builtEntry(join('media-node', 'main.js'));
-
-function run(env: Record<string, string>): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
-  let out = '';
-  const child = spawn(process.execPath, [MAIN], { cwd: join(__dirname, '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, out: () => out, exited };
-}
+const run = (env: Record<string, string>) => spawnBuilt(join('media-node', 'main.js'), env);
 
 /** The media node as it is deployed: `node dist/media-node/main.js`, configured by environment, stopped by SIGTERM. */
 describe('media node process (dist/media-node/main.js)', () => {

@@ -1,4 +1,5 @@
 import { HealthMonitorService } from '../src/pool/health/health-monitor.service';
+import { compareEventIds, waitFor } from './support/live';
 import { LeftLegs } from '../src/pool/calls/left-legs';
 import { NodeRegistry } from '../src/pool/registry/node-registry';
 import { FakeMediaNode } from './support/fake-media-node';
@@ -66,7 +67,7 @@ describe('live calls (Redis store, two instances)', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(sb.of('node_up')).toHaveLength(1);
     const ids = sa.records.map((r) => r.id!);
-    expect([...ids].sort((x, y) => cmp(x, y))).toEqual(ids);
+    expect([...ids].sort((x, y) => compareEventIds(x, y))).toEqual(ids);
 
     // Last-Event-ID replay on the other instance
     const again = await open(b, { lastEventId: ids[0] });
@@ -167,16 +168,4 @@ describe('live calls (Redis store, two instances)', () => {
   });
 });
 
-function cmp(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am - bm || as - bs;
-}
 
-async function waitFor(cond: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { compareEventIds, waitFor } from './support/live';
 import { HealthMonitorService } from '../src/pool/health/health-monitor.service';
 import { LeftLegs } from '../src/pool/calls/left-legs';
 import { PoolService } from '../src/pool/pool.service';
@@ -174,7 +175,7 @@ describe('live calls (memory store)', () => {
       expect(sse.of('node_down')).toHaveLength(4);
       const ids = sse.records.map((r) => r.id!);
       expect(ids.every((id) => /^\d+-\d+$/.test(id))).toBe(true);
-      expect([...ids].sort(cmpIds)).toEqual(ids);
+      expect([...ids].sort(compareEventIds)).toEqual(ids);
       expect(new Set(ids).size).toBe(ids.length);
     });
 
@@ -255,16 +256,4 @@ describe('live calls (memory store)', () => {
   });
 });
 
-function cmpIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am - bm || as - bs;
-}
 
-async function waitFor(cond: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,22 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import { RtpCaller } from '../src/demo/rtp-caller';
-import { builtEntry } from './support/dist';
+import { spawnBuilt } from './support/dist';
 import { closedPort } from './support/fake-media-node';
 import { eventually } from './support/media-nodes';
 import { createTestApp, type TestApp } from './support/test-app';
 
-const MAIN = builtEntry(join('media-node', 'main.js'));
-
-function run(env: Record<string, string>): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
-  let out = '';
-  const child = spawn(process.execPath, [MAIN], { cwd: join(__dirname, '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, out: () => out, exited };
-}
+const run = (env: Record<string, string>) => spawnBuilt(join('media-node', 'main.js'), env);
 
 /** The reference media node drains at SIGTERM (RTP_DRAIN_TIMEOUT_SEC), exits at a second signal. */
 describe('media node drain at SIGTERM (dist/media-node/main.js)', () => {

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -30,4 +31,14 @@ export function builtEntry(entry: string): string {
     throw new Error(`${relative(ROOT, file)} is older than ${relative(ROOT, src.file)}: run npm run build`);
   }
   return file;
+}
+
+/** A process of a built entry (`media-node/main.js`, …) with `env` over this one's; its output collected. */
+export function spawnBuilt(entry: string, env: Record<string, string>): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+  let out = '';
+  const child = spawn(process.execPath, [builtEntry(entry)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, out: () => out, exited };
 }
