@@ -132,6 +132,16 @@ describe('security: the JSON gate on the signaling service', () => {
       expect((await http.request('DELETE', '/v1/nodes/gate-typed')).status).toBe(204);
     });
 
+  it.each([
+    ['POST /v1/calls/{id}/start', '/v1/calls/gate-call/start'],
+    ['POST /v1/nodes/{id}/undrain', '/v1/nodes/gate-n1/undrain'],
+    ['POST /v1/nodes/{id}/drain', '/v1/nodes/gate-n1/drain'],
+  ])('%s: a body with any unknown field (toString, valueOf, x) is refused; the call is not started, the node not touched', async (_, path) => {
+    for (const name of ['toString', 'valueOf', 'x']) expectRefused(await post(path, objectText([[name, 1]])), 400, new RegExp(`property ${name} should not exist`));
+    expectRefused(await post(path, '[1]'), 400, /JSON object/);
+    expect(node.count('start')).toBe(0);
+  });
+
   it('binds no call id with replacement characters from invalid UTF-8', async () => {
     expectRefused(await post('/v1/calls', withBytes('{"call_id":"bad', [0xff, 0xfe], 'id","offer_sdp":"v=0"}')), 400);
     expect((await http.request('GET', `/v1/calls/${encodeURIComponent('bad\uFFFD\uFFFDid')}`)).status).toBe(404);
@@ -221,6 +231,14 @@ describe('security: the JSON gate on the reference media node', () => {
     expectRefused(res, 400, /more than 64 keys/);
     expect(res.text.length).toBeLessThan(100);
     for (const id of ['.', '..']) expectRefused(await post(JSON.stringify({ call_id: id, offer_sdp: offer })), 400, /call_id must not be/);
+  });
+
+  it('POST /v1/legs/{id}/start refuses a body with any field; an empty one is fine', async () => {
+    for (const name of ['toString', 'hasOwnProperty', 'x']) {
+      expectRefused(await http.request('POST', '/v1/legs/node-held/start', { body: objectText([[name, 1]]), headers: JSON_TYPE }), 400, new RegExp(`property ${name} should not exist`));
+    }
+    expect(node.legs.list().find((l) => l.call_id === 'node-held')?.started).toBe(false);
+    expect((await http.request('POST', '/v1/legs/node-held/start', { body: '{}', headers: JSON_TYPE })).status).toBe(200);
   });
 
   it('POST /v1/legs accepts application/*+json', async () => {

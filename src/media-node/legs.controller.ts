@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { NoBodyFields } from '../common/no-body-fields';
 import type { HealthResponse, PrepareLegResponse } from '../contract/contract.types';
 import type { MediaNodeConfig } from './media-node.config';
 import { InjectMediaNodeConfig } from './media-node.constants';
@@ -27,7 +28,7 @@ export class LegsController {
 
   @Post(':call_id/start')
   @HttpCode(200)
-  async start(@Param('call_id') callId: string): Promise<{ status: string }> {
+  async start(@Param('call_id') callId: string, @NoBodyFields() _body?: undefined): Promise<{ status: string }> {
     await this.legs.start(callId);
     return { status: 'active' };
   }

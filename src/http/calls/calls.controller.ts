@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { NoBodyFields } from '../../common/no-body-fields';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequireToken } from '../security/bearer.guard';
 import type {
@@ -55,7 +56,7 @@ export class CallsController {
   @HttpCode(200)
   @ApiOkResponse({ type: StartCallResponseDto, description: 'Start (ACK) sent to the call\'s node.' })
   @ApiErrors({ 400: 'invalid call id', 401: 'missing or wrong API token', 404: 'no binding', 502: 'node failed' })
-  start(@Param('call_id') callId: string): Promise<StartCallResponse> {
+  start(@Param('call_id') callId: string, @NoBodyFields() _body?: undefined): Promise<StartCallResponse> {
     return this.pool.start(callId);
   }
 

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post } from '@nestjs/common';
+import { NoBodyFields } from '../../common/no-body-fields';
 import { ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireToken } from '../security/bearer.guard';
 import type { NodeInfo, RegisterNodeResponse } from '../../contract/contract.types';
@@ -80,7 +81,7 @@ export class NodesController {
   @ApiBearerAuth('api')
   @ApiOkResponse({ type: NodeInfoDto, description: 'Clears an operator drain.' })
   @ApiErrors({ 401: 'missing or wrong API token', 404: 'node not found' })
-  undrain(@Param('node_id') nodeId: string): Promise<NodeInfo> {
+  undrain(@Param('node_id') nodeId: string, @NoBodyFields() _body?: undefined): Promise<NodeInfo> {
     return this.pool.undrain(nodeId);
   }
 }
