@@ -1,5 +1,5 @@
 /**
- * Wire types of the HTTP contract (../shared/CONTRACT.md). Field names are snake_case
+ * Wire types of the HTTP contract (docs/CONTRACT.md). Field names are snake_case
  * because they are the JSON the wire carries; a media node or registrar written for
  * the Go design reads and writes exactly these shapes.
  */
