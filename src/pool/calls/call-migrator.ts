@@ -4,7 +4,6 @@ import type { Clock } from '../../common/clock';
 import { normalizeCallId } from '../../contract/call-id';
 import type { MigrateCallResponse } from '../../contract/contract.types';
 import { toPrepareAnswer } from '../../contract/mappers';
-import { ControlCallError } from '../../node-client/control-call.error';
 import { NodeControlClient } from '../../node-client/node-control.client';
 import { EventFeed } from '../events/event-feed.service';
 import { type FailoverPolicy, InjectFailoverPolicy } from '../failover/failover-policy.interface';
@@ -12,12 +11,13 @@ import { CircuitBreaker } from '../health/circuit-breaker';
 import { CLOCK } from '../pool.constants';
 import {
   CallNotFoundException, MigrationConflictException, NodeFailedException, NoOtherNodeException, OfferRefusedException,
-  StoreUnavailableException,
 } from '../pool.errors';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
 import type { Binding, NodeState } from '../pool.types';
 import { CandidateSelector } from '../selection/candidate-selector';
 import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { asControlError } from './call-outcomes';
+import { CallRouter } from './call-router';
 import { LeftLegs } from './left-legs';
 
 /** Options of one migrate. */
@@ -53,6 +53,7 @@ export class CallMigrator {
     private readonly circuit: CircuitBreaker,
     private readonly feed: EventFeed,
     private readonly leftLegs: LeftLegs,
+    private readonly router: CallRouter,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -91,51 +92,27 @@ export class CallMigrator {
     }
   }
 
-  /** A leg on another node, with failover; resolves to the node and the binding to write. */
+  /** A leg on another node, with the router's failover walk; resolves to the node and the binding to write. */
   private async place(bound: Binding, offerSdp: string, opts: MigrateOptions): Promise<{ node: NodeState; binding: Binding }> {
     const started = performance.now();
     const callId = bound.callId;
     const nodes = (await this.store.listNodes()).filter((n) => (opts.nodeId === undefined ? n.id !== bound.nodeId : n.id === opts.nodeId));
     const { candidates, panic } = this.selector.select(nodes, callId, { region: opts.region }, this.options.maxAttempts);
-    let last: ControlCallError | undefined;
-    let allRefused = true;
-    let attempt = 0;
-    for (const node of candidates) {
-      if (!panic && !this.circuit.tryPass(node.id)) continue;
-      attempt++;
-      this.selector.reserve(node.id);
-      try {
-        const answer = await this.client.prepare(node.controlUrl, { call_id: callId, offer_sdp: offerSdp });
-        this.circuit.recordSuccess(node.id);
-        const now = this.clock.now();
-        return {
-          node,
-          binding: {
-            callId, nodeId: node.id, controlUrl: node.controlUrl, mediaIp: answer.media_ip || node.mediaIp,
-            mediaPort: answer.media_port, codec: answer.codec, started: false, createdAt: bound.createdAt,
-            expiresAt: now + this.options.callTtlSec * 1000,
-          },
-        };
-      } catch (e) {
-        if (e instanceof StoreUnavailableException) throw e;
-        const err = asControlError(e);
-        last = err;
-        if (err.kind !== 'client') allRefused = false;
-        // A leg the node may have made before failing is no one's: give it back.
-        if (err.kind === 'timeout' || err.kind === 'status' || err.kind === 'protocol') {
-          void this.client.delete(node.controlUrl, callId).catch(() => undefined);
-        }
-        if (this.failover.countsAgainstNode(err)) this.circuit.recordFailure(node.id, err.message);
-        else this.circuit.recordSuccess(node.id);
-        this.logger.warn(`migrate ${JSON.stringify(callId)} to ${node.id} failed (${err.kind}): ${err.message}`);
-        if (!this.failover.shouldRetry(err, attempt, performance.now() - started, node)) break;
-      } finally {
-        this.selector.release(node.id);
-      }
+    const walk = await this.router.placeLeg(candidates, panic, callId, offerSdp, started);
+    if (!walk.ok) {
+      if (walk.attempt === 0) throw new NoOtherNodeException();
+      throw walk.allRefused ? new OfferRefusedException(walk.reason) : new NodeFailedException(walk.reason);
     }
-    if (attempt === 0) throw new NoOtherNodeException();
-    const reason = last?.message ?? 'no node answered';
-    throw allRefused ? new OfferRefusedException(reason) : new NodeFailedException(reason);
+    const { node, answer } = walk;
+    const now = this.clock.now();
+    return {
+      node,
+      binding: {
+        callId, nodeId: node.id, controlUrl: node.controlUrl, mediaIp: answer.media_ip || node.mediaIp,
+        mediaPort: answer.media_port, codec: answer.codec, started: false, createdAt: bound.createdAt,
+        expiresAt: now + this.options.callTtlSec * 1000,
+      },
+    };
   }
 
   /** Best-effort delete of the migrated-away leg; an unreachable node's leg is remembered. */
@@ -147,14 +124,9 @@ export class CallMigrator {
       if (node) this.circuit.recordSuccess(node.id);
     } catch (e) {
       const err = asControlError(e);
-      if (node && this.failover.countsAgainstNode(err)) this.circuit.recordFailure(node.id, err.message);
+      if (node && this.failover.countsAgainstNode(err)) this.circuit.recordFailure(node.id, err.message, err.kind === 'timeout');
       // A refusal (4xx but 404, which is "gone") will not change: only an unreachable node's leg is kept.
       if (node && err.kind !== 'client') this.leftLegs.remember({ nodeId: old.nodeId, controlUrl: url, callId: old.callId });
     }
   }
-}
-
-function asControlError(e: unknown): ControlCallError {
-  if (e instanceof ControlCallError) return e;
-  return new ControlCallError('protocol', e instanceof Error ? e.message : String(e));
 }

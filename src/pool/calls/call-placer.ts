@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../common/clock';
 import { sleep } from '../../common/sleep';
-import type { PrepareCallResponse } from '../../contract/contract.types';
+import type { PrepareCallResponse, PrepareLegResponse } from '../../contract/contract.types';
 import { toPrepareAnswer } from '../../contract/mappers';
 import type { ControlCallError } from '../../node-client/control-call.error';
 import type { NodeControlClient } from '../../node-client/node-control.client';
@@ -15,7 +15,7 @@ import {
 } from '../pool.errors';
 import type { CallOutcome, PoolEvents } from '../pool.events';
 import type { ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding, NodeState } from '../pool.types';
+import type { Binding, Candidate, NodeState } from '../pool.types';
 import type { CandidateSelector, PrepareOptions } from '../selection/candidate-selector';
 import type { BindOutcome, PoolStore } from '../store/pool-store.interface';
 import type { BindingCache } from './binding-cache';
@@ -24,6 +24,11 @@ import type { LeftLegs } from './left-legs';
 import type { UnsettledWrites } from './unsettled-writes';
 
 const CLAIM_POLL_MS = 10;
+
+/** How a walk over the candidates ended: a node's answer, or why none answered. */
+export type WalkResult =
+  | { ok: true; node: Candidate; answer: PrepareLegResponse; attempt: number }
+  | { ok: false; attempt: number; allRefused: boolean; reason: string };
 
 /** What the placer needs from the router (which owns the passive-health hooks). */
 export interface PlacerDeps {
@@ -105,6 +110,36 @@ export class CallPlacer {
     // From here to the first reservation below nothing awaits: concurrent prepares see
     // each other's first choices in the load they balance on.
     const { candidates, panic } = this.d.selector.select(await this.d.store.listNodes(), callId, opts, this.d.options.maxAttempts);
+    const walk = await this.walk(candidates, panic, callId, offerSdp, started, 'prepare');
+    if (!walk.ok) {
+      if (walk.attempt === 0) {
+        this.emit(callId, undefined, 'no_nodes', started, 0, false);
+        throw new NoHealthyNodeException();
+      }
+      this.emit(callId, undefined, walk.allRefused ? 'refused' : 'failed', started, walk.attempt, false);
+      throw walk.allRefused ? new OfferRefusedException(walk.reason) : new NodeFailedException(walk.reason);
+    }
+    const { node, answer, attempt } = walk;
+    const now = this.d.clock.now();
+    const binding: Binding = {
+      callId, nodeId: node.id, controlUrl: node.controlUrl,
+      mediaIp: answer.media_ip || node.mediaIp, mediaPort: answer.media_port, codec: answer.codec,
+      started: false, createdAt: now, expiresAt: now + this.d.options.callTtlSec * 1000, version: token,
+    };
+    // The node answered: no failover from here on (it would allocate more legs).
+    await this.bind(binding, { claim: token }, deletes, started);
+    this.emit(callId, node.id, 'ok', started, attempt, false);
+    return toPrepareAnswer(binding);
+  }
+
+  /**
+   * Tries `candidates` in order under the failover policy until one answers 201: circuits
+   * (a half-open trial lets one call through), load reservations, passive health, late
+   * legs handed to {@link LeftLegs}. Shared by a first prepare and a migrate.
+   */
+  async walk(
+    candidates: readonly Candidate[], panic: boolean, callId: string, offerSdp: string, started: number, what: string,
+  ): Promise<WalkResult> {
     let last: ControlCallError | undefined;
     let allRefused = true;
     let attempt = 0;
@@ -114,9 +149,10 @@ export class CallPlacer {
       if (!panic && !this.d.circuit.tryPass(node.id)) continue;
       attempt++;
       this.d.selector.reserve(node.id);
-      let answer;
       try {
-        answer = await this.d.client.prepare(node.controlUrl, { call_id: callId, offer_sdp: offerSdp });
+        const answer = await this.d.client.prepare(node.controlUrl, { call_id: callId, offer_sdp: offerSdp });
+        this.d.onNodeSuccess(node);
+        return { ok: true, node, answer, attempt };
       } catch (e) {
         const err = asControlError(e);
         last = err;
@@ -124,31 +160,13 @@ export class CallPlacer {
         this.releaseLateLeg(node, callId, err);
         this.d.onNodeFailure(node, err);
         this.d.events.emit('failover', { callId, nodeId: node.id, error: err });
-        this.logger.warn(`prepare ${JSON.stringify(callId)} on ${node.id} failed (${err.kind}): ${err.message}`);
+        this.logger.warn(`${what} ${JSON.stringify(callId)} on ${node.id} failed (${err.kind}): ${err.message}`);
         if (!this.d.failover.shouldRetry(err, attempt, performance.now() - started, node)) break;
-        continue;
       } finally {
         this.d.selector.release(node.id);
       }
-      this.d.onNodeSuccess(node);
-      const now = this.d.clock.now();
-      const binding: Binding = {
-        callId, nodeId: node.id, controlUrl: node.controlUrl,
-        mediaIp: answer.media_ip || node.mediaIp, mediaPort: answer.media_port, codec: answer.codec,
-        started: false, createdAt: now, expiresAt: now + this.d.options.callTtlSec * 1000, version: token,
-      };
-      // The node answered: no failover from here on (it would allocate more legs).
-      await this.bind(binding, { claim: token }, deletes, started);
-      this.emit(callId, node.id, 'ok', started, attempt, false);
-      return toPrepareAnswer(binding);
     }
-    if (attempt === 0) {
-      this.emit(callId, undefined, 'no_nodes', started, 0, false);
-      throw new NoHealthyNodeException();
-    }
-    const reason = `${last?.message ?? 'no node answered'}`;
-    this.emit(callId, undefined, allRefused ? 'refused' : 'failed', started, attempt, false);
-    throw allRefused ? new OfferRefusedException(reason) : new NodeFailedException(reason);
+    return { ok: false, attempt, allRefused, reason: last?.message ?? 'no node answered' };
   }
 
   /** A re-INVITE: the bound node only, no failover; the binding takes the new answer. */

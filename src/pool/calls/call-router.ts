@@ -11,12 +11,12 @@ import { CLOCK } from '../pool.constants';
 import { CallNotFoundException, NodeFailedException, StoreUnavailableException } from '../pool.errors';
 import { PoolEvents } from '../pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding, NodeState } from '../pool.types';
+import type { Binding, Candidate, NodeState } from '../pool.types';
 import { CandidateSelector, type PrepareOptions } from '../selection/candidate-selector';
 import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
 import { BindingCache, type CachedRoute } from './binding-cache';
 import { asControlError } from './call-outcomes';
-import { CallPlacer } from './call-placer';
+import { CallPlacer, type WalkResult } from './call-placer';
 import { CallQueue } from './call-queue';
 import { LeftLegs } from './left-legs';
 import { UnsettledWrites } from './unsettled-writes';
@@ -77,6 +77,15 @@ export class CallRouter implements BeforeApplicationShutdown {
   async prepare(rawCallId: string, offerSdp: string, opts: PrepareOptions = {}): Promise<PrepareCallResponse> {
     const callId = normalizeCallId(rawCallId);
     return this.queue.prepare(callId, () => this.placer.prepare(callId, offerSdp, opts, this.queue.deletes(callId)));
+  }
+
+  /**
+   * Tries candidates for a new leg of `callId` under the failover policy, with this router's
+   * circuits, load reservations, passive-health hooks and late-leg clean-up; binds nothing.
+   * A migrate places its new leg through this.
+   */
+  placeLeg(candidates: readonly Candidate[], panic: boolean, callId: string, offerSdp: string, started: number): Promise<WalkResult> {
+    return this.placer.walk(candidates, panic, callId, offerSdp, started, 'migrate');
   }
 
   /** The binding of a call id, or 404. */
