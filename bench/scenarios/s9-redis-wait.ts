@@ -1,9 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Redis from 'ioredis';
+import { RedisChild } from '../../test/support/redis';
 import { addFarmNodes, type BenchContext, type Scenario, type Section } from '../lib/context';
 import { Child } from '../lib/proc';
 import { fmtRatio, fmtSpread, fmtUs, spread, table } from '../lib/stats';
@@ -12,37 +8,6 @@ interface Lat {
   p50: number;
   p99: number;
   errors: number;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** A throwaway redis-server on its own port and directory (never 6379's data). */
-async function redisServer(dir: string, extra: string[] = []): Promise<{ port: number; proc: ChildProcess }> {
-  const port = await freePort();
-  const proc = spawn('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-    '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0', ...extra,
-  ], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-  });
-  proc.stdout!.resume();
-  return { port, proc };
 }
 
 /**
@@ -54,15 +19,14 @@ export const s9: Scenario = {
   title: 'Redis WAIT: prepare latency with RTP_REDIS_WAIT_REPLICAS 0 vs 1 (one replica)',
   async run(ctx: BenchContext): Promise<Section> {
     const perRun = ctx.smoke ? 30 : 500;
-    const dir = mkdtempSync(join(tmpdir(), 'rtp-bench-wait-'));
-    const procs: ChildProcess[] = [];
+    const servers: RedisChild[] = [];
     const child = Child.start('inproc', { name: 's9-inproc' });
     const lat = new Map<string, Lat[]>();
     try {
-      const master = await redisServer(dir);
-      procs.push(master.proc);
-      const replica = await redisServer(dir, ['--replicaof', '127.0.0.1', String(master.port)]);
-      procs.push(replica.proc);
+      // Throwaway redis-servers on ports of their own (never 6379's data), the same helper the tests use.
+      const master = await new RedisChild().start();
+      servers.push(master);
+      servers.push(await new RedisChild(['--replicaof', '127.0.0.1', String(master.port)]).start());
       const admin = new Redis(master.port, '127.0.0.1');
       for (let i = 0; i < 100 && !(await admin.info('replication')).includes('state=online'); i++) await new Promise((r) => setTimeout(r, 100));
       admin.disconnect();
@@ -88,8 +52,7 @@ export const s9: Scenario = {
     } finally {
       await child.stop();
       await ctx.farm.call('clearLegs');
-      for (const p of procs) p.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      for (const r of servers) await r.kill();
     }
     const p50 = (k: string) => spread(lat.get(k)!.map((x) => x.p50));
     const p99 = (k: string) => spread(lat.get(k)!.map((x) => x.p99));

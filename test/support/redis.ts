@@ -72,6 +72,9 @@ export class RedisChild {
   private proc?: ChildProcess;
   port = 0;
 
+  /** @param extra more redis-server arguments (e.g. `--replicaof 127.0.0.1 <port>`). */
+  constructor(private readonly extra: string[] = []) {}
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
@@ -81,7 +84,7 @@ export class RedisChild {
     // A replica loads a full sync from memory and any file goes to /tmp: nothing lands in the cwd.
     const proc = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--repl-diskless-load', 'swapdb', '--dir', tmpdir(), '--dbfilename', `rtp-test-${this.port}.rdb`,
+      '--repl-diskless-load', 'swapdb', '--dir', tmpdir(), '--dbfilename', `rtp-test-${this.port}.rdb`, ...this.extra,
     ], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
