@@ -72,11 +72,12 @@ export class JsonHttp {
     // AbortController (an EventTarget, with its listener bookkeeping) per call.
     const deadline = new CallDeadline(req.timeoutMs, req.signal);
     const t = this.target(base, path);
-    const opts = { method, headers, body, signal: deadline, headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs };
+    const timeout = req.timeoutMs;
     try {
+      // Options written out, not spread: `{ ...opts, origin, path }` cost ~2 µs a call on Node 20.
       const res = t
-        ? await this.dispatcher.request({ ...opts, origin: t.origin, path: t.prefix + path })
-        : await request(joinUrl(base, path), { ...opts, dispatcher: this.dispatcher });
+        ? await this.dispatcher.request({ origin: t.origin, path: t.prefix + path, method, headers, body, signal: deadline, headersTimeout: timeout, bodyTimeout: timeout })
+        : await request(joinUrl(base, path), { dispatcher: this.dispatcher, method, headers, body, signal: deadline, headersTimeout: timeout, bodyTimeout: timeout });
       let size = 0;
       const chunks: Buffer[] = [];
       for await (const chunk of res.body as AsyncIterable<Buffer>) {

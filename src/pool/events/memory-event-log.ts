@@ -28,7 +28,7 @@ export class MemoryEventLog implements EventLog {
       this.lastSeq = 0;
     } else this.lastSeq++;
     const e: StreamEvent<K> = { id: `${this.lastMs}-${this.lastSeq}`, event, data };
-    this.events.push({ ...e, at });
+    this.events.push({ id: e.id, event, data, at });
     this.trim(at);
     for (const l of this.listeners) l(e);
     return e;

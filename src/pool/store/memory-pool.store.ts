@@ -1,4 +1,4 @@
-import { type Binding, type HealthReport, type NodeReport, type NodeState, nodeState } from '../pool.types';
+import { type Binding, type HealthReport, type NodeReport, type NodeState, nodeOf, nodeState } from '../pool.types';
 import type {
   BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, Tombstone, UpsertOutcome,
 } from './pool-store.interface';
@@ -38,8 +38,7 @@ export class MemoryPoolStore implements PoolStore {
     if (prev?.static && !report.static) return 'conflict';
     if (!prev && !report.static && this.dynamicCount >= maxNodes) return 'full';
     if (!prev && !report.static) this.dynamicCount++;
-    this.nodes.set(report.id, nodeState({
-      ...report,
+    this.nodes.set(report.id, nodeOf(report, {
       healthy: prev?.healthy ?? true,
       adminDrained: prev?.adminDrained ?? false,
       drainDeadline: prev?.drainDeadline ?? null,
@@ -290,6 +289,6 @@ export class MemoryPoolStore implements PoolStore {
 
   /** Copy-on-write: the node's object is replaced, never changed (readers hold snapshots). */
   private replace(n: NodeState, patch: Partial<NodeState>): void {
-    this.nodes.set(n.id, nodeState({ ...n, ...patch }));
+    this.nodes.set(n.id, Object.assign(nodeState(n), patch));
   }
 }
