@@ -17,7 +17,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule.forRoot(config), adapter, { bufferLogs: true });
   // Every log line, Nest's own included, goes through pino (JSON, or pretty with LOG_PRETTY).
   app.useLogger(app.get(PinoNestLogger));
-  configureApp(app, { maxBodyBytes: config.maxBodyBytes });
+  configureApp(app, { maxBodyBytes: config.maxBodyBytes, lean: config.httpLean });
   const log = new Logger('rtp-pool');
   for (const [name, v] of [['RTP_REGISTRY_TOKEN', config.registryToken], ['RTP_API_TOKEN', config.apiToken], ['RTP_NODE_TOKEN', config.nodeToken]] as const) {
     if (!v) log.warn(`${name} is not set: ${name === 'RTP_NODE_TOKEN' ? 'media nodes are called without a token' : 'its paths are open'}`);

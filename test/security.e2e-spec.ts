@@ -548,7 +548,7 @@ describe('security: slow and malformed requests at the HTTP server', () => {
     const config = loadAppConfig({ ...TEST_ENV, LOG_LEVEL: 'silent' });
     const ref = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
     app = ref.createNestApplication({ logger: false });
-    configureApp(app, { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: 600 });
+    configureApp(app, { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: 600, lean: config.httpLean });
     await app.listen(0, '127.0.0.1');
     port = (app.getHttpServer().address() as AddressInfo).port;
   });

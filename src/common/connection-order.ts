@@ -20,16 +20,32 @@ type OrderedResponse = ServerResponse & { [SOCKET]?: OrderedSocket };
  * Raw Node req/res: an Express middleware, or one Fastify runs through middie.
  */
 export function connectionOrder(req: IncomingMessage, res: OrderedResponse, next: () => void): void {
+  if (enterConnection(req, res)) next();
+  else (req.socket as OrderedSocket)[WAITING]!.push(next);
+}
+
+/**
+ * The same rule for a caller that runs `run(req, res)` itself (the lean lane): now when the
+ * connection is free, else once the requests before it have been answered. A closure is made
+ * only for a request that has to wait.
+ */
+export function runInOrder(req: IncomingMessage, res: ServerResponse, run: (req: IncomingMessage, res: ServerResponse) => void): void {
+  if (enterConnection(req, res)) run(req, res);
+  else (req.socket as OrderedSocket)[WAITING]!.push(() => run(req, res));
+}
+
+/** Counts the request on its connection; true when it may run now (else the caller queues it on WAITING). */
+function enterConnection(req: IncomingMessage, res: OrderedResponse): boolean {
   const socket = req.socket as OrderedSocket;
   res[SOCKET] = socket;
   res.once('close', onClose);
   if (!socket[RUNNING]) {
     socket[RUNNING] = 1;
-    next();
-    return;
+    return true;
   }
   socket[RUNNING]++;
-  (socket[WAITING] ??= []).push(next);
+  socket[WAITING] ??= [];
+  return false;
 }
 
 function onClose(this: OrderedResponse): void {

@@ -15,7 +15,7 @@ export class JsonErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<unknown>();
-    const { status, error } = this.describe(exception);
+    const { status, error } = describeHttpError(exception, this.logger);
     if (rawResponse(res).headersSent) return;
     if (this.adapter) {
       this.adapter.reply(res, { error }, status);
@@ -25,7 +25,14 @@ export class JsonErrorFilter implements ExceptionFilter {
     express.status(status).json({ error });
   }
 
-  private describe(e: unknown): { status: number; error: string } {
+}
+
+/**
+ * The status and `error` message of anything thrown on a request: what {@link JsonErrorFilter}
+ * answers, and what the lean lane (src/http/lean) answers for the same error. An unexpected
+ * error is a 500 whose details go to `logger` only.
+ */
+export function describeHttpError(e: unknown, logger: Pick<Logger, 'error'>): { status: number; error: string } {
     if (e instanceof HttpException) {
       const status = e.getStatus();
       // The Express adapter wraps body-parser and URI errors; name them in our words.
@@ -45,10 +52,9 @@ export class JsonErrorFilter implements ExceptionFilter {
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return { status, error: bodyParserMessage(bp.type, status, bp.message) };
     }
-    this.logger.error(e instanceof Error ? e.stack ?? e.message : String(e));
+    logger.error(e instanceof Error ? e.stack ?? e.message : String(e));
     return { status: 500, error: 'internal error' };
   }
-}
 
 function fastifyMessage(code: string, status: number, message?: string): string {
   switch (code) {

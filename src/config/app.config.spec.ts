@@ -4,7 +4,7 @@ describe('loadAppConfig', () => {
   it('applies the documented defaults', () => {
     expect(loadAppConfig({})).toMatchObject({
       host: '0.0.0.0', port: 8080, nodeTtlSec: 45, seedUrls: [], pruneIntervalSec: 15, controlTimeoutMs: 2000,
-      callTtlSec: 86400, maxAttempts: 3, strategy: 'least-loaded', httpAdapter: 'express',
+      callTtlSec: 86400, maxAttempts: 3, strategy: 'least-loaded', httpAdapter: 'express', httpLean: true,
     });
   });
   it('reads the Go names: RTP_CONTROL_URLS wins over RTP_CONTROL_URL', () => {

@@ -91,6 +91,8 @@ export interface AppConfig {
   storePrefix: string;
   /** RTP_HTTP_ADAPTER: the HTTP platform, `express` (@nestjs/platform-express) or `fastify` (@nestjs/platform-fastify). @default express */
   httpAdapter: HttpAdapterKind;
+  /** RTP_HTTP_LEAN: serve heartbeat, prepare, start and delete through the lean lane (docs/performance-http.md). @default true */
+  httpLean: boolean;
 }
 
 export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
@@ -147,6 +149,7 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     redisWaitTimeoutMs: int(env, 'RTP_REDIS_WAIT_TIMEOUT_MS', DEFAULT_REDIS_STORE_OPTIONS.waitTimeoutMs, 1, 60_000),
     storePrefix: str(env, 'RTP_STORE_PREFIX', DEFAULT_REDIS_STORE_OPTIONS.prefix)!,
     httpAdapter: oneOf(env, 'RTP_HTTP_ADAPTER', 'express', HTTP_ADAPTERS),
+    httpLean: bool(env, 'RTP_HTTP_LEAN', true),
   };
 }
 

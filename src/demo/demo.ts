@@ -97,7 +97,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       RTP_HEALTH_INTERVAL_MS: '200', RTP_HEALTH_TIMEOUT_MS: '1000',
     });
     sig = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger: levels, abortOnError: false });
-    configureApp(sig, { maxBodyBytes: config.maxBodyBytes });
+    configureApp(sig, { maxBodyBytes: config.maxBodyBytes, lean: config.httpLean });
     await sig.listen(0, '127.0.0.1');
     const sigUrl = (await sig.getUrl()).replace('[::1]', '127.0.0.1');
     log(`  signaling service   ${sigUrl}`);

@@ -1,8 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
-import { configureJsonApp, type JsonAppOptions } from '../common/json-app';
+import { resolveSecurityHeaders } from '@nestjs/core/security/security-headers.js';
+import { configureJsonApp, DEFAULT_MAX_BODY_BYTES, type JsonAppOptions } from '../common/json-app';
+import { LeanLane } from './lean/lean-lane';
 import { setupOpenApi } from '../ops/openapi/openapi';
 
-export type AppSetupOptions = JsonAppOptions;
+export interface AppSetupOptions extends JsonAppOptions {
+  /**
+   * The lean lane for the four hot requests (heartbeat, prepare, start, delete): served in front
+   * of the framework's router with the same checks (src/http/lean). RTP_HTTP_LEAN. @default true
+   */
+  lean?: boolean;
+}
 
 /**
  * The security headers of every answer: helmet's defaults, with the CSP that allows
@@ -25,6 +33,8 @@ export function configureApp(app: INestApplication, opts: AppSetupOptions = {}):
   // middleware, or Fastify's onRequest hook); helmet rebuilt them on every request.
   app.useSecurityHeaders(SECURITY_HEADERS);
   configureJsonApp(app, opts);
+  // In front of the framework's router: the hot requests, with the same headers, checks and answers.
+  if (opts.lean !== false) LeanLane.install(app, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, resolveSecurityHeaders(SECURITY_HEADERS));
   // OpenAPI: Swagger UI at /docs, the document at /docs-json (built on first request).
   setupOpenApi(app);
   return app;

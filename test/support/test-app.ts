@@ -56,7 +56,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   if (opts.customize) builder = opts.customize(builder);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication(createHttpAdapter(config.httpAdapter, { maxBodyBytes: config.maxBodyBytes }), { logger: ['error'] });
-  configureApp(app, { maxBodyBytes: config.maxBodyBytes });
+  configureApp(app, { maxBodyBytes: config.maxBodyBytes, lean: config.httpLean });
   let url = '';
   try {
     if (opts.listen) {

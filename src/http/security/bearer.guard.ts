@@ -22,6 +22,11 @@ export interface AuthOptions {
 export const AUTH_OPTIONS = Symbol('RTP_AUTH_OPTIONS');
 const TOKEN_KIND = 'rtp:token-kind';
 
+/** The token a route requires: its handler's mark, else its controller's; null when neither has one. */
+export function tokenKindOf(cls: object, handler: object): TokenKind | null {
+  return (Reflect.getMetadata(TOKEN_KIND, handler) ?? Reflect.getMetadata(TOKEN_KIND, cls) ?? null) as TokenKind | null;
+}
+
 /** Marks a controller or route as protected by the given token. */
 export const RequireToken = (kind: TokenKind) => SetMetadata(TOKEN_KIND, kind);
 
@@ -49,13 +54,24 @@ export class BearerGuard implements CanActivate {
       kind = this.reflector.getAllAndOverride<TokenKind | undefined>(TOKEN_KIND, [handler, cls]) ?? null;
       byHandler.set(handler, kind);
     }
-    if (!kind) return true;
-    const expected = kind === 'registry' ? this.options.registryToken : this.options.apiToken;
-    if (!expected) return true;
     const req = ctx.switchToHttp().getRequest<Pick<IncomingMessage, 'headers'>>();
-    const given = bearerOf(req.headers.authorization);
-    if (given !== undefined && safeEqual(given, expected)) return true;
+    const refused = this.refusal(kind, req.headers.authorization);
+    if (!refused) return true;
     rawResponse(ctx.switchToHttp().getResponse()).setHeader('WWW-Authenticate', 'Bearer');
-    throw new UnauthorizedException(given === undefined ? 'missing bearer token' : 'invalid bearer token');
+    throw new UnauthorizedException(refused);
+  }
+
+  /**
+   * Why a request with this `Authorization` header may not use a route that requires `kind`
+   * (null: no token required), or undefined when it may. The caller answers 401 with
+   * `WWW-Authenticate: Bearer` and this message.
+   */
+  refusal(kind: TokenKind | null, authorization: string | undefined): string | undefined {
+    if (!kind) return undefined;
+    const expected = kind === 'registry' ? this.options.registryToken : this.options.apiToken;
+    if (!expected) return undefined;
+    const given = bearerOf(authorization);
+    if (given !== undefined && safeEqual(given, expected)) return undefined;
+    return given === undefined ? 'missing bearer token' : 'invalid bearer token';
   }
 }

@@ -1,0 +1,267 @@
+import { type CanActivate, type INestApplication, Logger, type PipeTransform } from '@nestjs/common';
+import type { ApplicationConfig } from '@nestjs/core';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { accessLogMiddleware } from '../../common/access-log';
+import { runInOrder } from '../../common/connection-order';
+import { describeHttpError, JsonErrorFilter } from '../../common/http-exception.filter';
+import { inspectJsonBuffer } from '../../common/json-app.fastify';
+import { JsonValidationPipe } from '../../common/json-validation.pipe';
+import { BearerGuard } from '../security/bearer.guard';
+import { type LeanRoute, type LeanRoutes, leanRoutes } from './lean-routes';
+
+const ROUTE = Symbol('rtp:lean-route');
+const PARAM = Symbol('rtp:lean-param');
+const RES = Symbol('rtp:lean-res');
+const CHUNKS = Symbol('rtp:lean-chunks');
+const LANE = Symbol('rtp:lean-lane');
+
+type LeanRequest = IncomingMessage & {
+  [ROUTE]?: LeanRoute; [PARAM]?: string; [RES]?: ServerResponse; [CHUNKS]?: Buffer[]; [LANE]?: LeanLane;
+};
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A call id as a path segment the lane takes as it is: RFC 3986 pchar without percent-encoding. */
+const PLAIN_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]+$/;
+const NOOP = (): void => undefined;
+const lanes = new WeakMap<INestApplication, LeanLane>();
+
+/**
+ * The lean lane: the four hot requests (heartbeat, prepare, start, delete) served straight
+ * from the Node HTTP server's `request` event, in front of Express or Fastify and of Nest's
+ * router. It runs the same steps as the full path, with the same code: the security headers,
+ * the access log and X-Request-Id, connection order, the JSON gate (inspectJsonBuffer), the
+ * bearer check (BearerGuard.refusal), the validation pipe (JsonValidationPipe), the controller
+ * method, and the `{"error"}` answer (describeHttpError). What it skips is the frameworks'
+ * per-request machinery: routers, middleware chains, body-parser, Nest's execution context.
+ * bench/ scenario 8 measures what that saves.
+ *
+ * It takes a request only when the ordinary path would do nothing else with it: the exact
+ * path (no query, no percent-encoding, no trailing slash), a body declared by Content-Length
+ * within the limit, `application/json` with no charset but UTF-8, no Content-Encoding. Anything
+ * else (a gzip body, chunked transfer, a path in capitals, a body on start) goes the full way,
+ * untouched, and so do all other routes.
+ *
+ * It stays off when the app has anything the lane would skip: a global guard, pipe, filter or
+ * interceptor other than this project's own (rate limiting's guard among them), request-scoped
+ * enhancers, a global prefix, versioning or CSRF protection. `RTP_HTTP_LEAN=false` (or
+ * `configureApp(app, { lean: false })`) turns it off. Middleware of your own modules
+ * (`NestModule.configure`) does not run on these four requests: turn the lane off if you add some
+ * for them.
+ */
+export class LeanLane {
+  private routes: LeanRoutes | null = null;
+  private guard!: BearerGuard;
+  private pipe!: PipeTransform;
+  private state: 'unresolved' | 'on' | 'off' = 'unresolved';
+  private reason = '';
+  private readonly logger = new Logger('LeanLane');
+  private readonly accessLog = accessLogMiddleware();
+
+  constructor(
+    private readonly app: INestApplication,
+    private readonly limit: number,
+    private readonly securityHeaders: ReadonlyArray<readonly [string, string]>,
+    private readonly removedHeaders: readonly string[],
+  ) {}
+
+  /** Puts the lane in front of the server's request listener (Express's app or Fastify's handler). */
+  static install(app: INestApplication, limit: number, headers: { headers: ReadonlyArray<readonly [string, string]>; removeHeaders: readonly string[] }): LeanLane {
+    const lane = new LeanLane(app, limit, headers.headers, headers.removeHeaders);
+    const server = app.getHttpServer() as Server;
+    const listeners = server.listeners('request') as RequestListener[];
+    server.removeAllListeners('request');
+    const dispatch = listeners.length === 1
+      ? listeners[0]
+      : (req: IncomingMessage, res: ServerResponse) => { for (const l of listeners) l.call(server, req, res); };
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!lane.take(req, res)) dispatch.call(server, req, res);
+    });
+    lanes.set(app, lane);
+    return lane;
+  }
+
+  /** Whether the lane serves requests, and if not why; requests served per route. */
+  stats(): { on: boolean; reason: string; served: Record<string, number> } {
+    if (this.state === 'unresolved') this.resolve();
+    const served: Record<string, number> = {};
+    for (const r of Object.values(this.routes ?? {}) as LeanRoute[]) served[r.name] = r.served;
+    return { on: this.state === 'on', reason: this.reason, served };
+  }
+
+  /** Serves the request and returns true, or returns false without touching it. */
+  take(req: IncomingMessage, res: ServerResponse): boolean {
+    const method = req.method;
+    if (method !== 'POST' && method !== 'DELETE') return false;
+    if (this.state !== 'on' && (this.state === 'off' || !this.resolve())) return false;
+    const routes = this.routes!;
+    const url = req.url ?? '';
+    let route: LeanRoute | undefined;
+    let param = '';
+    if (method === 'POST') {
+      if (url === '/v1/nodes/register') route = routes.register;
+      else if (url === '/v1/calls') route = routes.prepare;
+      else if (url.startsWith('/v1/calls/') && url.endsWith('/start')) {
+        param = url.slice(10, -6);
+        route = routes.start;
+      }
+    } else if (url.startsWith('/v1/calls/')) {
+      param = url.slice(10);
+      route = routes.remove;
+    }
+    if (!route || (route.dto === null && !PLAIN_SEGMENT.test(param)) || !this.fits(req, route)) return false;
+    route.served++;
+    for (const [name, value] of this.securityHeaders) res.setHeader(name, value);
+    for (const name of this.removedHeaders) res.removeHeader(name);
+    this.accessLog(req, res, NOOP);
+    const r = req as LeanRequest;
+    r[ROUTE] = route;
+    r[PARAM] = param;
+    r[RES] = res;
+    r[LANE] = this;
+    runInOrder(req, res, begin);
+    return true;
+  }
+
+  /** The headers say the full path would only read, gate and parse a JSON body (or take none). */
+  private fits(req: IncomingMessage, route: LeanRoute): boolean {
+    const h = req.headers;
+    if (h['transfer-encoding'] !== undefined) return false;
+    const length = h['content-length'];
+    if (route.dto === null) return length === undefined || length === '0';
+    if (h['content-encoding'] !== undefined || length === undefined || !/^[0-9]{1,9}$/.test(length)) return false;
+    const n = Number(length);
+    if (n === 0 || n > this.limit) return false;
+    const type = h['content-type'];
+    if (type === 'application/json') return true;
+    const t = type?.toLowerCase().replace(/\s+/g, '');
+    return t === 'application/json;charset=utf-8' || t === 'application/json;charset="utf-8"';
+  }
+
+  /** Once, on the first candidate request (after `init()`): whether the app has nothing the lane would skip. */
+  private resolve(): boolean {
+    const off = (reason: string): false => {
+      this.state = 'off';
+      this.reason = reason;
+      this.logger.log(`lean lane off: ${reason}`);
+      return false;
+    };
+    const app = this.app as unknown as { config?: ApplicationConfig; enabledSecurityFeatures?: Set<string>; isInitialized?: boolean };
+    if (app.isInitialized === false) return false;
+    const config = app.config;
+    if (!config) return off('the app has no application config');
+    if (config.getGlobalPrefix()) return off('a global prefix is set');
+    if (config.getVersioning()) return off('versioning is enabled');
+    if (app.enabledSecurityFeatures?.has('enableCsrfProtection')) return off('CSRF protection is enabled');
+    const guards = config.getGlobalGuards() as CanActivate[];
+    const pipes = config.getGlobalPipes();
+    const foreign = [
+      ...guards.filter((g) => !(g instanceof BearerGuard)),
+      ...pipes.filter((p) => !(p instanceof JsonValidationPipe)),
+      ...config.getGlobalFilters().filter((f) => !(f instanceof JsonErrorFilter)),
+      ...config.getGlobalInterceptors(),
+      ...config.getGlobalRequestGuards(), ...config.getGlobalRequestPipes(),
+      ...config.getGlobalRequestFilters(), ...config.getGlobalRequestInterceptors(),
+      ...(config.getGlobalPreRequestHooks?.() ?? []),
+    ];
+    if (foreign.length) return off(`global enhancers the lane would skip: ${foreign.map((x) => (x as object).constructor?.name ?? 'unknown').join(', ')}`);
+    const guard = guards.find((g): g is BearerGuard => g instanceof BearerGuard);
+    const pipe = pipes.find((p) => p instanceof JsonValidationPipe);
+    if (!guard || !pipe) return off('the app lacks the bearer guard or the validation pipe');
+    const routes = leanRoutes(this.app);
+    if (!routes) return off('the app lacks the registry or calls controller');
+    this.routes = routes;
+    this.guard = guard;
+    this.pipe = pipe;
+    this.state = 'on';
+    this.reason = '';
+    this.logger.log('lean lane on: POST /v1/nodes/register, POST /v1/calls, POST /v1/calls/{call_id}/start, DELETE /v1/calls/{call_id}');
+    return true;
+  }
+
+  /** The request's turn on its connection has come: read the body (if any), then serve. */
+  begin(r: LeanRequest): void {
+    if (r[ROUTE]!.dto === null) {
+      void this.serve(r, undefined);
+      return;
+    }
+    r[CHUNKS] = [];
+    // A client that goes away mid-body: the request errors (the access log notes the abort).
+    r.on('error', NOOP);
+    r.on('data', onData);
+    r.on('end', onEnd);
+  }
+
+  async serve(r: LeanRequest, body: Buffer | undefined): Promise<void> {
+    const route = r[ROUTE]!;
+    const res = r[RES]!;
+    try {
+      let value: unknown;
+      if (body) {
+        const problem = inspectJsonBuffer(body);
+        if (problem) return answerError(res, problem.status, problem.error);
+        value = strictJson(body);
+        if (value === undefined) return answerError(res, 400, 'malformed JSON body');
+      }
+      const refused = this.guard.refusal(route.token, r.headers.authorization);
+      if (refused) {
+        res.setHeader('WWW-Authenticate', 'Bearer');
+        return answerError(res, 401, refused);
+      }
+      const dto = route.dto ? await this.pipe.transform(value, { type: 'body', metatype: route.dto, data: undefined }) : undefined;
+      answer(res, route.status, await route.run(r[PARAM]!, dto));
+    } catch (e) {
+      const { status, error } = describeHttpError(e, this.logger);
+      answerError(res, status, error);
+    }
+  }
+}
+
+/** The lane of an app set up by configureApp, if any (tests read its stats). */
+export function leanLaneOf(app: INestApplication): LeanLane | undefined {
+  return lanes.get(app);
+}
+
+function begin(req: IncomingMessage): void {
+  const r = req as LeanRequest;
+  r[LANE]!.begin(r);
+}
+
+function onData(this: LeanRequest, chunk: Buffer): void {
+  this[CHUNKS]!.push(chunk);
+}
+
+function onEnd(this: LeanRequest): void {
+  const chunks = this[CHUNKS]!;
+  this[CHUNKS] = undefined;
+  void this[LANE]!.serve(this, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+}
+
+/** body-parser's strict JSON: a leading BOM dropped, then an object or an array; undefined when malformed. */
+function strictJson(buf: Buffer): unknown {
+  let text = buf.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const first = /[^\x20\x09\x0a\x0d]/.exec(text)?.[0];
+  if (first !== '{' && first !== '[') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function answer(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = status;
+  if (body === undefined) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+function answerError(res: ServerResponse, status: number, error: string): void {
+  answer(res, status, { error });
+}
