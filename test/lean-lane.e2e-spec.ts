@@ -100,7 +100,7 @@ describe('lean lane (e2e)', () => {
     expect(Object.keys(JSON.parse(a.body)).sort()).toEqual(Object.keys(JSON.parse(b.body)).sort());
     expect(JSON.parse(a.body)).toMatchObject({ call_id: 'c-lean', node_id: 'n1', control_url: nodes[0].url, codec: 'PCMU' });
     expect(comparable(a).headers).toEqual({ ...comparable(b).headers, 'content-length': a.headers['content-length'] });
-    expect((await raw(lean.url, 'POST', '/v1/calls/c-lean/start', apiAuth)).status).toBe(200);
+    expect((await raw(lean.url, 'POST', '/v1/calls/c%2Dlean/start', apiAuth)).status).toBe(200);
     expect(nodes[0].legs.get('c-lean')?.started).toBe(true);
     expect((await raw(lean.url, 'DELETE', '/v1/calls/c-lean', apiAuth)).status).toBe(204);
     expect((await raw(full.url, 'DELETE', '/v1/calls/c-full', apiAuth)).status).toBe(204);
@@ -157,7 +157,7 @@ describe('lean lane (e2e)', () => {
     await same('POST', '/v1/nodes/register', { ...auth, 'content-type': 'application/json; charset=latin1' }, hb);
     await same('POST', '/v1/nodes/register', { ...registryAuth, 'content-type': 'application/vnd.rtp+json' }, hb);
     await same('POST', '/v1/nodes/register', { ...auth, 'content-length': '0' });
-    await same('POST', '/v1/calls/a%40b/start', apiAuth);
+    await same('POST', '/v1/calls/a%E0%A4%A/start', apiAuth);
     await same('POST', '/v1/calls/c1/start', { ...apiAuth, ...json }, '{"x":1}');
     await same('DELETE', '/v1/calls/a"b', apiAuth);
     await same('DELETE', '/v1/calls/', apiAuth);
@@ -173,8 +173,11 @@ describe('lean lane (e2e)', () => {
     await same('POST', '/v1/calls/nope/start', apiAuth);
     await same('DELETE', '/v1/calls/nope', apiAuth);
     await same('DELETE', '/v1/calls/..', apiAuth);
+    await same('DELETE', '/v1/calls/%2E%2E', apiAuth);
     await same('POST', '/v1/calls/nope/start');
-    expect(Object.values(leanLaneOf(lean.app)!.stats().served).reduce((s, n) => s + n, 0)).toBe(7);
+    await same('POST', '/v1/calls/a%40b/start', apiAuth);
+    await same('DELETE', '/v1/calls/a%2Fb', apiAuth);
+    expect(Object.values(leanLaneOf(lean.app)!.stats().served).reduce((s, n) => s + n, 0)).toBe(10);
   });
 
   it('runs pipelined requests on one connection in the order sent', async () => {

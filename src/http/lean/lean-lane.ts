@@ -20,8 +20,8 @@ type LeanRequest = IncomingMessage & {
 };
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** A call id as a path segment the lane takes as it is: RFC 3986 pchar without percent-encoding. */
-const PLAIN_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]+$/;
+/** A call id as a path segment the lane takes: RFC 3986 pchar (percent-encoding decoded as Express does). */
+const PATH_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%]+$/;
 const NOOP = (): void => undefined;
 const lanes = new WeakMap<INestApplication, LeanLane>();
 
@@ -36,7 +36,7 @@ const lanes = new WeakMap<INestApplication, LeanLane>();
  * bench/ scenario 8 measures what that saves.
  *
  * It takes a request only when the ordinary path would do nothing else with it: the exact
- * path (no query, no percent-encoding, no trailing slash), a body declared by Content-Length
+ * path (no query, no trailing slash, a well-formed escape in a call id), a body declared by Content-Length
  * within the limit, `application/json` with no charset but UTF-8, no Content-Encoding. Anything
  * else (a gzip body, chunked transfer, a path in capitals, a body on start) goes the full way,
  * untouched, and so do all other routes.
@@ -108,7 +108,19 @@ export class LeanLane {
       param = url.slice(10);
       route = routes.remove;
     }
-    if (!route || (route.dto === null && !PLAIN_SEGMENT.test(param)) || !this.fits(req, route)) return false;
+    if (!route) return false;
+    if (route.dto === null) {
+      if (!PATH_SEGMENT.test(param)) return false;
+      // SIP Call-IDs carry '@', which clients send as %40. A malformed escape goes the full way (its 400).
+      if (param.includes('%')) {
+        try {
+          param = decodeURIComponent(param);
+        } catch {
+          return false;
+        }
+      }
+    }
+    if (!this.fits(req, route)) return false;
     route.served++;
     for (const [name, value] of this.securityHeaders) res.setHeader(name, value);
     for (const name of this.removedHeaders) res.removeHeader(name);
