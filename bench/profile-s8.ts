@@ -3,7 +3,8 @@
  * started as s8 starts it (LOG_LEVEL=warn, probes off), under `node --cpu-prof` (the profile
  * lands in BENCH_CPU_PROF, default ./prof), driven by the heartbeat load or the lifecycle
  * load of s8, then stopped so the profile is written. Prints the CPU µs per request.
- *   node -r ./bench/register.js bench/profile-s8.ts express|fastify heartbeat|lifecycle [requests]
+ *   node -r ./bench/register.js bench/profile-s8.ts express|fastify heartbeat|lifecycle|prepare1 [requests]
+ * (prepare1: one connection sending prepares one after the other, as s8's sequential latency run.)
  * BENCH_CPU_PROF= (empty) measures without profiling; BENCH_SUT_ROOT=<other checkout>/bench runs that service.
  * Summarise a profile with `node bench/cpuprofile-top.js <file>`.
  */
@@ -37,7 +38,9 @@ async function main(): Promise<void> {
     }];
     const run = load === 'heartbeat'
       ? (n: number) => cannon({ url: svc.url, connections: 64, amount: n, requests: heartbeats })
-      : (n: number) => cannon({ url: svc.url, connections: 32, amount: n, requests: lifecycleRequests('p8'), perUnit: 3 });
+      : load === 'prepare1'
+        ? (n: number) => cannon({ url: svc.url, connections: 1, amount: n, requests: lifecycleRequests('p8').slice(0, 1) })
+        : (n: number) => cannon({ url: svc.url, connections: 32, amount: n, requests: lifecycleRequests('p8'), perUnit: 3 });
     if (load !== 'heartbeat') await registerNodes(svc.url, nodes);
     await run(load === 'heartbeat' ? ids : 3_000);
     const before = (await svc.child.call<{ us: number }>('cpu')).us;
