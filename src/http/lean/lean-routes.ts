@@ -20,7 +20,7 @@ export interface LeanRoute {
   readonly token: TokenKind | null;
   /** The controller method, with the path parameter (if any) and the validated DTO. */
   readonly run: (param: string, dto: unknown) => Promise<unknown>;
-  /** Requests this route has served (read by tests and `leanLaneStats`). */
+  /** Requests this route has served (`LeanLane.stats()`). */
   served: number;
 }
 
