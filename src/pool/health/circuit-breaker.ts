@@ -62,6 +62,7 @@ export class CircuitBreaker {
    * trial running. Does not change state (a candidate list may be built and never used).
    */
   isCallable(nodeId: string): boolean {
+    if (this.circuits.size === 0) return true;
     const c = this.circuits.get(nodeId);
     return !c || this.trialDue(c);
   }
