@@ -239,6 +239,26 @@ describe('lean lane: off when the app has what it would skip (e2e)', () => {
     }
   });
 
+  it('stays off when middleware is added after configureApp, which then runs on the hot routes', async () => {
+    const config = loadAppConfig({ ...TEST_ENV, RTP_HTTP_ADAPTER: process.env.RTP_TEST_ADAPTER ?? 'express' });
+    const m = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+    const app = m.createNestApplication(createHttpAdapter(config.httpAdapter, { maxBodyBytes: config.maxBodyBytes }), { logger: ['error'] });
+    configureApp(app, { maxBodyBytes: config.maxBodyBytes });
+    app.use((_req: unknown, res: http.ServerResponse, next: () => void) => {
+      res.setHeader('X-Mine', 'yes');
+      next();
+    });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const r = await raw(url, 'DELETE', '/v1/calls/x');
+      expect([r.status, r.headers['x-mine']]).toEqual([404, 'yes']);
+      expect(leanLaneOf(app)!.stats()).toMatchObject({ on: false, reason: 'app.use() after configureApp' });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('stays off with a global interceptor of the user\'s own, which then runs on the hot routes', async () => {
     let seen = 0;
     class Counting extends TagInterceptor {
