@@ -24,7 +24,6 @@ export class JsonErrorFilter implements ExceptionFilter {
     const express = res as { status(s: number): { json(b: unknown): void } };
     express.status(status).json({ error });
   }
-
 }
 
 /**
@@ -33,28 +32,28 @@ export class JsonErrorFilter implements ExceptionFilter {
  * error is a 500 whose details go to `logger` only.
  */
 export function describeHttpError(e: unknown, logger: Pick<Logger, 'error'>): { status: number; error: string } {
-    if (e instanceof HttpException) {
-      const status = e.getStatus();
-      // The Express adapter wraps body-parser and URI errors; name them in our words.
-      const cause = e.cause as { type?: string; message?: string } | undefined;
-      if (cause instanceof URIError) return { status, error: 'malformed percent-encoding in path' };
-      if (cause && typeof cause.type === 'string') return { status, error: bodyParserMessage(cause.type, status, cause.message) };
-      // Fastify's own errors (the body limit on Content-Length, a length mismatch) in the same words.
-      const code = (cause as { code?: unknown } | undefined)?.code;
-      if (typeof code === 'string' && code.startsWith('FST_')) return { status, error: fastifyMessage(code, status, cause?.message) };
-      const body = e.getResponse();
-      let msg: unknown = typeof body === 'string' ? body : (body as { message?: unknown }).message;
-      if (Array.isArray(msg)) msg = msg.join('; ');
-      return { status, error: typeof msg === 'string' && msg ? msg : HttpStatus[status]?.toLowerCase() ?? 'error' };
-    }
-    const bp = e as { status?: number; statusCode?: number; type?: string; expose?: boolean; message?: string };
-    const status = bp?.status ?? bp?.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return { status, error: bodyParserMessage(bp.type, status, bp.message) };
-    }
-    logger.error(e instanceof Error ? e.stack ?? e.message : String(e));
-    return { status: 500, error: 'internal error' };
+  if (e instanceof HttpException) {
+    const status = e.getStatus();
+    // The Express adapter wraps body-parser and URI errors; name them in our words.
+    const cause = e.cause as { type?: string; message?: string } | undefined;
+    if (cause instanceof URIError) return { status, error: 'malformed percent-encoding in path' };
+    if (cause && typeof cause.type === 'string') return { status, error: bodyParserMessage(cause.type, status, cause.message) };
+    // Fastify's own errors (the body limit on Content-Length, a length mismatch) in the same words.
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && code.startsWith('FST_')) return { status, error: fastifyMessage(code, status, cause?.message) };
+    const body = e.getResponse();
+    let msg: unknown = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+    if (Array.isArray(msg)) msg = msg.join('; ');
+    return { status, error: typeof msg === 'string' && msg ? msg : HttpStatus[status]?.toLowerCase() ?? 'error' };
   }
+  const bp = e as { status?: number; statusCode?: number; type?: string; expose?: boolean; message?: string };
+  const status = bp?.status ?? bp?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, error: bodyParserMessage(bp.type, status, bp.message) };
+  }
+  logger.error(e instanceof Error ? e.stack ?? e.message : String(e));
+  return { status: 500, error: 'internal error' };
+}
 
 function fastifyMessage(code: string, status: number, message?: string): string {
   switch (code) {
