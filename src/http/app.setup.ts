@@ -35,8 +35,7 @@ export function configureApp(app: INestApplication, opts: AppSetupOptions = {}):
   configureJsonApp(app, opts);
   // OpenAPI: Swagger UI at /docs, the document at /docs-json (built on first request).
   setupOpenApi(app);
-  // Last: in front of the framework's router, the hot requests with the same headers, checks and
-  // answers; middleware added after this point turns it off.
+  // In front of the framework's router: the hot requests, with the same headers, checks and answers.
   if (opts.lean !== false) LeanLane.install(app, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, resolveSecurityHeaders(SECURITY_HEADERS));
   return app;
 }

@@ -43,11 +43,11 @@ const lanes = new WeakMap<INestApplication, LeanLane>();
  *
  * It stays off when the app has anything the lane would skip: a global guard, pipe, filter or
  * interceptor other than this project's own (rate limiting's guard among them), request-scoped
- * enhancers, a global prefix, versioning or CSRF protection, or when `app.use()`, `app.enableCors()`
- * or (Fastify) `app.register()` is called after configureApp. `RTP_HTTP_LEAN=false` (or
- * `configureApp(app, { lean: false })`) turns it off. Middleware it cannot see (your modules'
- * `NestModule.configure`, or added before configureApp) does not run on these four requests:
- * turn the lane off if you add some for them.
+ * enhancers, a global prefix, versioning or CSRF protection. `RTP_HTTP_LEAN=false` (or
+ * `configureApp(app, { lean: false })`) turns it off. Middleware cannot be seen from here (Nest's
+ * proxy of an app made by NestFactory does not let its methods be wrapped): middleware of your own
+ * (`app.use()`, `app.enableCors()`, Fastify plugins, `NestModule.configure`) does not run on these
+ * four requests; turn the lane off if you add some for them.
  */
 export class LeanLane {
   private routes: LeanRoutes | null = null;
@@ -77,23 +77,10 @@ export class LeanLane {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (!lane.take(req, res)) dispatch.call(server, req, res);
     });
-    // Middleware, CORS or Fastify plugins added after configureApp would not run on the lane:
-    // adding any turns it off (those added before configureApp, or in NestModule.configure, cannot be seen).
-    const a = app as unknown as Record<string, unknown>;
-    for (const name of ['use', 'enableCors', 'register']) {
-      const original = a[name];
-      if (typeof original !== 'function') continue;
-      a[name] = function (this: unknown, ...args: unknown[]) {
-        lane.foreign ??= `app.${name}() after configureApp`;
-        return (original as (...x: unknown[]) => unknown).apply(this, args);
-      };
-    }
     lanes.set(app, lane);
     return lane;
   }
 
-  /** Set when the app got middleware the lane would skip (see install). */
-  foreign: string | undefined;
 
   /** Whether the lane serves requests, and if not why; requests served per route. */
   stats(): { on: boolean; reason: string; served: Record<string, number> } {
@@ -176,7 +163,6 @@ export class LeanLane {
     if (app.isInitialized === false) return false;
     const config = app.config;
     if (!config) return off('the app has no application config');
-    if (this.foreign) return off(this.foreign);
     if (config.getGlobalPrefix()) return off('a global prefix is set');
     if (config.getVersioning()) return off('versioning is enabled');
     if (app.enabledSecurityFeatures?.has('enableCsrfProtection')) return off('CSRF protection is enabled');
