@@ -81,7 +81,6 @@ export class LeanLane {
     return lane;
   }
 
-
   /** Whether the lane serves requests, and if not why; requests served per route. */
   stats(): { on: boolean; reason: string; served: Record<string, number> } {
     if (this.state === 'unresolved') this.resolve();
