@@ -1,4 +1,5 @@
 import type { Binding } from '../pool.types';
+import { WRITE_BINDING } from './redis-pool.scripts';
 import type {
   BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, Tombstone,
 } from './pool-store.interface';
@@ -46,7 +47,7 @@ return 1
  * 'same'), claim token or nodeId, createdAt, px, now, field, value, …
  * → {'bound', prevNode, prevExp, prevLive} | {'deleted'} | {'lost'}
  */
-export const BIND_CALL = `
+export const BIND_CALL = `${WRITE_BINDING}
 local mode, want = ARGV[1], ARGV[2]
 if mode == 'claim' then
   if redis.call('GET', KEYS[2]) ~= want then
@@ -61,14 +62,8 @@ else
     return {'deleted'}
   end
 end
-local prevExp = redis.call('HGET', KEYS[1], 'expiresAt')
-local prevNode = redis.call('HGET', KEYS[1], 'nodeId')
-local live = 0
-if prevExp and tonumber(prevExp) > tonumber(ARGV[5]) then live = 1 end
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], unpack(ARGV, 6))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return {'bound', prevNode or '', prevExp or '', live}
+local prevNode, prevExp, live = write_binding(ARGV[4], ARGV[5], 6)
+return {'bound', prevNode, prevExp, live}
 `;
 
 /**

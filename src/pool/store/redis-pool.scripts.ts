@@ -139,19 +139,31 @@ return 1
 `;
 
 /**
+ * Writes the call's binding hash (KEYS[1]) from ARGV[from..] as field, value pairs, with a TTL
+ * of \`px\` ms, and drops its claim (KEYS[2]). Returns what it replaced: the previous nodeId
+ * or '', expiresAt or '', and whether that binding was still live at \`now\` (1|0). Shared by
+ * putBinding and bindCall (redis-call-state.ts).
+ */
+export const WRITE_BINDING = `
+local function write_binding(px, now, from)
+  local prevExp = redis.call('HGET', KEYS[1], 'expiresAt')
+  local prevNode = redis.call('HGET', KEYS[1], 'nodeId')
+  local live = 0
+  if prevExp and tonumber(prevExp) > tonumber(now) then live = 1 end
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('HSET', KEYS[1], unpack(ARGV, from))
+  redis.call('PEXPIRE', KEYS[1], px)
+  return prevNode or '', prevExp or '', live
+end
+`;
+
+/**
  * Step 1 of putBinding, the call's slot. KEYS: C b, C claim. ARGV: px, now, field, value, …
  * →  {previous nodeId or '', previous expiresAt or '', previous live (1|0)}.
  * Writes the binding (the authoritative record) and drops the claim.
  */
-export const PUT_BINDING_CALL = `
-local prevExp = redis.call('HGET', KEYS[1], 'expiresAt')
-local prevNode = redis.call('HGET', KEYS[1], 'nodeId')
-local live = 0
-if prevExp and tonumber(prevExp) > tonumber(ARGV[2]) then live = 1 end
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return { prevNode or '', prevExp or '', live }
+export const PUT_BINDING_CALL = `${WRITE_BINDING}
+return { write_binding(ARGV[1], ARGV[2], 3) }
 `;
 
 /** Removes `member` from zset `k` only when its score is `score` (the version it was added with). */
