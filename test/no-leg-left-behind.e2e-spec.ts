@@ -47,6 +47,24 @@ describe('no leg left behind (e2e)', () => {
     expect(nodes[0].legs.has('reinv')).toBe(false);
   });
 
+  it('#3 a BYE while a re-INVITE waits behind the call\'s start: the re-INVITE answers 409 and does not bring the call back', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    await prepare('queued').expect(201);
+    nodes[0].delayMs = 300; // the start is in flight at the node; the re-INVITE waits behind it
+    const started = http.post('/v1/calls/queued/start').then((r) => r);
+    await waitUntil(() => nodes[0].count('start') === 1, 1_000);
+    const reinvite = prepare('queued').then((r) => r);
+    await new Promise((r) => setTimeout(r, 20));
+    await http.delete('/v1/calls/queued').expect(204);
+    expect((await started).status).toBe(200);
+    const res = await reinvite;
+    expect(res.status).toBe(409);
+    await expectConverged(store(), byId(), ['queued'], 3_000);
+    expect(await store().getBinding('queued')).toBeUndefined();
+    expect(nodes[0].count('prepare')).toBe(1);
+  });
+
   it('#4 a node that answers 201 after the timeout: the late leg is deleted though the first DELETE finds nothing', async () => {
     await boot();
     await register('a', nodes[0].url);

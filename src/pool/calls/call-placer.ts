@@ -70,6 +70,8 @@ export class CallPlacer {
     const started = performance.now();
     const token = randomUUID();
     let waitingFor: string | undefined;
+    // Overtaken while queued behind the call's earlier operations: no node is asked.
+    if (this.d.deletedSince(callId, deletes)) throw new CallDeletedException();
     for (;;) {
       const bound = await this.d.store.getBinding(callId);
       // A binding that appeared while we waited is the answer to the very prepare we

@@ -76,7 +76,10 @@ export class CallRouter implements BeforeApplicationShutdown {
    */
   async prepare(rawCallId: string, offerSdp: string, opts: PrepareOptions = {}): Promise<PrepareCallResponse> {
     const callId = normalizeCallId(rawCallId);
-    return this.queue.prepare(callId, () => this.placer.prepare(callId, offerSdp, opts, this.queue.deletes(callId)));
+    // DELETEs are counted from the prepare's arrival, not from when its turn comes: a DELETE
+    // that arrives while it waits behind the call's earlier operations overtakes it too.
+    const deletes = this.queue.deletes(callId);
+    return this.queue.prepare(callId, () => this.placer.prepare(callId, offerSdp, opts, deletes));
   }
 
   /**
