@@ -2,8 +2,8 @@ import type autocannon from 'autocannon';
 import { cannon, type CannonResult } from '../lib/cannon';
 import { addFarmNodes, type BenchContext, type FarmNode, type Scenario, type Section } from '../lib/context';
 import { keepAliveAgent } from '../lib/http';
-import { legOnce, prepareOnce, registerNodes, sequentialLatency, type Service, startBareExpress, startProc, startService } from '../lib/sut';
-import { fmtNum, fmtRatio, fmtSpread, fmtUs, spread, table } from '../lib/stats';
+import { legOnce, prepareOnce, registerNodes, type Service, startBareExpress, startProc, startService } from '../lib/sut';
+import { fmtNum, fmtRatio, fmtSpread, fmtUs, quantile, spread, table } from '../lib/stats';
 import { lifecycleRequests } from './s3-lifecycle';
 
 const HB_CONNECTIONS = 64;
@@ -21,7 +21,7 @@ interface Target {
 
 /** Every target, in table order. `BENCH_S8_TARGETS=key,key` keeps some (profiling, or a branch without Fastify). */
 const TARGETS: Target[] = [
-  { key: 'http', label: 'bare node:http (parse JSON, Map upsert)', start: () => startProc('bare-http') },
+  { key: 'http', label: 'bare node:http (parse JSON, Map upsert; calls forwarded with undici)', calls: true, start: (n) => startProc('bare-http', { BENCH_NODES: n.map((x) => x.url).join(',') }) },
   { key: 'express', label: 'bare Express 5 (express.json, Map upsert)', calls: true, start: (n) => startBareExpress(n) },
   { key: 'fastify', label: 'bare Fastify 5 (its JSON parser, Map upsert)', start: () => startProc('bare-fastify') },
   { key: 'nest-express', label: 'minimal Nest 12 app on Express (one controller, RegisterNodeDto, ValidationPipe)', start: () => startProc('mini-nest', { BENCH_ADAPTER: 'express' }, 'mini-nest-express') },
@@ -115,7 +115,7 @@ export const s8: Scenario = {
           lc.set(t.key, []);
           const cs = services.get(`${t.key}:calls`) ?? svc;
           if (isService(t)) await registerNodes(cs.url, callNodes);
-          // Bare Express forwards POST /v1/calls to a node too: the latency of a forwarding hop with no pool behind it.
+          // Bare node:http and bare Express forward POST /v1/calls to a node too: the latency of a forwarding hop with no pool behind it.
           seq.set(t.key, { p50: [], p99: [], ratio: [] });
           agents.set(t.key, keepAliveAgent(1));
           await cannon({ url: cs.url, connections: LC_CONNECTIONS, amount: ctx.smoke ? LC_CONNECTIONS * 3 : 3_000, requests: lifecycleRequests('w8'), perUnit: 3 });
@@ -131,14 +131,23 @@ export const s8: Scenario = {
           const svc = services.get(`${t.key}:calls`) ?? services.get(t.key)!;
           lc.get(t.key)!.push(await measured(svc, () => cannon({ url: svc.url, connections: LC_CONNECTIONS, amount: lcUnits * 3, requests: lifecycleRequests('s8'), perUnit: 3 })));
         }
+        // Sequential latency: one request to each target in turn (the direct hop first), so
+        // every row samples the same moments of a shared machine and their ratios hold.
+        const direct: number[] = [];
+        const lat = new Map([...seq.keys()].map((key) => [key, [] as number[]]));
+        for (let i = 0; i < seqCount && seq.size > 0; i++) {
+          direct.push((await legOnce(floorAgent, callNodes[0].url, 'f8')).us);
+          for (const key of seq.keys()) {
+            const svc = services.get(`${key}:calls`) ?? services.get(key)!;
+            lat.get(key)!.push((await prepareOnce(agents.get(key)!, svc.url, 's8')).us);
+          }
+        }
+        if (seq.size > 0) floorP50.push(quantile(direct, 0.5));
         for (const [key, row] of seq) {
-          const svc = services.get(`${key}:calls`) ?? services.get(key)!;
-          const floor = await sequentialLatency(seqCount, () => legOnce(floorAgent, callNodes[0].url, 'f8'));
-          const s = await sequentialLatency(seqCount, () => prepareOnce(agents.get(key)!, svc.url, 's8'));
-          floorP50.push(floor.p50);
-          row.p50.push(s.p50);
-          row.p99.push(s.p99);
-          row.ratio.push(s.p50 / floor.p50);
+          const xs = lat.get(key)!;
+          row.p50.push(quantile(xs, 0.5));
+          row.p99.push(quantile(xs, 0.99));
+          row.ratio.push(quantile(xs, 0.5) / floorP50[floorP50.length - 1]);
         }
       }
     } finally {
@@ -181,9 +190,16 @@ export const s8: Scenario = {
       summary.push(['8', `heartbeats/s, service on ${adapter}, 64 conn.`, fmtNum(med(hb.get(key), (m) => m.perSec)),
         `${fmtRatio(ratio(key, 'http'))} of bare node:http (target ≥ ${target}×), ${fmtRatio(ratio(key, nest))} of minimal Nest on ${adapter} (target ≥ 0.8×)`]);
     }
+    // Each run's p50 over bare node:http's forwarding hop in the same run: what the service adds to any forwarder here.
+    const forwarderRatio = (key: string) => {
+      const bare = seq.get('http');
+      if (!bare || key === 'http') return '';
+      const row = seq.get(key)!;
+      return `; ${fmtRatio(spread(row.p50.map((p, i) => p / bare.p50[i])).median)} of bare node:http's forwarding hop`;
+    };
     for (const [key, row] of seq) {
       summary.push(['8', `POST /v1/calls p50, ${key.startsWith('svc-') ? key.slice(4) : `bare ${key}, one forwarding hop`}`, fmtUs(spread(row.p50).median),
-        `direct /v1/legs ${fmtUs(floorMed)} → ${fmtRatio(spread(row.ratio).median)}${key === 'svc-fastify' ? ' (target ≤ 2.0×)' : ''}`]);
+        `direct /v1/legs ${fmtUs(floorMed)} → ${fmtRatio(spread(row.ratio).median)}${key === 'svc-fastify' ? ' (target ≤ 2.0×)' : ''}${forwarderRatio(key)}`]);
     }
     for (const key of ['svc-before', 'svc-express', 'svc-fastify']) {
       if (!hb.has(key)) continue;
@@ -198,7 +214,7 @@ export const s8: Scenario = {
       + `heartbeat bodies per run cycling ${fmtNum(ids)} node ids (after a warm-up pass that creates them). Lifecycles: `
       + `${LC_CONNECTIONS} connections, ${fmtNum(lcUnits)} prepare → start → delete per run, 10 fake nodes (a service is measured on calls in a second instance that holds only those 10 nodes). CPU per request is the `
       + `target process's CPU time (user + system) over the run divided by its requests. Sequential latency: ${seqCount} `
-      + `prepares on one keep-alive connection, each run paired with ${seqCount} direct \`POST /v1/legs\` to a fake node. `
+      + `prepares per target on one keep-alive connection each, and ${seqCount} direct \`POST /v1/legs\` to a fake node, sent one to each in turn (the direct one first) so all rows sample the same moments. `
       + `The services run at \`LOG_LEVEL=warn\` with background probes off (\`RTP_HEALTH_INTERVAL_MS=0\`), so the rows compare the HTTP path. `
       + `The load generator shares the machine's cores with the targets.`,
       '',
