@@ -2,7 +2,8 @@
  * Profiling helper for scenario 2 (not part of `npm run bench`): one in-process pool with
  * 10 fake nodes, 16 concurrent callers of PoolService.prepare for a few seconds, under
  * `node --cpu-prof` (the profile lands in BENCH_CPU_PROF, default ./prof). Prints the
- * throughput next to the NodeControlClient floor measured the same way.
+ * throughput next to the NodeControlClient floor measured the same way, and the CPU time of
+ * the process per call for each (steadier than the rates when other work shares the machine).
  *   node -r ./bench/register.js bench/profile-s2.ts [seconds]
  */
 import { addFarmNodes, type BenchContext } from './lib/context';
@@ -20,9 +21,13 @@ async function main(): Promise<void> {
     await child.call('open', { name: 'memory-10', env: {}, nodes });
     const urls = nodes.map((n) => n.url);
     await child.call('throughput', { name: 'memory-10', concurrency: 16, ms: 1000 });
-    const client = await child.call<{ perSec: number }>('clientThroughput', { name: 'memory-10', concurrency: 16, ms, urls });
-    const pool = await child.call<{ perSec: number }>('throughput', { name: 'memory-10', concurrency: 16, ms });
-    process.stdout.write(`16 callers: pool ${pool.perSec.toFixed(0)}/s, client floor ${client.perSec.toFixed(0)}/s → ${(pool.perSec / client.perSec).toFixed(2)}×\n`);
+    type Tput = { perSec: number; cpuUsPerOp: number };
+    const client = await child.call<Tput>('clientThroughput', { name: 'memory-10', concurrency: 16, ms, urls });
+    const pool = await child.call<Tput>('throughput', { name: 'memory-10', concurrency: 16, ms });
+    process.stdout.write(
+      `16 callers: pool ${pool.perSec.toFixed(0)}/s, client floor ${client.perSec.toFixed(0)}/s → ${(pool.perSec / client.perSec).toFixed(2)}×`
+      + ` (CPU per call: pool ${pool.cpuUsPerOp.toFixed(0)} µs, client ${client.cpuUsPerOp.toFixed(0)} µs)\n`,
+    );
   } finally {
     await child.stop();
     await farm.stop();
