@@ -33,12 +33,8 @@ export class CallQueue {
     const lane = this.lane(callId);
     if (lane.prepare) return lane.prepare as Promise<T>;
     lane.prepares++;
-    const p = this.enqueue(callId, lane, op);
+    const p = this.enqueue(callId, lane, op, true);
     lane.prepare = p;
-    void p.catch(() => undefined).then(() => {
-      lane.prepares--;
-      if (lane.prepare === p) lane.prepare = undefined;
-    });
     return p;
   }
 
@@ -89,16 +85,21 @@ export class CallQueue {
     return lane;
   }
 
-  private enqueue<T>(callId: string, lane: CallLane, op: () => Promise<T>): Promise<T> {
+  private enqueue<T>(callId: string, lane: CallLane, op: () => Promise<T>, isPrepare = false): Promise<T> {
     lane.pending++;
     const p = lane.tail.then(op, op);
-    lane.tail = p.catch(() => undefined);
     this.all.add(p);
     const done = () => {
+      if (isPrepare) {
+        lane.prepares--;
+        if (lane.prepare === p) lane.prepare = undefined;
+      }
       this.all.delete(p);
       if (--lane.pending === 0 && this.lanes.get(callId) === lane) this.lanes.delete(callId);
     };
-    p.then(done, done);
+    // The next operation of the call id starts after this one settled and was counted out
+    // (`done` never throws: the tail never rejects). One derived promise per operation.
+    lane.tail = p.then(done, done);
     return p;
   }
 }
