@@ -72,7 +72,10 @@ export class CandidateSelector {
         c = cands[i];
         c.load = load;
       } else {
-        c = this.candidateFor(n, load);
+        // The same node's next snapshot at the same place (the store replaces a node on every
+        // binding to it): a new candidate straight away. A WeakMap entry per prepare is
+        // GC work (ephemerons) for a snapshot that is not seen again.
+        c = seen[i]?.id === n.id ? candidateOf(n, load) : this.candidateFor(n, load);
         seen[i] = n;
         cands[i] = c;
       }
