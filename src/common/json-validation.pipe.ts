@@ -2,6 +2,7 @@ import { type ArgumentMetadata, BadRequestException, Injectable, type Type, Vali
 import { getMetadataStorage, validate, type ValidatorOptions } from 'class-validator';
 import { showKey } from './json-body-inspector';
 import { flatDtoInstance } from './flat-dto';
+import { validDtoCheck } from './valid-dto';
 
 /** Unknown fields named in one error message; the rest are counted. */
 export const SHOWN_UNKNOWN_FIELDS = 3;
@@ -83,6 +84,9 @@ export class JsonValidationPipe extends ValidationPipe {
         // options; the same instance, the same validation, the same errors.
         const entity = flatDtoInstance(metadata.metatype, value as Record<string, unknown>, declaredFields(metadata.metatype), this.transformOptions ?? {});
         if (entity !== undefined) {
+          // A valid body (nearly every one) is said so without class-validator's per-call work;
+          // anything else goes to class-validator, which words the errors.
+          if (validDtoCheck(metadata.metatype)?.(entity as object)) return entity;
           const errors = await validate(entity as object, this.flatValidatorOptions);
           if (errors.length > 0) throw await this.exceptionFactory(errors);
           return entity;
