@@ -1,8 +1,8 @@
 /**
  * Profiling helper (not part of `npm run bench`): the pool's own CPU per prepare, without
  * HTTP. PoolService from the real AppModule (memory store, probes and background jobs off)
- * with 10 nodes and a NodeControlClient that answers every prepare on the next turn of the
- * event loop (setImmediate); 16 concurrent callers. Prints the process's CPU µs per prepare
+ * with 10 nodes (NODES=) and a NodeControlClient that answers every prepare on the next turn of the
+ * event loop (setImmediate); 16 concurrent callers (CALLERS=). Prints the process's CPU µs per prepare
  * for each round (after a 1 s warm-up). Calls stay bound, as in profile-s2, so later rounds
  * run with more bindings; CYCLE=1 deletes each call after its prepare (a steady heap).
  *   node -r ./bench/register.js bench/profile-pool.ts [seconds per round] [rounds]
@@ -17,6 +17,9 @@ import { PoolService } from '../src/pool/pool.service';
 import { callId, OFFER_SDP } from './lib/http';
 
 const turn = <T>(v: T) => new Promise<T>((r) => setImmediate(() => r(v)));
+
+const NODES = Number(process.env.NODES ?? 10);
+const CALLERS = Number(process.env.CALLERS ?? 16);
 
 async function main(): Promise<void> {
   const sec = Number(process.argv[2] ?? 3);
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
   moduleRef.useLogger(['error', 'warn']);
   const app = await moduleRef.init();
   const pool = app.get(PoolService);
-  for (let i = 0; i < 10; i++) await pool.register({ nodeId: `p${i}`, controlUrl: `http://127.0.0.1:${9_000 + i}`, mediaIp: '127.0.0.1' });
+  for (let i = 0; i < NODES; i++) await pool.register({ nodeId: `p${i}`, controlUrl: `http://127.0.0.1:${9_000 + i}`, mediaIp: '127.0.0.1' });
 
   const run = async (ms: number): Promise<number> => {
     const t0 = Date.now();
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
         if (cycle) await pool.delete(id);
       }
     };
-    await Promise.all(Array.from({ length: 16 }, worker));
+    await Promise.all(Array.from({ length: CALLERS }, worker));
     const cpu = process.cpuUsage(cpu0);
     return (cpu.user + cpu.system) / done;
   };
