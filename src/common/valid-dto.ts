@@ -53,7 +53,10 @@ function compile(dto: Type<unknown>): ValidDtoCheck | null {
   }
   // class-validator runs IS_DEFINED before the other validators of a field; for a yes/no verdict the order does not matter.
   const plan: FieldPlan[] = [...fields].map(([property, f]) => ({ property, conditions: f.conditions, checks: f.checks }));
+  const declared = new Set(fields.keys());
   return (entity) => {
+    // class-validator's whitelist sees the instance's own keys, a constructor's among them.
+    for (const key of Object.keys(entity)) if (!declared.has(key)) return false;
     const values = entity as Record<string, unknown>;
     for (const { property, conditions, checks: fieldChecks } of plan) {
       const value = values[property];
