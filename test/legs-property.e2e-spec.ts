@@ -17,6 +17,20 @@ type Op =
  * timeout) and Redis frozen for a while, once quiet every node holds a leg for a call id
  * iff the store binds it there. Redis is this suite's own redis-server.
  */
+/**
+ * Interleavings this property found, run first every time (each failed about every other run before its fix):
+ * a re-INVITE queued behind a start while Redis froze, then a BYE (the prepare counted DELETEs from its turn, not its
+ * arrival); a BYE whose store half was done when Redis froze before it looked up the node (no node DELETE was sent).
+ */
+const FOUND: Op[][] = [
+  [{ kind: 'delete', call: 1, at: 376 }, { kind: 'start', call: 2, at: 110 }, { kind: 'prepare', call: 1, at: 180 },
+    { kind: 'pause', ms: 294, at: 203 }, { kind: 'delete', call: 0, at: 103 }, { kind: 'start', call: 1, at: 215 },
+    { kind: 'pause', ms: 402, at: 309 }, { kind: 'prepare', call: 1, at: 215 }],
+  [{ kind: 'delete', call: 2, at: 395 }, { kind: 'delete', call: 1, at: 375 }, { kind: 'prepare', call: 2, at: 246 },
+    { kind: 'prepare', call: 1, at: 112 }, { kind: 'pause', ms: 895, at: 396 }, { kind: 'prepare', call: 0, at: 7 },
+    { kind: 'prepare', call: 2, at: 390 }, { kind: 'prepare', call: 0, at: 0 }, { kind: 'start', call: 2, at: 317 }],
+];
+
 describe('no leg left behind: random interleavings (property)', () => {
   const redis = new RedisChild();
   let t: TestApp;
@@ -74,6 +88,6 @@ describe('no leg left behind: random interleavings (property)', () => {
       for (const n of nodes) n.prepareDelayMs = 0;
       // Bound: a late leg's settle time (maxAttempts × timeout + timeout) plus retries after Redis is back.
       await expectConverged(t.get<PoolStore>(POOL_STORE), { n1: nodes[0], n2: nodes[1] }, ids, 10_000);
-    }), { numRuns: 40, seed, endOnFailure: true });
+    }), { numRuns: 40, seed, endOnFailure: true, examples: FOUND.map((ops) => [ops]) });
   }, 120_000);
 });

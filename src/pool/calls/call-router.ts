@@ -233,9 +233,18 @@ export class CallRouter implements BeforeApplicationShutdown {
     else this.circuit.recordSuccess(node.id);
   }
 
-  /** The node of a binding and the URL to reach it: its current one if it re-registered elsewhere. */
+  /**
+   * The node of a binding and the URL to reach it: its current one if it re-registered
+   * elsewhere, else (the node gone, or the store stalled after it answered with the
+   * binding) the binding's own. A DELETE whose store half is done must reach the node.
+   */
   private async route(b: Binding): Promise<{ node?: NodeState; url: string }> {
-    const node = await this.store.getNode(b.nodeId);
+    let node: NodeState | undefined;
+    try {
+      node = await this.store.getNode(b.nodeId);
+    } catch (e) {
+      if (!(e instanceof StoreUnavailableException)) throw e;
+    }
     return { node, url: node?.controlUrl ?? b.controlUrl };
   }
 }
