@@ -14,8 +14,9 @@ interface CallLane {
 /**
  * Orders the operations of one call id on this instance: each runs after the previous one
  * settled (prepare, then start, as pipelined on one connection). Overlapping prepares
- * share one attempt. A DELETE is not queued — it overtakes (a CANCEL must win over the
- * prepare it cancels) — but it is counted, so a prepare in flight learns it was overtaken.
+ * share one attempt. A DELETE is not queued behind them — it overtakes (a CANCEL must win
+ * over the prepare it cancels) — but it is counted, so a prepare in flight learns it was
+ * overtaken, and what arrives after it waits for it.
  */
 export class CallQueue {
   private readonly lanes = new Map<string, CallLane>();
@@ -38,14 +39,29 @@ export class CallQueue {
     return p;
   }
 
-  /** Counts a DELETE of the call id; true when a prepare of it is in flight here (the DELETE overtakes it). */
-  markDeleted(callId: string): boolean {
-    const lane = this.lanes.get(callId);
-    if (!lane) return false;
+  /**
+   * Runs a DELETE of the call id at once, ahead of the operations queued before it (a CANCEL
+   * must win over the prepare it cancels), and counts it so a prepare in flight learns it
+   * was overtaken. Operations that arrive after it wait for it: its DELETE to the node must
+   * not reach the node after a later prepare's leg (legs are keyed by call id alone).
+   * `op` is told whether a prepare of the call id was in flight here.
+   */
+  overtake<T>(callId: string, op: (overtookPrepare: boolean) => Promise<T>): Promise<T> {
+    const lane = this.lane(callId);
     lane.deletes++;
-    const overtaken = lane.prepares > 0;
+    const overtook = lane.prepares > 0;
     lane.prepare = undefined;
-    return overtaken;
+    lane.pending++;
+    const p = op(overtook);
+    this.all.add(p);
+    const done = () => {
+      this.all.delete(p);
+      if (--lane.pending === 0 && this.lanes.get(callId) === lane) this.lanes.delete(callId);
+    };
+    const earlier = lane.tail;
+    const settled = p.then(done, done);
+    lane.tail = earlier.then(() => settled);
+    return p;
   }
 
   /** The DELETE count of a call id (compare before and after an operation). */

@@ -119,7 +119,10 @@ export class CallRouter implements BeforeApplicationShutdown {
    */
   async delete(rawCallId: string): Promise<void> {
     const callId = normalizeCallId(rawCallId);
-    const overtook = this.queue.markDeleted(callId);
+    return this.queue.overtake(callId, (overtook) => this.deleteNow(callId, overtook));
+  }
+
+  private async deleteNow(callId: string, overtook: boolean): Promise<void> {
     let r;
     try {
       r = await this.store.deleteCall(callId, this.tombstoneTtlMs);
