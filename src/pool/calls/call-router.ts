@@ -122,6 +122,7 @@ export class CallRouter implements BeforeApplicationShutdown {
     return this.queue.overtake(callId, (overtook) => this.deleteNow(callId, overtook));
   }
 
+  /** The DELETE itself, run at once by the queue; `overtook`: a prepare of the call id was in flight here. */
   private async deleteNow(callId: string, overtook: boolean): Promise<void> {
     let r;
     try {
