@@ -53,13 +53,8 @@ export class CallQueue {
     lane.prepare = undefined;
     lane.pending++;
     const p = op(overtook);
-    this.all.add(p);
-    const done = () => {
-      this.all.delete(p);
-      if (--lane.pending === 0 && this.lanes.get(callId) === lane) this.lanes.delete(callId);
-    };
     const earlier = lane.tail;
-    const settled = p.then(done, done);
+    const settled = this.track(callId, lane, p, false);
     lane.tail = earlier.then(() => settled);
     return p;
   }
@@ -104,6 +99,16 @@ export class CallQueue {
   private enqueue<T>(callId: string, lane: CallLane, op: () => Promise<T>, isPrepare = false): Promise<T> {
     lane.pending++;
     const p = lane.tail.then(op, op);
+    // The next operation of the call id starts after this one settled and was counted out.
+    lane.tail = this.track(callId, lane, p, isPrepare);
+    return p;
+  }
+
+  /**
+   * Counts `p` out of its lane once it settles (and the lane out of the map when it was the
+   * last); resolves then, never rejects. One derived promise per operation.
+   */
+  private track(callId: string, lane: CallLane, p: Promise<unknown>, isPrepare: boolean): Promise<void> {
     this.all.add(p);
     const done = () => {
       if (isPrepare) {
@@ -113,9 +118,6 @@ export class CallQueue {
       this.all.delete(p);
       if (--lane.pending === 0 && this.lanes.get(callId) === lane) this.lanes.delete(callId);
     };
-    // The next operation of the call id starts after this one settled and was counted out
-    // (`done` never throws: the tail never rejects). One derived promise per operation.
-    lane.tail = p.then(done, done);
-    return p;
+    return p.then(done, done);
   }
 }
