@@ -149,10 +149,12 @@ const main = async () => serveCommands({
     return latency(Number(m.count), () => pool.prepare(callId('s2'), OFFER_SDP));
   },
   /** Sequential NodeControlClient.prepare to one node (the client floor). */
+  /** Sequential client prepares to `url`, or to each of `urls` in turn (the floor at N nodes). */
   clientLatency(m) {
     const { client } = get(m.name);
-    const url = String(m.url);
-    return latency(Number(m.count), () => client.prepare(url, { call_id: callId('s2c'), offer_sdp: OFFER_SDP }));
+    const urls = Array.isArray(m.urls) ? (m.urls as string[]) : [String(m.url)];
+    let i = 0;
+    return latency(Number(m.count), () => client.prepare(urls[i++ % urls.length], { call_id: callId('s2c'), offer_sdp: OFFER_SDP }));
   },
   /** Sequential raw node:http POST /v1/legs (the transport floor). */
   rawLatency(m) {

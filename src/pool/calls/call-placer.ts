@@ -111,7 +111,9 @@ export class CallPlacer {
   ): Promise<PrepareCallResponse> {
     // From here to the first reservation below nothing awaits: concurrent prepares see
     // each other's first choices in the load they balance on.
-    const { candidates, panic } = this.d.selector.select(await this.d.store.listNodes(), callId, opts, this.d.options.maxAttempts);
+    const limit = this.d.options.maxAttempts;
+    const { candidates, panic } = this.d.selector.selectLightest(callId, opts, limit)
+      ?? this.d.selector.select(await this.d.store.listNodes(), callId, opts, limit);
     const walk = await this.walk(candidates, panic, callId, offerSdp, started, 'prepare');
     if (!walk.ok) {
       if (walk.attempt === 0) {

@@ -4,7 +4,12 @@ import { CircuitBreaker } from '../health/circuit-breaker';
 import { createTestingPool } from '../../testing/testing-pool';
 import { NodeRegistry, type RegisterNodeInput } from '../registry/node-registry';
 import { POOL_STORE, type PoolStore } from '../store/pool-store.interface';
-import { CandidateSelector } from './candidate-selector';
+import fc from 'fast-check';
+import type { Candidate, NodeReport } from '../pool.types';
+import { MemoryPoolStore } from '../store/memory-pool.store';
+import { CandidateSelector, type Selection } from './candidate-selector';
+import { LeastLoadedStrategy } from './least-loaded.strategy';
+import { RoundRobinStrategy } from './round-robin.strategy';
 import type { SelectionStrategy } from './selection-strategy.interface';
 
 describe('CandidateSelector', () => {
@@ -86,5 +91,80 @@ describe('CandidateSelector', () => {
     } finally {
       await own.module.close();
     }
+  });
+});
+
+describe('CandidateSelector.selectLightest (the store\'s load index)', () => {
+  const report = (id: string, n: { legs: number; capacity: number | null; draining: boolean }): NodeReport => ({
+    id, controlUrl: `http://127.0.0.1:1/${id}`, mediaIp: '', activeLegs: n.legs, capacity: n.capacity, weight: 1,
+    region: null, reportedDraining: n.draining, static: false, lastSeen: 0,
+  });
+  const node = fc.record({
+    legs: fc.integer({ min: 0, max: 5 }),
+    capacity: fc.option(fc.integer({ min: 0, max: 6 }), { nil: null }),
+    draining: fc.boolean(),
+    healthy: fc.boolean(),
+    circuit: fc.constantFrom('closed', 'open', 'due', 'trial'),
+    placing: fc.integer({ min: 0, max: 3 }),
+  });
+  const shape = (s: Selection) => ({ panic: s.panic, candidates: s.candidates.map((c) => `${c.id}:${c.load}`) });
+
+  it('gives what select() gives over every node, whatever the loads, health, drains, capacities, circuits and prepares in flight', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.dictionary(fc.constantFrom(...'abcdefghijkl'), node, { minKeys: 0, maxKeys: 12 }),
+      fc.integer({ min: 1, max: 5 }),
+      async (nodes, limit) => {
+        let now = 10_000;
+        const store = new MemoryPoolStore(() => now);
+        const circuit = new CircuitBreaker(1_000, undefined, () => now);
+        const selector = new CandidateSelector(store, new LeastLoadedStrategy(), circuit);
+        for (const [id, n] of Object.entries(nodes)) {
+          await store.upsertNode(report(id, n));
+          if (!n.healthy) await store.setHealth(id, false);
+          for (let i = 0; i < n.placing; i++) selector.reserve(id);
+          if (n.circuit !== 'closed') circuit.recordFailure(id, 'boom');
+        }
+        // 'due': open, its reset time over; 'trial': its half-open trial running; 'open': failed just now.
+        now += 1_000;
+        for (const [id, n] of Object.entries(nodes)) {
+          if (n.circuit === 'open') circuit.recordFailure(id, 'again');
+          if (n.circuit === 'trial') circuit.tryPass(id);
+        }
+        const lightest = selector.selectLightest('call', {}, limit);
+        expect(lightest).toBeDefined();
+        expect(shape(lightest!)).toEqual(shape(selector.select(await store.listNodes(), 'call', {}, limit)));
+      },
+    ), { numRuns: 500 });
+  });
+
+  it('reads past the limit while a later node can still come first: prepares in flight and ids break ties', async () => {
+    const store = new MemoryPoolStore();
+    await store.upsertNode(report('b', { legs: 0, capacity: null, draining: false }));
+    await store.upsertNode(report('a', { legs: 1, capacity: null, draining: false }));
+    await store.upsertNode(report('c', { legs: 1, capacity: null, draining: false }));
+    const selector = new CandidateSelector(store, new LeastLoadedStrategy(), new CircuitBreaker(1_000));
+    selector.reserve('b'); // b: 0 reported + 1 in flight, as heavy as a and c, and a's id comes first
+    expect(store.nodesByLoad().map((n) => n.id)).toEqual(['b', 'a', 'c']);
+    expect(shape(selector.selectLightest('call', {}, 1)!)).toEqual({ panic: false, candidates: ['a:1'] });
+    expect(shape(selector.selectLightest('call', {}, 2)!)).toEqual({ panic: false, candidates: ['a:1', 'b:1'] });
+  });
+
+  it('steps aside for a region, no limit, another strategy, and a store without an index', async () => {
+    const store = new MemoryPoolStore();
+    await store.upsertNode(report('a', { legs: 0, capacity: null, draining: false }));
+    const circuit = new CircuitBreaker(1_000);
+    const selector = new CandidateSelector(store, new LeastLoadedStrategy(), circuit);
+    expect(selector.selectLightest('c', {}, 2)?.candidates.map((c) => c.id)).toEqual(['a']);
+    expect(selector.selectLightest('c', { region: 'eu' }, 2)).toBeUndefined();
+    expect(selector.selectLightest('c', {}, undefined)).toBeUndefined();
+    class Reversed extends LeastLoadedStrategy {
+      override order(c: readonly Candidate[]): Candidate[] {
+        return [...c].reverse();
+      }
+    }
+    expect(new CandidateSelector(store, new Reversed(), circuit).selectLightest('c', {}, 2)).toBeUndefined();
+    expect(new CandidateSelector(store, new RoundRobinStrategy(), circuit).selectLightest('c', {}, 2)).toBeUndefined();
+    const unindexed = Object.assign(Object.create(store) as PoolStore, { nodesByLoad: undefined });
+    expect(new CandidateSelector(unindexed, new LeastLoadedStrategy(), circuit).selectLightest('c', {}, 2)).toBeUndefined();
   });
 });

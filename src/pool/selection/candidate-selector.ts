@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { CircuitBreaker } from '../health/circuit-breaker';
 import { type Candidate, candidateOf, effectiveLoad, isDraining, type NodeState } from '../pool.types';
 import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { byLoadThenId, LeastLoadedStrategy } from './least-loaded.strategy';
 import { InjectSelectionStrategy, type SelectionStrategy } from './selection-strategy.interface';
+import { topK } from './top-k';
 
 /** Options of one prepare. */
 export interface PrepareOptions {
@@ -91,6 +93,40 @@ export class CandidateSelector {
     return { candidates: this.order(panic ? tripped : eligible, callId, opts, limit), panic };
   }
 
+  /**
+   * The selection of {@link select} over every node, read from the store's load index
+   * (`PoolStore.nodesByLoad`) instead: the lightest nodes only, until `limit` candidates
+   * are certain. Undefined when the index cannot give the same answer — a store without
+   * one, a strategy other than the least-loaded one (a subclass with its own `order`
+   * included), a region, no limit — and the caller lists the nodes for {@link select}.
+   * Synchronous, as `select`.
+   */
+  selectLightest(callId: string, opts: PrepareOptions, limit: number | undefined): Selection | undefined {
+    if (limit === undefined || limit < 1 || opts.region || this.strategy.order !== LeastLoadedStrategy.prototype.order) return undefined;
+    const nodes = this.store.nodesByLoad?.();
+    if (!nodes) return undefined;
+    const best: Candidate[] = [];
+    const tripped: Candidate[] = [];
+    const placing = this.placing.size > 0 ? this.placing : undefined;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      const base = effectiveLoad(n);
+      // The index is in (base load, id) order and a candidate's load is never below its
+      // base: once a node sorts after the limit-th best, no later node can come before it.
+      if (best.length >= limit) {
+        const last = best[limit - 1];
+        if (base > last.load || (base === last.load && n.id > last.id)) break;
+      }
+      const load = placing === undefined ? base : base + (placing.get(n.id) ?? 0);
+      if (!this.isEligible(n, load)) continue;
+      if (this.circuit.isCallable(n.id)) insertBounded(best, candidateOf(n, load), limit);
+      else if (this.circuit.state(n.id) === 'open') tripped.push(candidateOf(n, load));
+    }
+    // Without an eligible node the loop read every node, so `tripped` holds all of them.
+    const panic = best.length === 0 && tripped.length > 0;
+    return { candidates: panic ? topK(tripped, limit, byLoadThenId) : best, panic };
+  }
+
   /** A prepare is being sent to the node: count it as load until {@link release}. */
   reserve(nodeId: string): void {
     this.placing.set(nodeId, (this.placing.get(nodeId) ?? 0) + 1);
@@ -133,4 +169,19 @@ export class CandidateSelector {
       ? ordered
       : [...inRegion, ...ordered.filter((c) => c.region !== opts.region)];
   }
+}
+
+/** Inserts `c` into `best` (sorted by load, then id), keeping at most `limit`. */
+function insertBounded(best: Candidate[], c: Candidate, limit: number): void {
+  if (limit <= 0) return;
+  let i = best.length;
+  if (i === limit) {
+    if (byLoadThenId(c, best[i - 1]) >= 0) return;
+    i--;
+  }
+  while (i > 0 && byLoadThenId(c, best[i - 1]) < 0) {
+    best[i] = best[i - 1];
+    i--;
+  }
+  best[i] = c;
 }

@@ -3,6 +3,7 @@ import type {
   BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, Tombstone, UpsertOutcome,
 } from './pool-store.interface';
 import { ExpiringMap } from './expiring-map';
+import { LoadIndex } from './load-index';
 import { CallIndex } from './sorted-ids';
 
 /**
@@ -16,6 +17,8 @@ import { CallIndex } from './sorted-ids';
  */
 export class MemoryPoolStore implements PoolStore {
   private readonly nodes = new Map<string, NodeState>();
+  /** The same nodes, lightest first (see nodesByLoad). */
+  private readonly byLoad = new LoadIndex();
   private readonly bindings = new Map<string, Binding>();
   /** Claims of first prepares: the holder's token. */
   private readonly claims: ExpiringMap<string>;
@@ -38,7 +41,7 @@ export class MemoryPoolStore implements PoolStore {
     if (prev?.static && !report.static) return 'conflict';
     if (!prev && !report.static && this.dynamicCount >= maxNodes) return 'full';
     if (!prev && !report.static) this.dynamicCount++;
-    this.nodes.set(report.id, nodeOf(report, {
+    this.put(prev, nodeOf(report, {
       healthy: prev?.healthy ?? true,
       adminDrained: prev?.adminDrained ?? false,
       drainDeadline: prev?.drainDeadline ?? null,
@@ -59,11 +62,16 @@ export class MemoryPoolStore implements PoolStore {
     return Array.from(this.nodes.values());
   }
 
+  nodesByLoad(): readonly Readonly<NodeState>[] {
+    return this.byLoad.nodes;
+  }
+
   async removeNode(id: string): Promise<RemoveOutcome> {
     const n = this.nodes.get(id);
     if (!n) return 'not-found';
     if (n.static) return 'static';
     this.nodes.delete(id);
+    this.byLoad.delete(n);
     this.dynamicCount--;
     return 'removed';
   }
@@ -73,6 +81,7 @@ export class MemoryPoolStore implements PoolStore {
     for (const n of this.nodes.values()) {
       if (!n.static && n.lastSeen < cutoffMs) {
         this.nodes.delete(n.id);
+        this.byLoad.delete(n);
         this.dynamicCount--;
         removed.push(n);
       }
@@ -289,6 +298,12 @@ export class MemoryPoolStore implements PoolStore {
 
   /** Copy-on-write: the node's object is replaced, never changed (readers hold snapshots). */
   private replace(n: NodeState, patch: Partial<NodeState>): void {
-    this.nodes.set(n.id, Object.assign(nodeState(n), patch));
+    this.put(n, Object.assign(nodeState(n), patch));
+  }
+
+  /** Every node change goes through here: the map and the load index. */
+  private put(prev: NodeState | undefined, next: NodeState): void {
+    this.nodes.set(next.id, next);
+    this.byLoad.put(prev, next);
   }
 }

@@ -90,6 +90,13 @@ export interface PoolStore {
    * may hand out its own snapshots (the memory store does, so a prepare copies nothing).
    */
   listNodes(): Promise<Readonly<NodeState>[]>;
+  /**
+   * Optional, synchronous: every node, lightest first — `effectiveLoad` then id —
+   * kept up to date by the store (the memory store's `LoadIndex`). With it, the default
+   * least-loaded selection reads the first few nodes of a prepare instead of every node.
+   * The array is the store's own: read it at once, do not keep it across an await.
+   */
+  nodesByLoad?(): readonly Readonly<NodeState>[];
   /** Deregisters a dynamic node; static seeds are refused. */
   removeNode(id: string): Promise<RemoveOutcome>;
   /** Removes every dynamic node whose `lastSeen` is before `cutoffMs`; returns them as they were. */
