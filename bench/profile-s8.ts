@@ -3,7 +3,8 @@
  * started as s8 starts it (LOG_LEVEL=warn, probes off), under `node --cpu-prof` (the profile
  * lands in BENCH_CPU_PROF, default ./prof), driven by the heartbeat load or the lifecycle
  * load of s8, then stopped so the profile is written. Prints the CPU µs per request.
- *   node -r ./bench/register.js bench/profile-s8.ts express|fastify heartbeat|lifecycle|prepare1 [requests]
+ *   node -r ./bench/register.js bench/profile-s8.ts express|fastify|http heartbeat|lifecycle|prepare1 [requests]
+ * (http: scenario 8's bare node:http server, which forwards calls with undici: the floor.)
  * (prepare1: one connection sending prepares one after the other, as s8's sequential latency run.)
  * BENCH_CPU_PROF= (empty) measures without profiling; BENCH_SUT_ROOT=<other checkout>/bench runs that service.
  * Summarise a profile with `node bench/cpuprofile-top.js <file>`.
@@ -12,7 +13,7 @@ import type autocannon from 'autocannon';
 import { cannon } from './lib/cannon';
 import { addFarmNodes, type BenchContext } from './lib/context';
 import { Child } from './lib/proc';
-import { registerNodes, startService } from './lib/sut';
+import { registerNodes, startProc, startService } from './lib/sut';
 import { lifecycleRequests } from './scenarios/s3-lifecycle';
 
 async function main(): Promise<void> {
@@ -25,7 +26,9 @@ async function main(): Promise<void> {
   const ids = 10_000;
   const nodes = load === 'heartbeat' ? await addFarmNodes(ctx, ids / 10, 'p8h') : await addFarmNodes(ctx, 10, 'p8c');
   process.env.BENCH_CPU_PROF ??= 'prof';
-  const svc = await startService({ RTP_HTTP_ADAPTER: adapter, RTP_HEALTH_INTERVAL_MS: '0', RTP_MAX_NODES: '100000' }, `prof-${adapter}-${load}`, [], process.env.BENCH_SUT_ROOT);
+  const svc = adapter === 'http'
+    ? await startProc('bare-http', { BENCH_NODES: nodes.map((x) => x.url).join(',') }, `prof-http-${load}`)
+    : await startService({ RTP_HTTP_ADAPTER: adapter, RTP_HEALTH_INTERVAL_MS: '0', RTP_MAX_NODES: '100000' }, `prof-${adapter}-${load}`, [], process.env.BENCH_SUT_ROOT);
   delete process.env.BENCH_CPU_PROF;
   try {
     let k = 0;
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
       : load === 'prepare1'
         ? (n: number) => cannon({ url: svc.url, connections: 1, amount: n, requests: lifecycleRequests('p8').slice(0, 1) })
         : (n: number) => cannon({ url: svc.url, connections: 32, amount: n, requests: lifecycleRequests('p8'), perUnit: 3 });
-    if (load !== 'heartbeat') await registerNodes(svc.url, nodes);
+    if (load !== 'heartbeat' && adapter !== 'http') await registerNodes(svc.url, nodes);
     await run(load === 'heartbeat' ? ids : 3_000);
     const before = (await svc.child.call<{ us: number }>('cpu')).us;
     const r = await run(amount);
