@@ -24,6 +24,12 @@ import type { LeftLegs } from './left-legs';
 import type { UnsettledWrites } from './unsettled-writes';
 
 const CLAIM_POLL_MS = 10;
+/**
+ * Nodes read beyond the attempt budget from a store's load index (Redis): room for that
+ * many unhealthy, draining, full or tripped nodes among the lightest before the
+ * selection lists every node instead.
+ */
+const LIGHTEST_SLACK = 13;
 
 /** How a walk over the candidates ended: a node's answer, or why none answered. */
 export type WalkResult =
@@ -109,11 +115,14 @@ export class CallPlacer {
   private async place(
     callId: string, offerSdp: string, opts: PrepareOptions, started: number, token: string, deletes: number,
   ): Promise<PrepareCallResponse> {
-    // From here to the first reservation below nothing awaits: concurrent prepares see
-    // each other's first choices in the load they balance on.
+    const { selector, store } = this.d;
     const limit = this.d.options.maxAttempts;
-    const { candidates, panic } = this.d.selector.selectLightest(callId, opts, limit)
-      ?? this.d.selector.select(await this.d.store.listNodes(), callId, opts, limit);
+    // A store that keeps its load index elsewhere (Redis) sends the lightest few nodes.
+    const page = store.lightestNodes && selector.usesLoadIndex(opts, limit) ? await store.lightestNodes(limit + LIGHTEST_SLACK) : undefined;
+    // From the nodes read to the first reservation below nothing awaits: concurrent
+    // prepares see each other's first choices in the load they balance on.
+    const { candidates, panic } = selector.selectLightest(callId, opts, limit, page)
+      ?? selector.select(await store.listNodes(), callId, opts, limit);
     const walk = await this.walk(candidates, panic, callId, offerSdp, started, 'prepare');
     if (!walk.ok) {
       if (walk.attempt === 0) {

@@ -94,20 +94,33 @@ export class CandidateSelector {
   }
 
   /**
-   * The selection of {@link select} over every node, read from the store's load index
-   * (`PoolStore.nodesByLoad`) instead: the lightest nodes only, until `limit` candidates
-   * are certain. Undefined when the index cannot give the same answer — a store without
-   * one, a strategy other than the least-loaded one (a subclass with its own `order`
-   * included), a region, no limit — and the caller lists the nodes for {@link select}.
-   * Synchronous, as `select`.
+   * Whether a lightest-first read of the store's load index gives this prepare the
+   * selection {@link select} would give over every node: the least-loaded strategy (its
+   * own `order`, not a subclass's), no region, a limit.
    */
-  selectLightest(callId: string, opts: PrepareOptions, limit: number | undefined): Selection | undefined {
-    if (limit === undefined || limit < 1 || opts.region || this.strategy.order !== LeastLoadedStrategy.prototype.order) return undefined;
-    const nodes = this.store.nodesByLoad?.();
+  usesLoadIndex(opts: PrepareOptions, limit: number | undefined): limit is number {
+    return limit !== undefined && limit >= 1 && !opts.region && this.strategy.order === LeastLoadedStrategy.prototype.order;
+  }
+
+  /**
+   * The selection of {@link select} over every node, read from the store's load index
+   * instead: the lightest nodes only, until `limit` candidates are certain. From `page`
+   * (nodes lightest first, as `PoolStore.lightestNodes` reads them) when given, else from
+   * `PoolStore.nodesByLoad`. Undefined when the index cannot give the same answer — see
+   * {@link usesLoadIndex}, a store without an index, a page that ends before the answer is
+   * certain — and the caller lists every node for {@link select}. Synchronous, as `select`.
+   */
+  selectLightest(
+    callId: string, opts: PrepareOptions, limit: number | undefined,
+    page?: { nodes: readonly Readonly<NodeState>[]; complete: boolean },
+  ): Selection | undefined {
+    if (!this.usesLoadIndex(opts, limit)) return undefined;
+    const nodes = page ? page.nodes : this.store.nodesByLoad?.();
     if (!nodes) return undefined;
     const best: Candidate[] = [];
     const tripped: Candidate[] = [];
     const placing = this.placing.size > 0 ? this.placing : undefined;
+    let settled = false;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
       const base = effectiveLoad(n);
@@ -115,13 +128,18 @@ export class CandidateSelector {
       // base: once a node sorts after the limit-th best, no later node can come before it.
       if (best.length >= limit) {
         const last = best[limit - 1];
-        if (base > last.load || (base === last.load && n.id > last.id)) break;
+        if (base > last.load || (base === last.load && n.id > last.id)) {
+          settled = true;
+          break;
+        }
       }
       const load = placing === undefined ? base : base + (placing.get(n.id) ?? 0);
       if (!this.isEligible(n, load)) continue;
       if (this.circuit.isCallable(n.id)) insertBounded(best, candidateOf(n, load), limit);
       else if (this.circuit.state(n.id) === 'open') tripped.push(candidateOf(n, load));
     }
+    // A page that stops before the answer is certain: the nodes after it could change it.
+    if (!settled && page && !page.complete) return undefined;
     // Without an eligible node the loop read every node, so `tripped` holds all of them.
     const panic = best.length === 0 && tripped.length > 0;
     return { candidates: panic ? topK(tripped, limit, byLoadThenId) : best, panic };

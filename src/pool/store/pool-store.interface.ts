@@ -97,6 +97,13 @@ export interface PoolStore {
    * The array is the store's own: read it at once, do not keep it across an await.
    */
   nodesByLoad?(): readonly Readonly<NodeState>[];
+  /**
+   * Optional, for a store whose load index lives elsewhere (the Redis store's `load` zset):
+   * the `count` lightest nodes in the same order as `nodesByLoad`, and whether they are
+   * every node. Read in one round trip; the selection lists every node when the page
+   * cannot settle it.
+   */
+  lightestNodes?(count: number): Promise<{ nodes: readonly Readonly<NodeState>[]; complete: boolean }>;
   /** Deregisters a dynamic node; static seeds are refused. */
   removeNode(id: string): Promise<RemoveOutcome>;
   /** Removes every dynamic node whose `lastSeen` is before `cutoffMs`; returns them as they were. */

@@ -11,6 +11,7 @@
  * nothing. A binding refreshed between pages (re-INVITE, migrate) gets a later expiresAt
  * and may show up again on a later page; none is ever missed.
  */
+import { SET_LOAD } from './redis-pool.scripts';
 
 /**
  * KEYS: R bound:<nodeId> or R exp. ARGV: now, limit, cursorScore or '', cursorMember
@@ -64,7 +65,7 @@ return { prevExp }
  * prevExp, toNode, newExp  →  1. The call's index entries and one pending leg move from
  * the old node to the new one (versioned by score as the other registry steps).
  */
-export const SWAP_BINDING_REGISTRY = `
+export const SWAP_BINDING_REGISTRY = `${SET_LOAD}
 local r, callId, from, prevExp, to, exp = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local function zrem_if(k, member, score)
   local s = redis.call('ZSCORE', k, member)
@@ -74,11 +75,15 @@ zrem_if(r .. 'bound:' .. from, callId, prevExp)
 local s = redis.call('ZSCORE', KEYS[1], callId)
 if not s or tonumber(s) <= tonumber(exp) then redis.call('ZADD', KEYS[1], exp, callId) end
 local old = r .. 'n:' .. from
-if redis.call('EXISTS', old) == 1 then redis.call('HINCRBY', old, 'pendingLegs', -1) end
+if redis.call('EXISTS', old) == 1 then
+  redis.call('HINCRBY', old, 'pendingLegs', -1)
+  set_load(r, from)
+end
 local node = r .. 'n:' .. to
 if redis.call('EXISTS', node) == 1 then
   redis.call('ZADD', r .. 'bound:' .. to, exp, callId)
   redis.call('HINCRBY', node, 'pendingLegs', 1)
+  set_load(r, to)
 end
 return 1
 `;

@@ -15,6 +15,9 @@
  *                      paged by redis-live.scripts.ts); it outlives a removed node, whose
  *                      calls stay bound, and its expired entries go when a page reads them.
  * - `R exp`            zset: call id → expiresAt, every binding (sweep)
+ * - `R load`           zset: node id → effective load (activeLegs + pendingLegs, at least 0),
+ *                      kept by every script that changes either (SET_LOAD): least-loaded
+ *                      selection reads the lightest few nodes (LIGHTEST) instead of all.
  *
  * Calls — one tag per call id, `C` = `{P call:<callId>}` (spread over the cluster):
  * - `C b`              hash: one binding, PEXPIREd at its expiresAt
@@ -40,10 +43,24 @@ end
 `;
 
 /**
- * KEYS: R n:id, R nodes, R seen, R seq. ARGV: -, id, static(1|0), maxNodes (-1 = unbounded),
+ * Shared helper: puts node `id`'s effective load into the `load` zset (`r` = the registry
+ * tag), as `effectiveLoad` computes it; a node without a hash is left to its removal.
+ */
+export const SET_LOAD = `
+local function set_load(r, id)
+  local h = redis.call('HMGET', r .. 'n:' .. id, 'activeLegs', 'pendingLegs')
+  if not h[1] then return end
+  local l = (tonumber(h[1]) or 0) + (tonumber(h[2]) or 0)
+  if l < 0 then l = 0 end
+  redis.call('ZADD', r .. 'load', l, id)
+end
+`;
+
+/**
+ * KEYS: R n:id, R nodes, R seen, R seq. ARGV: R, id, static(1|0), maxNodes (-1 = unbounded),
  * lastSeen, field, value, …  →  'created' | 'updated' | 'conflict' | 'full'
  */
-export const UPSERT_NODE = `
+export const UPSERT_NODE = `${SET_LOAD}
 local prev = redis.call('HGET', KEYS[1], 'static')
 if prev == '1' and ARGV[3] ~= '1' then return 'conflict' end
 if not prev and ARGV[3] ~= '1' then
@@ -61,6 +78,7 @@ if ARGV[3] == '1' then
 else
   redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2])
 end
+set_load(ARGV[1], ARGV[2])
 if prev then return 'updated' end
 return 'created'
 `;
@@ -97,7 +115,30 @@ end
 return cjson.encode(out)
 `;
 
-/** KEYS: R n:id, R nodes, R seen, R bound:id. ARGV: id  →  'removed' | 'not-found' | 'static' */
+/**
+ * KEYS: R load, R nodes. ARGV: R, now, count  →  one JSON string: [complete(1|0), [[hash,
+ * bound], …]]: the `count` lightest nodes in (load, id) order, and whether that is every
+ * node. An index that does not hold as many nodes as the registry (nodes written by a
+ * version without it) is rebuilt first.
+ */
+export const LIGHTEST = `${NODE_ROW}${SET_LOAD}
+local n = redis.call('ZCARD', KEYS[2])
+if redis.call('ZCARD', KEYS[1]) ~= n then
+  redis.call('DEL', KEYS[1])
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do set_load(ARGV[1], id) end
+end
+local count = tonumber(ARGV[3])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, count - 1)) do
+  local row = node_row(ARGV[1], id, ARGV[2])
+  if row then out[#out + 1] = row end
+end
+local complete = 0
+if redis.call('ZCARD', KEYS[1]) <= count then complete = 1 end
+return cjson.encode({ complete, out })
+`;
+
+/** KEYS: R n:id, R nodes, R seen, R bound:id, R load. ARGV: id  →  'removed' | 'not-found' | 'static' */
 export const REMOVE_NODE = `
 local s = redis.call('HGET', KEYS[1], 'static')
 if not s then return 'not-found' end
@@ -106,6 +147,7 @@ if s == '1' then return 'static' end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
 return 'removed'
 `;
 
@@ -125,16 +167,18 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])
     -- The node's call index stays with its still-bound calls (GET /v1/calls?node_id=).
     redis.call('DEL', r .. 'n:' .. id)
     redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', r .. 'load', id)
   end
   redis.call('ZREM', KEYS[2], id)
 end
 return out
 `;
 
-/** KEYS: R n:id. ARGV: field, value, …  →  1 when the node exists (and was updated), else 0 */
-export const HSET_IF_EXISTS = `
+/** KEYS: R n:id. ARGV: R, id, field, value, …  →  1 when the node exists (and was updated), else 0 */
+export const HSET_IF_EXISTS = `${SET_LOAD}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+set_load(ARGV[1], ARGV[2])
 return 1
 `;
 
@@ -179,7 +223,7 @@ end
  * expiresAt, isNew(1|0), prevNode, prevExp, prevLive(1|0)  →  1. Moves the counts exactly
  * as MemoryPoolStore.putBinding does. Repeating it changes nothing but pendingLegs.
  */
-export const PUT_BINDING_REGISTRY = `${ZREM_IF}
+export const PUT_BINDING_REGISTRY = `${ZREM_IF}${SET_LOAD}
 local r, callId, nodeId, exp = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local prevNode, prevExp = ARGV[6], ARGV[7]
 if prevNode ~= '' and prevNode ~= nodeId then zrem_if(r .. 'bound:' .. prevNode, callId, prevExp) end
@@ -187,7 +231,10 @@ redis.call('ZADD', KEYS[1], exp, callId)
 local node = r .. 'n:' .. nodeId
 if redis.call('EXISTS', node) == 1 then
   redis.call('ZADD', r .. 'bound:' .. nodeId, exp, callId)
-  if ARGV[5] == '1' or ARGV[8] ~= '1' then redis.call('HINCRBY', node, 'pendingLegs', 1) end
+  if ARGV[5] == '1' or ARGV[8] ~= '1' then
+    redis.call('HINCRBY', node, 'pendingLegs', 1)
+    set_load(r, nodeId)
+  end
 end
 return 1
 `;
@@ -232,13 +279,16 @@ return { live, h }
  * with) and, for a live binding, one pending leg of its node (an expiry moves only the
  * bound count, which the zset already did).
  */
-export const DELETE_BINDING_REGISTRY = `${ZREM_IF}
+export const DELETE_BINDING_REGISTRY = `${ZREM_IF}${SET_LOAD}
 local r, callId, nodeId, exp = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 zrem_if(KEYS[1], callId, exp)
 zrem_if(r .. 'bound:' .. nodeId, callId, exp)
 if ARGV[5] == '1' then
   local node = r .. 'n:' .. nodeId
-  if redis.call('EXISTS', node) == 1 then redis.call('HINCRBY', node, 'pendingLegs', -1) end
+  if redis.call('EXISTS', node) == 1 then
+    redis.call('HINCRBY', node, 'pendingLegs', -1)
+    set_load(r, nodeId)
+  end
 end
 return 1
 `;

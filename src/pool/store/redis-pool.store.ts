@@ -101,8 +101,14 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     return rows.map(decodeNode);
   }
 
+  async lightestNodes(count: number): Promise<{ nodes: NodeState[]; complete: boolean }> {
+    const json = (await this.link.cmd('rtpLightest', [this.rk('load'), this.rk('nodes')], [this.reg, this.now(), Math.max(1, Math.floor(count))])) as string;
+    const [complete, rows] = JSON.parse(json) as [number, NodeRow[] | Record<string, never>];
+    return { nodes: Array.isArray(rows) ? rows.map(decodeNode) : [], complete: complete === 1 };
+  }
+
   async removeNode(id: string): Promise<RemoveOutcome> {
-    const out = await this.link.cmd('rtpRemoveNode', [this.rk('n:', id), this.rk('nodes'), this.rk('seen'), this.rk('bound:', id)], [id]);
+    const out = await this.link.cmd('rtpRemoveNode', [this.rk('n:', id), this.rk('nodes'), this.rk('seen'), this.rk('bound:', id), this.rk('load')], [id]);
     return out as RemoveOutcome;
   }
 
@@ -112,7 +118,7 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
   }
 
   async setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void> {
-    const args: Arg[] = ['healthy', flag(healthy)];
+    const args: Arg[] = [this.reg, id, 'healthy', flag(healthy)];
     if (report?.activeLegs !== undefined) args.push('activeLegs', report.activeLegs, 'pendingLegs', 0);
     if (report?.mediaIp !== undefined) args.push('mediaIp', report.mediaIp);
     if (report?.capacity !== undefined) args.push('capacity', JSON.stringify(report.capacity));
@@ -122,7 +128,7 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
 
   async setAdminDrain(id: string, drained: boolean, deadlineMs: number | null = null): Promise<boolean> {
     const deadline = drained && deadlineMs !== null ? String(deadlineMs) : '';
-    return (await this.link.cmd('rtpHsetIfExists', [this.rk('n:', id)], ['adminDrained', flag(drained), 'drainDeadline', deadline])) === 1;
+    return (await this.link.cmd('rtpHsetIfExists', [this.rk('n:', id)], [this.reg, id, 'adminDrained', flag(drained), 'drainDeadline', deadline])) === 1;
   }
 
   // ---- live calls (CONTRACT §5; redis-live.ts) --------------------------------------
