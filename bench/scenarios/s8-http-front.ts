@@ -23,7 +23,7 @@ interface Target {
 const TARGETS: Target[] = [
   { key: 'http', label: 'bare node:http (parse JSON, Map upsert; calls forwarded with undici)', calls: true, start: (n) => startProc('bare-http', { BENCH_NODES: n.map((x) => x.url).join(',') }) },
   { key: 'express', label: 'bare Express 5 (express.json, Map upsert)', calls: true, start: (n) => startBareExpress(n) },
-  { key: 'fastify', label: 'bare Fastify 5 (its JSON parser, Map upsert)', start: () => startProc('bare-fastify') },
+  { key: 'fastify', label: 'bare Fastify 5 (its JSON parser, Map upsert; calls forwarded with undici)', calls: true, start: (n) => startProc('bare-fastify', { BENCH_NODES: n.map((x) => x.url).join(',') }) },
   { key: 'nest-express', label: 'minimal Nest 12 app on Express (one controller, RegisterNodeDto, ValidationPipe)', start: () => startProc('mini-nest', { BENCH_ADAPTER: 'express' }, 'mini-nest-express') },
   { key: 'nest-fastify', label: 'minimal Nest 12 app on Fastify (same)', start: () => startProc('mini-nest', { BENCH_ADAPTER: 'fastify' }, 'mini-nest-fastify') },
   { key: 'svc-express', label: 'rtp-pool on Express (`RTP_HTTP_ADAPTER=express`)', nestFloor: 'nest-express', calls: true, start: () => startService({ RTP_HTTP_ADAPTER: 'express', RTP_HEALTH_INTERVAL_MS: '0', RTP_MAX_NODES: '100000' }, 'sut-express') },
@@ -115,7 +115,7 @@ export const s8: Scenario = {
           lc.set(t.key, []);
           const cs = services.get(`${t.key}:calls`) ?? svc;
           if (isService(t)) await registerNodes(cs.url, callNodes);
-          // Bare node:http and bare Express forward POST /v1/calls to a node too: the latency of a forwarding hop with no pool behind it.
+          // The bare servers forward POST /v1/calls to a node too: the latency of a forwarding hop with no pool behind it.
           seq.set(t.key, { p50: [], p99: [], ratio: [] });
           agents.set(t.key, keepAliveAgent(1));
           await cannon({ url: cs.url, connections: LC_CONNECTIONS, amount: ctx.smoke ? LC_CONNECTIONS * 3 : 3_000, requests: lifecycleRequests('w8'), perUnit: 3 });
@@ -190,13 +190,15 @@ export const s8: Scenario = {
       summary.push(['8', `heartbeats/s, service on ${adapter}, 64 conn.`, fmtNum(med(hb.get(key), (m) => m.perSec)),
         `${fmtRatio(ratio(key, 'http'))} of bare node:http (target ≥ ${target}×), ${fmtRatio(ratio(key, nest))} of minimal Nest on ${adapter} (target ≥ 0.8×)`]);
     }
-    // Each run's p50 over bare node:http's forwarding hop in the same run: what the service adds to any forwarder here.
-    const forwarderRatio = (key: string) => {
-      const bare = seq.get('http');
-      if (!bare || key === 'http') return '';
+    // Each run's p50 over a bare forwarding hop in the same run (node:http's; Fastify's for the
+    // service on Fastify): what the service adds to any forwarder here.
+    const overHop = (key: string, floor: string, name: string) => {
+      const bare = seq.get(floor);
+      if (!bare || key === floor) return '';
       const row = seq.get(key)!;
-      return `; ${fmtRatio(spread(row.p50.map((p, i) => p / bare.p50[i])).median)} of bare node:http's forwarding hop`;
+      return `; ${fmtRatio(spread(row.p50.map((p, i) => p / bare.p50[i])).median)} of bare ${name}'s forwarding hop`;
     };
+    const forwarderRatio = (key: string) => overHop(key, 'http', 'node:http') + (key === 'svc-fastify' ? overHop(key, 'fastify', 'Fastify') : '');
     for (const [key, row] of seq) {
       summary.push(['8', `POST /v1/calls p50, ${key.startsWith('svc-') ? key.slice(4) : `bare ${key}, one forwarding hop`}`, fmtUs(spread(row.p50).median),
         `direct /v1/legs ${fmtUs(floorMed)} → ${fmtRatio(spread(row.ratio).median)}${key === 'svc-fastify' ? ' (target ≤ 2.0×)' : ''}${forwarderRatio(key)}`]);
