@@ -4,7 +4,8 @@
  * `node --cpu-prof` (the profile lands in BENCH_CPU_PROF, default ./prof). Prints the
  * throughput next to the NodeControlClient floor measured the same way, and the CPU time of
  * the process per call for each (steadier than the rates when other work shares the machine).
- *   node -r ./bench/register.js bench/profile-s2.ts [seconds]
+ * With `only` = pool or client, profiles that side alone (one profile per side to compare).
+ *   node -r ./bench/register.js bench/profile-s2.ts [seconds] [pool|client]
  */
 import { addFarmNodes, type BenchContext } from './lib/context';
 import { Child } from './lib/proc';
@@ -12,6 +13,7 @@ import { Child } from './lib/proc';
 async function main(): Promise<void> {
   process.env.BENCH_CPU_PROF ??= 'prof';
   const ms = Number(process.argv[2] ?? 5) * 1000;
+  const only = process.argv[3];
   const farm = Child.start('farm');
   await farm.ready;
   const nodes = await addFarmNodes({ farm } as BenchContext, 10, 'p2');
@@ -20,14 +22,29 @@ async function main(): Promise<void> {
   try {
     await child.call('open', { name: 'memory-10', env: {}, nodes });
     const urls = nodes.map((n) => n.url);
-    await child.call('throughput', { name: 'memory-10', concurrency: 16, ms: 1000 });
     type Tput = { perSec: number; cpuUsPerOp: number };
-    const client = await child.call<Tput>('clientThroughput', { name: 'memory-10', concurrency: 16, ms, urls });
-    const pool = await child.call<Tput>('throughput', { name: 'memory-10', concurrency: 16, ms });
-    process.stdout.write(
-      `16 callers: pool ${pool.perSec.toFixed(0)}/s, client floor ${client.perSec.toFixed(0)}/s → ${(pool.perSec / client.perSec).toFixed(2)}×`
-      + ` (CPU per call: pool ${pool.cpuUsPerOp.toFixed(0)} µs, client ${client.cpuUsPerOp.toFixed(0)} µs)\n`,
-    );
+    const run = (side: string, t: number) => (side === 'pool'
+      ? child.call<Tput>('throughput', { name: 'memory-10', concurrency: 16, ms: t })
+      : child.call<Tput>('clientThroughput', { name: 'memory-10', concurrency: 16, ms: t, urls }));
+    type Stats = { cpuUs: number; accepted: number };
+    const fmt = (side: string, r: Tput & { farm: Stats }) => `${side} ${r.perSec.toFixed(0)}/s, ${r.cpuUsPerOp.toFixed(0)} µs CPU per call`
+      + ` (fake nodes: ${r.farm.cpuUs.toFixed(0)} µs per call, ${r.farm.accepted} connections opened)`;
+    const measure = async (side: string, t: number) => {
+      const s0 = await farm.call<Stats>('stats', {});
+      const r = await run(side, t);
+      const s1 = await farm.call<Stats>('stats', {});
+      const calls = r.perSec * t / 1000;
+      return { ...r, farm: { cpuUs: (s1.cpuUs - s0.cpuUs) / calls, accepted: s1.accepted - s0.accepted } };
+    };
+    if (only === 'pool' || only === 'client') {
+      await run(only, 1000);
+      process.stdout.write(`16 callers: ${fmt(only, await measure(only, ms))}\n`);
+      return;
+    }
+    await run('pool', 1000);
+    const client = await measure('client', ms);
+    const pool = await measure('pool', ms);
+    process.stdout.write(`16 callers: ${fmt('pool', pool)}; ${fmt('client floor', client)} → ${(pool.perSec / client.perSec).toFixed(2)}×\n`);
   } finally {
     await child.stop();
     await farm.stop();

@@ -22,6 +22,8 @@ interface FakeNode {
 }
 
 const nodes = new Map<string, FakeNode>();
+/** Connections accepted since start, over all nodes (see the `stats` command). */
+let accepted = 0;
 const LEG = /^\/v1\/legs\/([^/]+)(\/start)?$/;
 
 function send(res: http.ServerResponse, status: number, body?: unknown): void {
@@ -75,6 +77,7 @@ async function addNode(id: string): Promise<FakeNode> {
   server.headersTimeout = 121_000;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
+    accepted++;
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve, reject) => {
@@ -124,6 +127,11 @@ try {
       const prefix = typeof m.prefix === 'string' ? m.prefix : '';
       for (const n of nodes.values()) if (n.id.startsWith(prefix)) n.legs.clear();
       return {};
+    },
+    /** This process's CPU time (µs) and the connections accepted so far, to take differences over a run. */
+    stats() {
+      const c = process.cpuUsage();
+      return { cpuUs: c.user + c.system, accepted };
     },
     async closeAll() {
       await Promise.all([...nodes.values()].map(closeNode));
