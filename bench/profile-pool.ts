@@ -5,16 +5,21 @@
  * event loop (setImmediate); 16 concurrent callers (CALLERS=). Prints the process's CPU µs per prepare
  * for each round (after a 1 s warm-up). Calls stay bound, as in profile-s2, so later rounds
  * run with more bindings; CYCLE=1 deletes each call after its prepare (a steady heap).
+ * STORE=redis uses the Redis store (REDIS_URL, default the local 6379) under a throwaway prefix,
+ * deleted at the end: with the client answering at once, the rate shows the store's round trips.
  *   node -r ./bench/register.js bench/profile-pool.ts [seconds per round] [rounds]
  * Under `node --cpu-prof -r ./bench/register.js …` for a profile of the pool alone.
  */
 import 'reflect-metadata';
 import { Test } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
 import { AppModule } from '../src/app.module';
 import { loadAppConfig } from '../src/config/app.config';
 import { NodeControlClient } from '../src/node-client/node-control.client';
 import { PoolService } from '../src/pool/pool.service';
 import { callId, OFFER_SDP } from './lib/http';
+import { deleteKeys } from './lib/redis';
 
 const turn = <T>(v: T) => new Promise<T>((r) => setImmediate(() => r(v)));
 
@@ -32,7 +37,10 @@ async function main(): Promise<void> {
     delete: () => turn(true),
     onApplicationShutdown: async () => undefined,
   };
-  const config = loadAppConfig({ RTP_PRUNE_INTERVAL_SEC: '0', RTP_HEALTH_INTERVAL_MS: '0', RTP_RECONCILE_INTERVAL_SEC: '0' });
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const prefix = `bench-pp-${randomBytes(4).toString('hex')}`;
+  const store = process.env.STORE === 'redis' ? { RTP_STORE: 'redis', REDIS_URL: redisUrl, RTP_STORE_PREFIX: prefix } : {};
+  const config = loadAppConfig({ RTP_PRUNE_INTERVAL_SEC: '0', RTP_HEALTH_INTERVAL_MS: '0', RTP_RECONCILE_INTERVAL_SEC: '0', ...store });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] })
     .overrideProvider(NodeControlClient).useValue(client).compile();
   moduleRef.useLogger(['error', 'warn']);
@@ -40,7 +48,7 @@ async function main(): Promise<void> {
   const pool = app.get(PoolService);
   for (let i = 0; i < NODES; i++) await pool.register({ nodeId: `p${i}`, controlUrl: `http://127.0.0.1:${9_000 + i}`, mediaIp: '127.0.0.1' });
 
-  const run = async (ms: number): Promise<number> => {
+  const run = async (ms: number): Promise<{ us: number; perSec: number }> => {
     const t0 = Date.now();
     const cpu0 = process.cpuUsage();
     let done = 0;
@@ -54,13 +62,27 @@ async function main(): Promise<void> {
     };
     await Promise.all(Array.from({ length: CALLERS }, worker));
     const cpu = process.cpuUsage(cpu0);
-    return (cpu.user + cpu.system) / done;
+    return { us: (cpu.user + cpu.system) / done, perSec: done / ((Date.now() - t0) / 1000) };
   };
-  await run(1_000);
-  const us: string[] = [];
-  for (let r = 0; r < rounds; r++) us.push((await run(sec * 1_000)).toFixed(1));
-  process.stdout.write(`pool CPU per prepare, no HTTP${cycle ? ' (each call deleted)' : ''}: ${us.join(' ')} µs\n`);
-  await app.close();
+  try {
+    await run(1_000);
+    const us: string[] = [];
+    const rate: string[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const x = await run(sec * 1_000);
+      us.push(x.us.toFixed(1));
+      rate.push(x.perSec.toFixed(0));
+    }
+    process.stdout.write(`pool CPU per prepare, no HTTP, ${store.RTP_STORE ?? 'memory'} store${cycle ? ' (each call deleted)' : ''}: `
+      + `${us.join(' ')} µs; prepares/s ${rate.join(' ')}\n`);
+  } finally {
+    await app.close();
+    if (store.RTP_STORE) {
+      const redis = new Redis(redisUrl);
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    }
+  }
 }
 
 main().catch((e) => {

@@ -116,9 +116,9 @@ describe('two instances on one Redis', () => {
       // A binding write is two single-slot scripts (the call's slot, then the registry's: see
       // redis-pool.scripts.ts), so cluster-correctness costs one round trip on putBinding and
       // on deleteBinding.
-      // getBinding, claimCall, listNodes, putBinding (call + registry).
-      expect(firstPrepare).toBe(5);
-      // getBinding, getNode, putBinding (call + registry).
+      // claim (it answers with the binding when bound), the lightest nodes, bindCall (call + registry).
+      expect(firstPrepare).toBe(4);
+      // claim (bound: the binding), getNode, bindCall (call + registry).
       expect(reinvite).toBe(4);
       // getBinding, getNode, markStarted.
       expect(start).toBe(3);

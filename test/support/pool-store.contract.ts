@@ -300,6 +300,25 @@ export function poolStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.claim('c1', 5_000, 'C')).toEqual({ claimed: true });
       });
 
+      it('a bound call is not claimed: the claim answers with the live binding, whoever holds a claim', async () => {
+        await store.upsertNode(report('a'));
+        const b = binding('c1', 'a', { version: 'A', mediaPort: 40010, started: true });
+        await store.claim('c1', 5_000, 'A');
+        await store.bindCall(b, { claim: 'A' });
+        const r = await store.claim('c1', 5_000, 'B');
+        expect(r).toEqual({ claimed: false, bound: true, binding: await store.getBinding('c1') });
+        expect(r).toMatchObject({ binding: { callId: 'c1', nodeId: 'a', version: 'A', mediaPort: 40010, started: true } });
+        expect(await store.isClaimed('c1')).toBe(false);
+        // Bound while another prepare's claim is held: the binding is still the answer.
+        await store.putBinding(binding('c2', 'a'), true);
+        await store.claim('c3', 5_000, 'C');
+        await store.putBinding(binding('c3', 'a', { version: 'v3' }), true);
+        expect(await store.claim('c3', 5_000, 'D', 'C')).toMatchObject({ claimed: false, bound: true, binding: { callId: 'c3', version: 'v3' } });
+        // A binding that lapsed by this store's clock does not stop a claim.
+        await store.putBinding(binding('c4', 'a', { expiresAt: now() - 1 }), true);
+        expect(await store.claim('c4', 5_000, 'E')).toEqual({ claimed: true });
+      });
+
       it('bindCall under the claim binds once; a DELETE that overtook the claim makes it "deleted"', async () => {
         await store.upsertNode(report('a'));
         await store.claim('c1', 5_000, 'A');

@@ -79,13 +79,17 @@ export class CallPlacer {
     // Overtaken while queued behind the call's earlier operations: no node is asked.
     if (this.d.deletedSince(callId, deletes)) throw new CallDeletedException();
     for (;;) {
-      const bound = await this.d.store.getBinding(callId);
-      // A binding that appeared while we waited is the answer to the very prepare we
-      // overlapped with (another instance's): share it. Found at once, it is a re-INVITE.
-      if (bound) return waitingFor ? toPrepareAnswer(bound) : this.reprepare(bound, offerSdp, started, deletes);
+      // One round trip: the claim answers with the binding when the call is bound.
       const r = await this.claim(callId, token, waitingFor);
       if (r.claimed) break;
       if ('failure' in r) throw exceptionOf(r.failure);
+      if (r.bound) {
+        // A store that did not hand the binding over is asked; one that lapsed since, claimed again.
+        const bound = r.binding ?? await this.d.store.getBinding(callId);
+        // A binding that appeared while we waited is the answer to the very prepare we
+        // overlapped with (another instance's): share it. Found at once, it is a re-INVITE.
+        if (bound) return waitingFor ? toPrepareAnswer(bound) : this.reprepare(bound, offerSdp, started, deletes);
+      }
       if (r.holder) waitingFor = r.holder;
       if (performance.now() - started > this.claimTtlMs) throw new NodeFailedException('call is being prepared elsewhere');
       if (!r.bound) await sleep(CLAIM_POLL_MS);

@@ -125,9 +125,10 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult> {
+    const b = this.live(callId);
+    if (b) return { claimed: false, bound: true, binding: { ...b } };
     const held = this.claims.get(callId);
     if (held !== undefined) return { claimed: false, holder: held };
-    if (this.live(callId)) return { claimed: false, bound: true };
     const f = this.failures.get(callId);
     if (waitingFor !== undefined && f?.token === waitingFor) return { claimed: false, failure: f.failure };
     this.claims.set(callId, token, ttlMs);

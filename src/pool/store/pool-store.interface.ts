@@ -29,8 +29,13 @@ export interface ClaimFailure {
 export type ClaimResult =
   /** The caller holds the claim now (under its token). */
   | { claimed: true }
-  /** Someone else holds it (`holder`: their token), or the call is bound. */
-  | { claimed: false; holder?: string; bound?: boolean }
+  /**
+   * Someone else holds it (`holder`: their token), or the call is bound. A store that read
+   * the live binding while it looked (both built-in stores) hands it over in `binding`, which
+   * saves the caller a {@link PoolStore.getBinding} (a round trip on Redis); without it the
+   * caller reads the binding itself.
+   */
+  | { claimed: false; holder?: string; bound?: boolean; binding?: Binding }
   /** The holder the caller waited for gave up with this failure: share it. */
   | { claimed: false; failure: ClaimFailure };
 
@@ -164,7 +169,8 @@ export interface PoolStore {
   // ---- no leg left behind (CONTRACT §7) -------------------------------------------
 
   /**
-   * Claims a call id for a first prepare under `token`. Refused while claimed or bound.
+   * Claims a call id for a first prepare under `token`. Refused while bound (looked at first:
+   * a live binding is the answer whoever holds a claim) or claimed.
    * With `waitingFor` (the token of a holder this caller saw), a failure that holder
    * recorded when it gave up is returned instead, so waiters share the outcome.
    */

@@ -20,12 +20,16 @@ import type {
  * so the store runs the same registry step after them.
  */
 
-/** KEYS: C claim, C b, C f. ARGV: ttlMs, now, token, waitingFor ('' = none) → {1} | {0, holder} | {2} bound | {3, failureJson} */
+/**
+ * KEYS: C claim, C b, C f. ARGV: ttlMs, now, token, waitingFor ('' = none)
+ * → {1} | {2, binding fields} bound | {0, holder} | {3, failureJson}. A bound call answers
+ * with its binding, so a prepare reads binding and claim in one round trip.
+ */
 export const CLAIM = `
+local e = tonumber(redis.call('HGET', KEYS[2], 'expiresAt'))
+if e ~= nil and e > tonumber(ARGV[2]) then return {2, redis.call('HGETALL', KEYS[2])} end
 local holder = redis.call('GET', KEYS[1])
 if holder then return {0, holder} end
-local e = tonumber(redis.call('HGET', KEYS[2], 'expiresAt'))
-if e ~= nil and e > tonumber(ARGV[2]) then return {2} end
 if ARGV[4] ~= '' then
   local f = redis.call('GET', KEYS[3])
   if f and cjson.decode(f).token == ARGV[4] then return {3, f} end
@@ -130,13 +134,13 @@ export const CALL_STATE_SCRIPTS = {
   rtpReleaseLease: { numberOfKeys: 1, lua: RELEASE_LEASE },
 } as const;
 
-export type ClaimReply = [number, string?];
+export type ClaimReply = [1] | [2, string[]] | [0 | 3, string];
 
-export function decodeClaim(r: ClaimReply): ClaimResult {
+export function decodeClaim(r: ClaimReply, decodeBinding: (h: Record<string, string>) => Binding): ClaimResult {
   if (r[0] === 1) return { claimed: true };
-  if (r[0] === 2) return { claimed: false, bound: true };
+  if (r[0] === 2) return { claimed: false, bound: true, binding: decodeBinding(pairs(r[1])) };
   if (r[0] === 3) {
-    const f = JSON.parse(r[1]!) as { status: number; message: string };
+    const f = JSON.parse(r[1]) as { status: number; message: string };
     return { claimed: false, failure: { status: f.status, message: f.message } };
   }
   return { claimed: false, holder: r[1] };

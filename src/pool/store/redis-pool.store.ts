@@ -226,7 +226,7 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
   // ---- no leg left behind (CONTRACT §7; scripts in redis-call-state.ts) ------------
   async claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult> {
     const keys = [this.ck(callId, 'claim'), this.ck(callId, 'b'), this.ck(callId, 'f')];
-    return calls.decodeClaim((await this.link.cmd('rtpClaim', keys, [Math.max(1, Math.ceil(ttlMs)), this.now(), token, waitingFor ?? ''])) as calls.ClaimReply);
+    return calls.decodeClaim((await this.link.cmd('rtpClaim', keys, [Math.max(1, Math.ceil(ttlMs)), this.now(), token, waitingFor ?? ''])) as calls.ClaimReply, decodeBinding);
   }
 
   async giveUpClaim(callId: string, token: string, failure?: ClaimFailure, failureTtlMs = 5_000): Promise<void> {
