@@ -27,7 +27,7 @@ export { NodeRegistry } from './pool/registry/node-registry';
 export { CandidateSelector } from './pool/selection/candidate-selector';
 export { CallRouter } from './pool/calls/call-router';
 export { CallMigrator, type MigrateOptions } from './pool/calls/call-migrator';
-export { LeftLegs, type LeftLeg } from './pool/calls/left-legs';
+export { LeftLegs, type LeftLeg, type UnboundLegOutcome } from './pool/calls/left-legs';
 export { EventFeed } from './pool/events/event-feed.service';
 export {
   POOL_EVENT_LOG, InjectEventLog, type EventLog, type StreamEvent, type StreamEventMap, type StreamEventName, type NodeDownReason,

@@ -22,7 +22,8 @@ type Op =
  * a re-INVITE queued behind a start while Redis froze, then a BYE (the prepare counted DELETEs from its turn, not its
  * arrival); a BYE whose store half was done when Redis froze before it looked up the node (no node DELETE was sent);
  * a prepare that arrived while a BYE of the same call id waited on frozen Redis (the BYE's node DELETE, sent by call id,
- * removed the new leg).
+ * removed the new leg); a left leg (LeftLegs) deleted by call id while a later prepare of the call id made its leg on that
+ * node and bound it (seed 102; rare with this interleaving, test/no-leg-left-behind.e2e-spec.ts #11 makes it every time).
  */
 const FOUND: Op[][] = [
   [{ kind: 'delete', call: 1, at: 376 }, { kind: 'start', call: 2, at: 110 }, { kind: 'prepare', call: 1, at: 180 },
@@ -35,6 +36,9 @@ const FOUND: Op[][] = [
     { kind: 'prepare', call: 1, at: 167 }, { kind: 'pause', ms: 302, at: 110 }, { kind: 'prepare', call: 0, at: 340 },
     { kind: 'delete', call: 1, at: 195 }, { kind: 'slow', node: 1, ms: 200, at: 159 }, { kind: 'prepare', call: 2, at: 237 },
     { kind: 'prepare', call: 0, at: 24 }],
+  [{ kind: 'pause', ms: 738, at: 129 }, { kind: 'pause', ms: 849, at: 145 }, { kind: 'pause', ms: 858, at: 168 },
+    { kind: 'prepare', call: 0, at: 118 }, { kind: 'prepare', call: 2, at: 175 }, { kind: 'prepare', call: 0, at: 349 },
+    { kind: 'delete', call: 0, at: 340 }],
 ];
 
 describe('no leg left behind: random interleavings (property)', () => {

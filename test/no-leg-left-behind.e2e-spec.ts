@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { LeftLegs } from '../src/pool/calls/left-legs';
 import { CircuitBreaker } from '../src/pool/health/circuit-breaker';
 import { PoolService } from '../src/pool/pool.service';
 import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
@@ -73,6 +74,22 @@ describe('no leg left behind (e2e)', () => {
     await expectConverged(store(), byId(), ['late'], 4_000);
     await waitUntil(() => nodes[0].legs.size === 0 && nodes[0].count('delete') >= 1, 4_000);
     expect(nodes[0].legs.has('late')).toBe(false);
+  });
+
+  it('#11 a leg left earlier under the call id of a prepare in flight to that node: no DELETE until the prepare binds, and its leg stays', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    nodes[0].prepareDelayMs = 300; // the leg is made when the answer goes out
+    const p = prepare('again').then((r) => r);
+    await waitUntil(() => nodes[0].count('prepare') === 1, 1_000);
+    // A DELETE sent now would reach the node after the new leg is made (and bound).
+    nodes[0].delayMs = 400;
+    t.get(LeftLegs).remember({ nodeId: 'a', controlUrl: nodes[0].url, callId: 'again' });
+    expect((await p).status).toBe(201);
+    await waitUntil(() => t.get(LeftLegs).size === 0, 3_000);
+    await expectConverged(store(), byId(), ['again'], 1_000);
+    expect(nodes[0].legs.has('again')).toBe(true);
+    expect(nodes[0].count('delete')).toBe(0);
   });
 
   it('#6 call ids "." and ".." are refused (400): no URL could carry them to the node', async () => {

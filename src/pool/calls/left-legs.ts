@@ -1,6 +1,8 @@
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { NodeControlClient } from '../../node-client/node-control.client';
 import { PoolEvents } from '../pool.events';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
 import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
 
 /** A leg on a node that the pool may have left there: nothing may ever delete it otherwise. */
@@ -9,6 +11,13 @@ export interface LeftLeg {
   controlUrl: string;
   callId: string;
 }
+
+/**
+ * What {@link LeftLegs.deleteUnbound} did: `deleted` (the node had the leg), `absent` (it
+ * answered 404), `bound` (the call is bound to that node now: its leg, left alone), `busy`
+ * (a prepare of the call id is in flight: nothing was sent, its outcome decides).
+ */
+export type UnboundLegOutcome = 'deleted' | 'absent' | 'bound' | 'busy';
 
 /** How a leg is retried. */
 export interface RememberOptions {
@@ -43,8 +52,9 @@ const MAX_ENTRIES = 100_000;
  * answers a probe again — also on nodes without `GET /v1/legs` (the Go node), which
  * reconciliation cannot see. A 204 or 404 ends it; so does the node leaving the pool.
  *
- * Before each try the binding is read: a leg whose call is now bound to that same node is
- * the call's leg and is left alone (and forgotten).
+ * Each try goes through {@link deleteUnbound}: a leg whose call is now bound to that same
+ * node is the call's leg and is left alone (and forgotten), and no DELETE is sent while a
+ * prepare of the call id is in flight.
  */
 @Injectable()
 export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
@@ -56,6 +66,7 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
     @InjectPoolStore() private readonly store: PoolStore,
     private readonly client: NodeControlClient,
     private readonly events: PoolEvents,
+    @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
   ) {}
 
   onModuleInit(): void {
@@ -113,6 +124,34 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
     for (const [key, e] of this.entries) if (e.leg.nodeId === nodeId) this.drop(key);
   }
 
+  /**
+   * Deletes a call's leg on a node unless the call is bound to that node, holding the call's
+   * claim (as a first prepare does) while the DELETE is in flight. A DELETE by call id
+   * removes whatever leg of that call id the node holds when it arrives; without the claim, a
+   * prepare of the same call id could make its leg there between the binding read and the
+   * DELETE's arrival, then bind it: a binding without a leg (found by the legs property test).
+   * Under the claim no prepare of the call id places a leg anywhere (it waits for the claim),
+   * and a claim held by a prepare in flight answers `busy`. A call bound to another node
+   * cannot get a leg here from a prepare, so its leftover leg is deleted at once. Throws when
+   * the store or the node fails (nothing is left held: the claim is given up, or lapses).
+   */
+  async deleteUnbound(leg: LeftLeg): Promise<UnboundLegOutcome> {
+    const token = randomUUID();
+    const r = await this.store.claim(leg.callId, this.options.controlTimeoutMs + 1_000, token);
+    if (!r.claimed) {
+      if ('failure' in r || !r.bound) return 'busy';
+      const bound = r.binding ?? (await this.store.getBinding(leg.callId));
+      if (!bound) return 'busy'; // unbound since: look again later
+      if (bound.nodeId === leg.nodeId) return 'bound';
+    }
+    try {
+      const node = await this.store.getNode(leg.nodeId);
+      return (await this.client.delete(node?.controlUrl ?? leg.controlUrl, leg.callId)) ? 'deleted' : 'absent';
+    } finally {
+      if (r.claimed) await this.store.giveUpClaim(leg.callId, token).catch(() => undefined);
+    }
+  }
+
   private schedule(key: string, e: Entry, ms: number): void {
     clearTimeout(e.timer);
     e.timer = setTimeout(() => void this.attempt(key, e), ms);
@@ -125,13 +164,11 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
     e.attempts++;
     const { leg } = e;
     try {
-      const bound = await this.store.getBinding(leg.callId);
-      if (bound?.nodeId === leg.nodeId) return this.drop(key); // the call's own leg now
-      const node = await this.store.getNode(leg.nodeId);
-      const deleted = await this.client.delete(node?.controlUrl ?? leg.controlUrl, leg.callId);
-      if (!deleted && Date.now() < e.settleUntil) return this.retryLater(key, e);
+      const outcome = await this.deleteUnbound(leg);
+      if (outcome === 'bound') return this.drop(key); // the call's own leg now
+      if (outcome === 'busy' || (outcome === 'absent' && Date.now() < e.settleUntil)) return this.retryLater(key, e);
       this.drop(key);
-      if (deleted) {
+      if (outcome === 'deleted') {
         this.logger.log(`deleted left leg ${JSON.stringify(leg.callId)} on ${leg.nodeId}`);
         this.events.emit('repair', { kind: 'left_leg_deleted', callId: leg.callId, nodeId: leg.nodeId });
       }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../common/clock';
 import { NodeControlClient } from '../../node-client/node-control.client';
 import { CallRouter } from '../calls/call-router';
+import { LeftLegs } from '../calls/left-legs';
 import { CLOCK } from '../pool.constants';
 import { PoolEvents, type ReconcileRound } from '../pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
@@ -46,6 +47,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     @InjectPoolStore() private readonly store: PoolStore,
     private readonly client: NodeControlClient,
     private readonly router: CallRouter,
+    private readonly leftLegs: LeftLegs,
     private readonly events: PoolEvents,
     private readonly jobs: JobScheduler,
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
@@ -125,11 +127,12 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
       seen.add(key);
       const first = this.suspects.get(key) ?? now;
       this.suspects.set(key, first);
-      if (now - first < this.graceMs || (await this.inFlight(callId))) continue;
-      const b = await this.store.getBinding(callId);
-      if (b?.nodeId === node.id) continue;
-      await this.client.delete(node.controlUrl, callId);
+      if (now - first < this.graceMs || this.router.isBusy(callId)) continue;
+      // Under the call's claim: a prepare of the call id in flight anywhere is waited for.
+      const outcome = await this.leftLegs.deleteUnbound({ nodeId: node.id, controlUrl: node.controlUrl, callId });
+      if (outcome === 'busy') continue;
       this.suspects.delete(key);
+      if (outcome !== 'deleted') continue;
       round.legsDeleted++;
       this.logger.warn(`reconcile: deleted orphan leg ${JSON.stringify(callId)} on ${node.id}`);
       this.events.emit('repair', { kind: 'orphan_leg_deleted', callId, nodeId: node.id });
@@ -144,10 +147,6 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
       this.events.emit('repair', { kind: 'binding_dropped', callId: b.callId, nodeId: node.id });
     }
     return true;
-  }
-
-  private async inFlight(callId: string): Promise<boolean> {
-    return this.router.isBusy(callId) || (await this.store.isClaimed(callId));
   }
 
   private async bindingsOf(nodeId: string): Promise<Binding[]> {
