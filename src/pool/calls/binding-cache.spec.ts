@@ -29,4 +29,10 @@ describe('BindingCache', () => {
     cache.delete('c1');
     expect(cache.get('c1')).toBeUndefined();
   });
+
+  it('keeps nothing with max 0 (a store that never stalls)', () => {
+    const cache = new BindingCache(0);
+    cache.put(route(1));
+    expect(cache.get('c1')).toBeUndefined();
+  });
 });

@@ -14,11 +14,13 @@ export class BindingCache {
   /** Entries beyond `max` before the oldest are dropped, all in one pass. */
   private readonly slack: number;
 
+  /** @param max entries kept; 0 keeps none (a store that never stalls needs no cache). */
   constructor(private readonly max = 50_000) {
     this.slack = Math.max(1, max >>> 4);
   }
 
   put(b: CachedRoute): void {
+    if (this.max === 0) return;
     this.routes.delete(b.callId);
     this.routes.set(b.callId, { callId: b.callId, nodeId: b.nodeId, controlUrl: b.controlUrl });
     if (this.routes.size > this.max + this.slack) this.evict();

@@ -41,7 +41,7 @@ import { UnsettledWrites } from './unsettled-writes';
 export class CallRouter implements BeforeApplicationShutdown {
   private readonly logger = new Logger(CallRouter.name);
   private readonly queue = new CallQueue();
-  private readonly cache = new BindingCache();
+  private readonly cache: BindingCache;
   private readonly placer: CallPlacer;
 
   constructor(
@@ -56,6 +56,7 @@ export class CallRouter implements BeforeApplicationShutdown {
     private readonly leftLegs: LeftLegs,
     private readonly unsettled: UnsettledWrites,
   ) {
+    this.cache = new BindingCache(store.inProcess ? 0 : undefined);
     this.placer = new CallPlacer({
       options, store, selector, failover, client, circuit, events, clock, leftLegs, unsettled, cache: this.cache,
       onNodeSuccess: (n) => this.onNodeSuccess(n),

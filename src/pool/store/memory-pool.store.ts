@@ -16,6 +16,8 @@ import { CallIndex } from './sorted-ids';
  * Every stored object is built by `nodeState`, so all share one hidden class.
  */
 export class MemoryPoolStore implements PoolStore {
+  /** Never unavailable: the router keeps no route cache for it. */
+  readonly inProcess = true;
   private readonly nodes = new Map<string, NodeState>();
   /** The same nodes, lightest first (see nodesByLoad). */
   private readonly byLoad = new LoadIndex();

@@ -207,4 +207,10 @@ export interface PoolStore {
    * topology, target without credentials, connected or not). Synchronous and cheap.
    */
   describe?(): StoreDescription;
+  /**
+   * Optional: true for a store held in this process, whose calls answer or throw at once and
+   * never time out (the memory store). It is never unavailable, so the router keeps no cache
+   * of recent routes for it (that cache lets a BYE reach its node while a shared store stalls).
+   */
+  readonly inProcess?: boolean;
 }
