@@ -2,8 +2,9 @@
  * Scenario 7: heap bytes per live binding in the memory store (run with --expose-gc).
  * Bindings are built the way PoolService builds them: the node id and control URL are
  * the node's own strings, media IP and codec come from a parsed node answer, the call id
- * is a fresh SIP-looking string.
+ * is a fresh SIP-looking string, the version a fresh token (a first prepare's claim token).
  */
+import { randomToken } from '../../src/common/token';
 import type { Binding } from '../../src/pool/pool.types';
 import { MemoryPoolStore } from '../../src/pool/store/memory-pool.store';
 import { failStartup, serveCommands } from '../lib/proc';
@@ -34,7 +35,7 @@ async function fillStore(size: number): Promise<MemoryPoolStore> {
     const answer = JSON.parse(`{"call_id":"${callId}","node_id":"${node.id}","media_ip":"10.0.0.${(i % 20) + 1}","media_port":${20000 + ((i * 2) % 40000)},"codec":"PCMU"}`);
     const b: Binding = {
       callId, nodeId: node.id, controlUrl: node.url, mediaIp: answer.media_ip, mediaPort: answer.media_port, codec: answer.codec,
-      started: i % 2 === 0, createdAt: t, expiresAt: t + 86_400_000,
+      started: i % 2 === 0, createdAt: t, expiresAt: t + 86_400_000, version: randomToken(),
     };
     await store.putBinding(b, true);
   }

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../common/clock';
 import { sleep } from '../../common/sleep';
+import { randomToken } from '../../common/token';
 import type { PrepareCallResponse, PrepareLegResponse } from '../../contract/contract.types';
 import { toPrepareAnswer } from '../../contract/mappers';
 import type { ControlCallError } from '../../node-client/control-call.error';
@@ -74,7 +74,7 @@ export class CallPlacer {
 
   async prepare(callId: string, offerSdp: string, opts: PrepareOptions, deletes: number): Promise<PrepareCallResponse> {
     const started = performance.now();
-    const token = randomUUID();
+    const token = randomToken();
     let waitingFor: string | undefined;
     // Overtaken while queued behind the call's earlier operations: no node is asked.
     if (this.d.deletedSince(callId, deletes)) throw new CallDeletedException();
@@ -204,7 +204,7 @@ export class CallPlacer {
     const binding: Binding = {
       ...bound, controlUrl: url, mediaIp: answer.media_ip || node?.mediaIp || bound.mediaIp,
       mediaPort: answer.media_port, codec: answer.codec, started: false,
-      expiresAt: this.d.clock.now() + this.d.options.callTtlSec * 1000, version: randomUUID(),
+      expiresAt: this.d.clock.now() + this.d.options.callTtlSec * 1000, version: randomToken(),
     };
     // An unknown outcome needs no undo here: either version binds the call's own leg.
     await this.bind(binding, { nodeId: bound.nodeId, createdAt: bound.createdAt }, deletes, started, false);

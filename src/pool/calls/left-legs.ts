@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { randomToken } from '../../common/token';
 import { NodeControlClient } from '../../node-client/node-control.client';
 import { PoolEvents } from '../pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
@@ -136,7 +136,7 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
    * the store or the node fails (nothing is left held: the claim is given up, or lapses).
    */
   async deleteUnbound(leg: LeftLeg): Promise<UnboundLegOutcome> {
-    const token = randomUUID();
+    const token = randomToken();
     const r = await this.store.claim(leg.callId, this.options.controlTimeoutMs + 1_000, token);
     if (!r.claimed) {
       if ('failure' in r || !r.bound) return 'busy';
