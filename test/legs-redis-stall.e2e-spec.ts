@@ -75,3 +75,56 @@ describe('no leg left behind: Redis stall (SIGSTOP) during BYEs and prepares', (
     expect((await call('DELETE', '/v1/calls/bye-0')).status).toBe(404);
   });
 });
+
+/**
+ * A BYE on an instance that never saw the call (no route cached) while Redis is frozen: it
+ * answers 503 and finishes its store half when Redis answers. Redis ran its first DELETE on
+ * resuming (binding gone, tombstone naming the node), so the retry finds only the claim of a
+ * new prepare of the call id — and must still learn the node whose leg the first one removed
+ * the binding of (the two-instance legs property found this leg left behind).
+ */
+describe('no leg left behind: a BYE on the other instance during a freeze, retried while a new prepare holds the claim', () => {
+  const redis = new RedisChild();
+  const apps: TestApp[] = [];
+  const nodes: FakeMediaNode[] = [];
+  const call = async (app: TestApp, method: string, path: string, body?: unknown) => {
+    const res = await fetch(app.url + path, {
+      method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return res.status;
+  };
+
+  beforeAll(async () => {
+    await redis.start();
+    nodes.push(await new FakeMediaNode('n1').start(), await new FakeMediaNode('n2').start());
+    const env = { RTP_STORE: 'redis', REDIS_URL: redis.url, RTP_STORE_PREFIX: randomPrefix('stall2') };
+    apps.push(await createTestApp({ env, listen: true }), await createTestApp({ env, listen: true }));
+    for (const n of nodes) expect(await call(apps[0], 'POST', '/v1/nodes/register', { node_id: n.nodeId, control_url: n.url })).toBe(200);
+  });
+  afterAll(async () => {
+    redis.thaw();
+    await Promise.all(apps.map((a) => a.close()));
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis.kill();
+  });
+
+  it('#12 the retried store half reports the earlier DELETE\'s node: its leg is deleted once the new prepare is done', async () => {
+    const [a, b] = apps;
+    const store = a.get<PoolStore>(POOL_STORE);
+    expect(await call(a, 'POST', '/v1/calls', { call_id: 'x', offer_sdp: OFFER })).toBe(201);
+    const first = nodes.find((n) => n.legs.has('x'))!;
+    const other = nodes.find((n) => n !== first)!;
+    redis.freeze();
+    expect(await call(b, 'DELETE', '/v1/calls/x')).toBe(503); // b never saw the call: its store half waits for Redis
+    redis.thaw();
+    // A new prepare of the call id holds the claim past b's first retry (200 ms): the first node refuses it, the other answers late.
+    first.mode = 'full';
+    other.prepareDelayMs = 400;
+    expect(await call(a, 'POST', '/v1/calls', { call_id: 'x', offer_sdp: OFFER })).toBe(409);
+    first.mode = 'ok';
+    await expectConverged(store, { n1: nodes[0], n2: nodes[1] }, ['x'], 5_000);
+    expect(first.legs.has('x')).toBe(false);
+    expect(await store.getBinding('x')).toBeUndefined();
+  });
+});

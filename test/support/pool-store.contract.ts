@@ -352,6 +352,22 @@ export function poolStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.deleteCall('never', 60_000)).toEqual({ overtookClaim: false });
       });
 
+      it('a DELETE that overtakes a claim after an earlier DELETE reports that one\'s node, and its tombstone keeps it', async () => {
+        await store.upsertNode(report('a'));
+        const b = binding('c1', 'a');
+        await store.claim('c1', 5_000, 'A');
+        await store.bindCall(b, { claim: 'A' });
+        expect((await store.deleteCall('c1', 60_000)).binding).toMatchObject({ nodeId: 'a' });
+        await store.claim('c1', 5_000, 'B'); // a new prepare of the call id
+        const d = await store.deleteCall('c1', 60_000);
+        expect(d.overtookClaim).toBe(true);
+        expect(d.binding).toBeUndefined();
+        expect(d.earlier).toMatchObject({ callId: 'c1', nodeId: 'a', controlUrl: b.controlUrl });
+        const again = await store.deleteCall('c1', 60_000);
+        expect(again.earlier).toMatchObject({ callId: 'c1', nodeId: 'a', controlUrl: b.controlUrl, claim: 'B' });
+        expect(await store.bindCall(binding('c1', 'a', { version: 'B' }), { claim: 'B' })).toBe('deleted');
+      });
+
       it('unbindIf is a compare-and-delete on node, createdAt and version', async () => {
         await store.upsertNode(report('a'));
         const b = binding('c1', 'a', { version: 'v1' });

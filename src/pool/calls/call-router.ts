@@ -13,7 +13,7 @@ import { PoolEvents } from '../pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
 import type { Binding, Candidate, NodeState } from '../pool.types';
 import { CandidateSelector, type PrepareOptions } from '../selection/candidate-selector';
-import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { type DeleteCallResult, InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
 import { BindingCache, type CachedRoute } from './binding-cache';
 import { asControlError } from './call-outcomes';
 import { CallPlacer, type WalkResult } from './call-placer';
@@ -138,13 +138,13 @@ export class CallRouter implements BeforeApplicationShutdown {
       return;
     }
     this.cache.delete(callId);
+    // A repeated DELETE (the first one's answer was lost): that one's node gets the DELETE again.
+    this.rememberEarlier(callId, r);
     if (r.binding) {
       const { nodeId } = await this.sendToBoundNode('delete', callId, r.binding);
       this.events.emit('delete', { callId, nodeId, outcome: 'ok' });
       return;
     }
-    // A repeated DELETE (the first one's answer was lost): its node gets the DELETE again.
-    if (r.earlier?.nodeId) this.leftLegs.remember({ nodeId: r.earlier.nodeId, controlUrl: r.earlier.controlUrl ?? '', callId });
     if (r.overtookClaim || overtook) {
       this.events.emit('delete', { callId, outcome: 'ok' });
       return;
@@ -177,8 +177,18 @@ export class CallRouter implements BeforeApplicationShutdown {
   /** The store half of a DELETE whose answer was unknown: once the store answers, the node gets its DELETE. */
   private async finishDelete(callId: string): Promise<void> {
     const r = await this.store.deleteCall(callId, this.tombstoneTtlMs);
-    const t = r.binding ?? r.earlier;
-    if (t?.nodeId) this.leftLegs.remember({ nodeId: t.nodeId, controlUrl: t.controlUrl ?? '', callId });
+    // The first try may have run when the store resumed: its node is in the earlier tombstone.
+    if (r.binding) this.leftLegs.remember({ nodeId: r.binding.nodeId, controlUrl: r.binding.controlUrl, callId });
+    this.rememberEarlier(callId, r);
+  }
+
+  /**
+   * The node an earlier DELETE of the call found, unless it is the node this one found: its
+   * leg is deleted again ({@link LeftLegs} leaves it alone if the call is bound there by then).
+   */
+  private rememberEarlier(callId: string, r: DeleteCallResult): void {
+    const e = r.earlier;
+    if (e?.nodeId && e.nodeId !== r.binding?.nodeId) this.leftLegs.remember({ nodeId: e.nodeId, controlUrl: e.controlUrl ?? '', callId });
   }
 
   /** A DELETE of a leg; on failure the leg goes to {@link LeftLegs}. */

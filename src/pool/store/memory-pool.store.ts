@@ -159,15 +159,17 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async deleteCall(callId: string, tombstoneTtlMs: number): Promise<DeleteCallResult> {
+    const earlier = this.tombstones.get(callId);
     const binding = await this.deleteBinding(callId);
     const claim = this.claims.get(callId);
     if (claim !== undefined) this.claims.delete(callId);
     if (binding || claim !== undefined) {
-      const t: Tombstone = { callId, nodeId: binding?.nodeId, controlUrl: binding?.controlUrl, claim };
+      // Without a binding, the earlier DELETE's node stays named: its leg may still be there.
+      const from = binding ?? earlier;
+      const t: Tombstone = { callId, nodeId: from?.nodeId, controlUrl: from?.controlUrl, claim };
       this.tombstones.set(callId, t, tombstoneTtlMs);
-      return { binding, overtookClaim: claim !== undefined };
     }
-    return { overtookClaim: false, earlier: this.tombstones.get(callId) };
+    return earlier ? { binding, overtookClaim: claim !== undefined, earlier } : { binding, overtookClaim: claim !== undefined };
   }
 
   async unbindIf(callId: string, match: { nodeId: string; createdAt: number; version?: string }): Promise<boolean> {

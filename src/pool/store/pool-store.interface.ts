@@ -69,7 +69,11 @@ export interface DeleteCallResult {
   binding?: Binding;
   /** True when it overtook a first prepare in flight (a claim, no binding yet). */
   overtookClaim: boolean;
-  /** A tombstone an earlier DELETE of this call left (no binding or claim now): that delete's node. */
+  /**
+   * The tombstone an earlier DELETE of this call left, whatever this one found: that
+   * delete's node, whose leg may still be there (the earlier DELETE's own answer may have
+   * been lost while the store stalled).
+   */
   earlier?: Tombstone;
 }
 
@@ -184,8 +188,9 @@ export interface PoolStore {
   bindCall(binding: Binding, expect: BindExpectation): Promise<BindOutcome>;
   /**
    * A DELETE: removes the binding, or the claim of a first prepare in flight, and leaves a
-   * tombstone (for `tombstoneTtlMs`) naming the binding's node and the overtaken claim.
-   * Without binding or claim it reports the tombstone of an earlier delete, if any.
+   * tombstone (for `tombstoneTtlMs`) naming the binding's node (without a binding, the
+   * earlier tombstone's node) and the overtaken claim. It reports the tombstone of an
+   * earlier delete, if any.
    */
   deleteCall(callId: string, tombstoneTtlMs: number): Promise<DeleteCallResult>;
   /**

@@ -72,7 +72,8 @@ return {'bound', prevNode, prevExp, live}
 
 /**
  * Step 1 of deleteCall, the call's slot. KEYS: C b, C claim, C t. ARGV: now, tombstoneTtlMs
- * → {live, hash | false, overtookClaim (1|0), earlier tombstone | false}
+ * → {live, hash | false, overtookClaim (1|0), earlier tombstone | false}. A new tombstone
+ * without a binding (a claim overtaken) keeps the earlier one's node.
  */
 export const DELETE_CALL = `
 local h = redis.call('HGETALL', KEYS[1])
@@ -86,16 +87,21 @@ local url = redis.call('HGET', KEYS[1], 'controlUrl')
 if #h > 0 then redis.call('DEL', KEYS[1]) end
 local claim = redis.call('GET', KEYS[2])
 if claim then redis.call('DEL', KEYS[2]) end
+local t = redis.call('HGETALL', KEYS[3])
 if live == 1 or claim then
+  local tNode = redis.call('HGET', KEYS[3], 'nodeId')
+  local tUrl = redis.call('HGET', KEYS[3], 'controlUrl')
   redis.call('DEL', KEYS[3])
   redis.call('HSET', KEYS[3], 'at', ARGV[1])
-  if live == 1 then redis.call('HSET', KEYS[3], 'nodeId', node, 'controlUrl', url) end
+  if live == 1 then redis.call('HSET', KEYS[3], 'nodeId', node, 'controlUrl', url)
+  elseif tNode then
+    redis.call('HSET', KEYS[3], 'nodeId', tNode)
+    if tUrl then redis.call('HSET', KEYS[3], 'controlUrl', tUrl) end
+  end
   if claim then redis.call('HSET', KEYS[3], 'claim', claim) end
   redis.call('PEXPIRE', KEYS[3], ARGV[2])
-  return {live, (#h > 0) and h or false, claim and 1 or 0, false}
 end
-local t = redis.call('HGETALL', KEYS[3])
-return {live, (#h > 0) and h or false, 0, (#t > 0) and t or false}
+return {live, (#h > 0) and h or false, claim and 1 or 0, (#t > 0) and t or false}
 `;
 
 /** Step 1 of unbindIf. KEYS: C b. ARGV: now, nodeId, createdAt, version ('' = any) → {live, hash} | false */
