@@ -60,7 +60,10 @@ export { ControlCallError, type ControlFailureKind } from './node-client/control
 export { NodeControlClient, CONTROL_CLIENT_OPTIONS, type ControlClientOptions } from './node-client/node-control.client';
 
 // ── Stores (PoolStore): the interface, the memory default, Redis ───────────────────────
-export type { PoolStore, UpsertOutcome, RemoveOutcome, StoreDescription } from './pool/store/pool-store.interface';
+export type {
+  PoolStore, UpsertOutcome, RemoveOutcome, StoreDescription,
+  ClaimResult, ClaimFailure, BindExpectation, BindOutcome, CallHold, DeleteCallResult, Tombstone,
+} from './pool/store/pool-store.interface';
 export { MemoryPoolStore } from './pool/store/memory-pool.store';
 export { RedisPoolStore, DEFAULT_REDIS_STORE_OPTIONS, type RedisPoolStoreOptions } from './pool/store/redis-pool.store';
 export {

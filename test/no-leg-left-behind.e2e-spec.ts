@@ -218,4 +218,23 @@ describe('no leg left behind: one call id on two instances (Redis)', () => {
     const store = a.get<PoolStore>(POOL_STORE);
     await expectConverged(store, { n1: nodes[0], n2: nodes[1], n3: nodes[2] }, ['dup-fail', 'dup-full'], 1_000);
   });
+
+  it('#13 a BYE on one instance and a new prepare of the call id on the other (re-INVITE glare): the BYE\'s DELETE cannot remove the new leg', async () => {
+    expect((await post(a, 'glare')).status).toBe(201);
+    const store = a.get<PoolStore>(POOL_STORE);
+    const bound = await store.getBinding('glare');
+    const first = nodes.find((n) => n.nodeId === bound?.nodeId)!;
+    first.delayMs = 200; // the BYE's DELETE reaches the node now and is carried out 200 ms later (timeout 300 ms)
+    const deletes = first.count('delete');
+    const bye = fetch(`${a.url}/v1/calls/glare`, { method: 'DELETE' });
+    await waitUntil(() => first.count('delete') > deletes, 1_000);
+    first.delayMs = 0;
+    for (const n of nodes) if (n !== first) n.mode = 'full'; // the new prepare lands on the same node
+    const again = await post(b, 'glare');
+    expect((await bye).status).toBe(204);
+    for (const n of nodes) n.mode = 'ok';
+    expect(again.status).toBe(201);
+    await expectConverged(store, Object.fromEntries(nodes.map((n) => [n.nodeId, n])), ['glare'], 2_000);
+    expect(first.legs.has('glare')).toBe(true);
+  });
 });

@@ -300,6 +300,27 @@ export function poolStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.claim('c1', 5_000, 'C')).toEqual({ claimed: true });
       });
 
+      it('the failure of the holder waited for is shared even while another holds the claim (a left leg\'s delete)', async () => {
+        await store.claim('c1', 5_000, 'A');
+        await store.giveUpClaim('c1', 'A', { status: 502, message: 'every node failed' }, 5_000);
+        expect(await store.claim('c1', 5_000, 'L')).toEqual({ claimed: true });
+        expect(await store.claim('c1', 5_000, 'B', 'A')).toEqual({ claimed: false, failure: { status: 502, message: 'every node failed' } });
+        expect(await store.claim('c1', 5_000, 'C')).toEqual({ claimed: false, holder: 'L' });
+      });
+
+      it('a DELETE that removes a binding with a hold leaves the call claimed under the hold\'s token until given up', async () => {
+        await store.upsertNode(report('a'));
+        await store.claim('c1', 5_000, 'A');
+        await store.bindCall(binding('c1', 'a', { version: 'A' }), { claim: 'A' });
+        expect((await store.deleteCall('c1', 60_000, { token: 'D', ttlMs: 5_000 })).binding).toMatchObject({ nodeId: 'a' });
+        expect(await store.claim('c1', 5_000, 'B')).toEqual({ claimed: false, holder: 'D' });
+        await store.giveUpClaim('c1', 'D');
+        expect(await store.claim('c1', 5_000, 'B', 'D')).toEqual({ claimed: true });
+        // Nothing removed, nothing held: a DELETE of an unbound call takes no claim.
+        await store.deleteCall('c2', 60_000, { token: 'E', ttlMs: 5_000 });
+        expect(await store.isClaimed('c2')).toBe(false);
+      });
+
       it('a bound call is not claimed: the claim answers with the live binding, whoever holds a claim', async () => {
         await store.upsertNode(report('a'));
         const b = binding('c1', 'a', { version: 'A', mediaPort: 40010, started: true });

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Clock } from '../../common/clock';
+import { randomToken } from '../../common/token';
 import { normalizeCallId } from '../../contract/call-id';
 import type { CallBinding, PrepareCallResponse, StartCallResponse } from '../../contract/contract.types';
 import { toCallBinding } from '../../contract/mappers';
@@ -125,9 +126,11 @@ export class CallRouter implements BeforeApplicationShutdown {
 
   /** The DELETE itself, run at once by the queue; `overtook`: a prepare of the call id was in flight here. */
   private async deleteNow(callId: string, overtook: boolean): Promise<void> {
+    // Held while the node DELETE is in flight: no prepare of the call id places a leg meanwhile.
+    const hold = { token: randomToken(), ttlMs: this.options.controlTimeoutMs + 1_000 };
     let r;
     try {
-      r = await this.store.deleteCall(callId, this.tombstoneTtlMs);
+      r = await this.store.deleteCall(callId, this.tombstoneTtlMs, hold);
     } catch (e) {
       if (!(e instanceof StoreUnavailableException)) throw e;
       this.unsettled.add(`delete:${callId}`, () => this.finishDelete(callId));
@@ -141,8 +144,13 @@ export class CallRouter implements BeforeApplicationShutdown {
     // A repeated DELETE (the first one's answer was lost): that one's node gets the DELETE again.
     this.rememberEarlier(callId, r);
     if (r.binding) {
-      const { nodeId } = await this.sendToBoundNode('delete', callId, r.binding);
-      this.events.emit('delete', { callId, nodeId, outcome: 'ok' });
+      try {
+        const { nodeId } = await this.sendToBoundNode('delete', callId, r.binding);
+        this.events.emit('delete', { callId, nodeId, outcome: 'ok' });
+      } finally {
+        // Not awaited: the answer does not wait for it; a later command of this instance is sent after it.
+        void this.store.giveUpClaim(callId, hold.token).catch(() => undefined);
+      }
       return;
     }
     if (r.overtookClaim || overtook) {

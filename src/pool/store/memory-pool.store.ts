@@ -1,6 +1,6 @@
 import { type Binding, type HealthReport, type NodeReport, type NodeState, nodeOf, nodeState } from '../pool.types';
 import type {
-  BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, Tombstone, UpsertOutcome,
+  BindExpectation, BindOutcome, CallHold, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, Tombstone, UpsertOutcome,
 } from './pool-store.interface';
 import { ExpiringMap } from './expiring-map';
 import { LoadIndex } from './load-index';
@@ -129,10 +129,11 @@ export class MemoryPoolStore implements PoolStore {
   async claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult> {
     const b = this.live(callId);
     if (b) return { claimed: false, bound: true, binding: { ...b } };
-    const held = this.claims.get(callId);
-    if (held !== undefined) return { claimed: false, holder: held };
+    // The failure of the holder waited for is shared even if another holds the claim by now.
     const f = this.failures.get(callId);
     if (waitingFor !== undefined && f?.token === waitingFor) return { claimed: false, failure: f.failure };
+    const held = this.claims.get(callId);
+    if (held !== undefined) return { claimed: false, holder: held };
     this.claims.set(callId, token, ttlMs);
     return { claimed: true };
   }
@@ -158,11 +159,12 @@ export class MemoryPoolStore implements PoolStore {
     return 'bound';
   }
 
-  async deleteCall(callId: string, tombstoneTtlMs: number): Promise<DeleteCallResult> {
+  async deleteCall(callId: string, tombstoneTtlMs: number, hold?: CallHold): Promise<DeleteCallResult> {
     const earlier = this.tombstones.get(callId);
     const binding = await this.deleteBinding(callId);
     const claim = this.claims.get(callId);
     if (claim !== undefined) this.claims.delete(callId);
+    if (binding && hold) this.claims.set(callId, hold.token, hold.ttlMs);
     if (binding || claim !== undefined) {
       // Without a binding, the earlier DELETE's node stays named: its leg may still be there.
       const from = binding ?? earlier;

@@ -63,6 +63,18 @@ export interface Tombstone {
   claim?: string;
 }
 
+/**
+ * A DELETE's hold on the call while its node DELETE is in flight: the call's claim, under
+ * `token`, for at most `ttlMs`. A node DELETE goes by call id and removes whatever leg of
+ * that id the node holds when it arrives; while the claim is held no prepare of the call id
+ * (on any instance) places a leg, so a new one cannot be removed by it. The DELETE gives the
+ * claim up ({@link PoolStore.giveUpClaim}) once the node answered.
+ */
+export interface CallHold {
+  token: string;
+  ttlMs: number;
+}
+
 /** What {@link PoolStore.deleteCall} did. */
 export interface DeleteCallResult {
   /** The binding it removed. */
@@ -176,7 +188,8 @@ export interface PoolStore {
    * Claims a call id for a first prepare under `token`. Refused while bound (looked at first:
    * a live binding is the answer whoever holds a claim) or claimed.
    * With `waitingFor` (the token of a holder this caller saw), a failure that holder
-   * recorded when it gave up is returned instead, so waiters share the outcome.
+   * recorded when it gave up is returned instead (looked at before the claim: another may
+   * hold it by now, e.g. a left leg's delete), so waiters share the outcome.
    */
   claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult>;
   /** Gives up a claim held under `token` (no-op otherwise); records `failure` for waiters for `failureTtlMs`. */
@@ -190,9 +203,10 @@ export interface PoolStore {
    * A DELETE: removes the binding, or the claim of a first prepare in flight, and leaves a
    * tombstone (for `tombstoneTtlMs`) naming the binding's node (without a binding, the
    * earlier tombstone's node) and the overtaken claim. It reports the tombstone of an
-   * earlier delete, if any.
+   * earlier delete, if any. With `hold`, a binding removed leaves the call claimed under
+   * `hold.token` ({@link CallHold}); a store without it behaves as before, minus that guard.
    */
-  deleteCall(callId: string, tombstoneTtlMs: number): Promise<DeleteCallResult>;
+  deleteCall(callId: string, tombstoneTtlMs: number, hold?: CallHold): Promise<DeleteCallResult>;
   /**
    * Compare-and-delete: removes the binding only if it is still the one described (same
    * node and `createdAt`, and same `version` when given). True when it removed it.

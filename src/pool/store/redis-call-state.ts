@@ -23,17 +23,18 @@ import type {
 /**
  * KEYS: C claim, C b, C f. ARGV: ttlMs, now, token, waitingFor ('' = none)
  * → {1} | {2, binding fields} bound | {0, holder} | {3, failureJson}. A bound call answers
- * with its binding, so a prepare reads binding and claim in one round trip.
+ * with its binding, so a prepare reads binding and claim in one round trip. The failure of
+ * the holder waited for is shared even if someone else (a left leg's delete) holds it now.
  */
 export const CLAIM = `
 local e = tonumber(redis.call('HGET', KEYS[2], 'expiresAt'))
 if e ~= nil and e > tonumber(ARGV[2]) then return {2, redis.call('HGETALL', KEYS[2])} end
-local holder = redis.call('GET', KEYS[1])
-if holder then return {0, holder} end
 if ARGV[4] ~= '' then
   local f = redis.call('GET', KEYS[3])
   if f and cjson.decode(f).token == ARGV[4] then return {3, f} end
 end
+local holder = redis.call('GET', KEYS[1])
+if holder then return {0, holder} end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[1])
 return {1}
 `;
@@ -71,9 +72,10 @@ return {'bound', prevNode, prevExp, live}
 `;
 
 /**
- * Step 1 of deleteCall, the call's slot. KEYS: C b, C claim, C t. ARGV: now, tombstoneTtlMs
- * → {live, hash | false, overtookClaim (1|0), earlier tombstone | false}. A new tombstone
- * without a binding (a claim overtaken) keeps the earlier one's node.
+ * Step 1 of deleteCall, the call's slot. KEYS: C b, C claim, C t. ARGV: now, tombstoneTtlMs,
+ * hold token ('' = none), hold ttlMs → {live, hash | false, overtookClaim (1|0), earlier
+ * tombstone | false}. A new tombstone without a binding (a claim overtaken) keeps the earlier
+ * one's node; a live binding removed leaves the call claimed under the hold token.
  */
 export const DELETE_CALL = `
 local h = redis.call('HGETALL', KEYS[1])
@@ -101,6 +103,7 @@ if live == 1 or claim then
   if claim then redis.call('HSET', KEYS[3], 'claim', claim) end
   redis.call('PEXPIRE', KEYS[3], ARGV[2])
 end
+if live == 1 and ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4]) end
 return {live, (#h > 0) and h or false, claim and 1 or 0, (#t > 0) and t or false}
 `;
 

@@ -1,7 +1,7 @@
 import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Binding, HealthReport, NodeReport, NodeState } from '../pool.types';
 import type {
-  BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, StoreDescription, UpsertOutcome,
+  BindExpectation, BindOutcome, CallHold, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, StoreDescription, UpsertOutcome,
 } from './pool-store.interface';
 import * as calls from './redis-call-state';
 import type { RedisClient, RedisConnectionOptions } from './redis-connection';
@@ -255,9 +255,10 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     return 'bound';
   }
 
-  async deleteCall(callId: string, tombstoneTtlMs: number): Promise<DeleteCallResult> {
+  async deleteCall(callId: string, tombstoneTtlMs: number, hold?: CallHold): Promise<DeleteCallResult> {
     const keys = [this.ck(callId, 'b'), this.ck(callId, 'claim'), this.ck(callId, 't')];
-    const r = (await this.link.cmd('rtpDeleteCall', keys, [this.now(), Math.max(1, Math.ceil(tombstoneTtlMs))])) as calls.DeleteCallReply;
+    const args = [this.now(), Math.max(1, Math.ceil(tombstoneTtlMs)), hold?.token ?? '', Math.max(1, Math.ceil(hold?.ttlMs ?? 1))];
+    const r = (await this.link.cmd('rtpDeleteCall', keys, args)) as calls.DeleteCallReply;
     if (r[1]) await this.dropHints(callId, r[0], pairs(r[1]));
     return calls.decodeDeleteCall(callId, r, decodeBinding);
   }
