@@ -92,6 +92,27 @@ describe('no leg left behind (e2e)', () => {
     expect(nodes[0].count('delete')).toBe(0);
   });
 
+  it('#14 a leg left earlier on the node a migration is moving the call onto: no DELETE until the swap, and the new leg stays', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    await register('b', nodes[1].url, { active_legs: 100 });
+    expect((await prepare('moving').expect(201)).body.node_id).toBe('a');
+    nodes[1].prepareDelayMs = 300; // the new leg on b is made when its answer goes out
+    const migrated = http.post('/v1/calls/moving/migrate').send({ offer_sdp: OFFER }).then((r) => r);
+    await waitUntil(() => nodes[1].count('prepare') === 1, 1_000);
+    // An earlier leg of the call on b (say, from before an earlier migration away from b)
+    // is retried now: a DELETE sent to b would arrive after the new leg is made there.
+    nodes[1].delayMs = 400;
+    t.get(LeftLegs).remember({ nodeId: 'b', controlUrl: nodes[1].url, callId: 'moving' });
+    const res = await migrated;
+    expect(res.status).toBe(200);
+    expect(res.body.node_id).toBe('b');
+    await waitUntil(() => t.get(LeftLegs).size === 0, 3_000);
+    await expectConverged(store(), byId(), ['moving'], 1_000);
+    expect(nodes[1].legs.has('moving')).toBe(true);
+    expect(nodes[1].count('delete')).toBe(0);
+  });
+
   it('#6 call ids "." and ".." are refused (400): no URL could carry them to the node', async () => {
     await boot();
     await register('a', nodes[0].url);

@@ -15,7 +15,7 @@ export interface LeftLeg {
 /**
  * What {@link LeftLegs.deleteUnbound} did: `deleted` (the node had the leg), `absent` (it
  * answered 404), `bound` (the call is bound to that node now: its leg, left alone), `busy`
- * (a prepare of the call id is in flight: nothing was sent, its outcome decides).
+ * (a prepare or a migration of the call id is in flight: nothing was sent, its outcome decides).
  */
 export type UnboundLegOutcome = 'deleted' | 'absent' | 'bound' | 'busy';
 
@@ -132,23 +132,29 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
    * DELETE's arrival, then bind it: a binding without a leg (found by the legs property test).
    * Under the claim no prepare of the call id places a leg anywhere (it waits for the claim),
    * and a claim held by a prepare in flight answers `busy`. A call bound to another node
-   * cannot get a leg here from a prepare, so its leftover leg is deleted at once. Throws when
+   * cannot get a leg here from a prepare, but it can from a migration of the call: its
+   * leftover leg is deleted under the call's migration claim (`busy` while a migration holds
+   * it; a migrate that starts meanwhile answers 409, as with one running elsewhere). Throws when
    * the store or the node fails (nothing is left held: the claim is given up, or lapses).
    */
   async deleteUnbound(leg: LeftLeg): Promise<UnboundLegOutcome> {
     const token = randomToken();
-    const r = await this.store.claim(leg.callId, this.options.controlTimeoutMs + 1_000, token);
+    const ttlMs = this.options.controlTimeoutMs + 1_000;
+    const r = await this.store.claim(leg.callId, ttlMs, token);
     if (!r.claimed) {
       if ('failure' in r || !r.bound) return 'busy';
       const bound = r.binding ?? (await this.store.getBinding(leg.callId));
       if (!bound) return 'busy'; // unbound since: look again later
       if (bound.nodeId === leg.nodeId) return 'bound';
+      // Bound elsewhere: a migration of the call may be making its new leg on this node.
+      if (!(await this.store.claimMigration(leg.callId, ttlMs))) return 'busy';
     }
     try {
       const node = await this.store.getNode(leg.nodeId);
       return (await this.client.delete(node?.controlUrl ?? leg.controlUrl, leg.callId)) ? 'deleted' : 'absent';
     } finally {
       if (r.claimed) await this.store.giveUpClaim(leg.callId, token).catch(() => undefined);
+      else await this.store.releaseMigration(leg.callId).catch(() => undefined);
     }
   }
 
