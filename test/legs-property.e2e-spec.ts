@@ -8,14 +8,14 @@ import { createTestApp, type TestApp } from './support/test-app';
 
 type Op =
   /** `via`: which instance the request goes to (0 without it). */
-  | { kind: 'prepare' | 'start' | 'delete'; call: number; at: number; via?: number }
+  | { kind: 'prepare' | 'start' | 'delete' | 'migrate'; call: number; at: number; via?: number }
   /** `slow`: the node's prepares answer `ms` late (past the 500 ms timeout at 700); `lag`: all its answers. */
   | { kind: 'slow' | 'lag'; node: number; ms: number; at: number }
   | { kind: 'pause'; ms: number; at: number };
 
 /**
  * CONTRACT §7 as a property: whatever interleaving of prepares (first ones and re-INVITEs),
- * starts and DELETEs of a few call ids, sent to one instance or spread over two, with nodes
+ * starts, DELETEs and migrations (CONTRACT §5) of a few call ids, sent to one instance or spread over two, with nodes
  * answering late (past the 500 ms control timeout) and Redis frozen for a while, once quiet
  * every node holds a leg for a call id iff the store binds it there. Redis is this suite's
  * own redis-server. LEGS_PROPERTY_SEED=<n> replays a run (each run prints its seed).
@@ -61,6 +61,7 @@ const op = (instances: number): fc.Arbitrary<Op> => {
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('prepare' as const), call: fc.nat(2), at: fc.nat(400), via }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('start' as const), call: fc.nat(2), at: fc.nat(400), via }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), call: fc.nat(2), at: fc.nat(400), via }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('migrate' as const), call: fc.nat(2), at: fc.nat(400), via }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('slow' as const), node: fc.nat(1), ms: fc.constantFrom(0, 200, 700), at: fc.nat(400) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('lag' as const), node: fc.nat(1), ms: fc.constantFrom(0, 50, 150), at: fc.nat(400) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 200, max: 900 }), at: fc.nat(400) }) },
@@ -109,6 +110,7 @@ describe.each([
           case 'prepare': return send(o.via, 'POST', '/v1/calls', { call_id: ids[o.call], offer_sdp: OFFER });
           case 'start': return send(o.via, 'POST', `/v1/calls/${enc(ids[o.call])}/start`);
           case 'delete': return send(o.via, 'DELETE', `/v1/calls/${enc(ids[o.call])}`);
+          case 'migrate': return send(o.via, 'POST', `/v1/calls/${enc(ids[o.call])}/migrate`, { offer_sdp: OFFER });
           case 'slow': nodes[o.node].prepareDelayMs = o.ms; return undefined;
           case 'lag': nodes[o.node].delayMs = o.ms; return undefined;
           case 'pause':
