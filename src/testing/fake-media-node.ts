@@ -61,6 +61,8 @@ export class FakeMediaNode {
   healthExtra: Record<string, unknown> = {};
   private server!: http.Server;
   private readonly sockets = new Set<Socket>();
+  /** Answers held back by a delay: dropped at stop (their connections are gone), so no timer outlives the node. */
+  private readonly delayed = new Set<NodeJS.Timeout>();
   private nextPort = 40000;
   port = 0;
 
@@ -91,6 +93,8 @@ export class FakeMediaNode {
 
   /** Closes the server and every connection (the node is then `down`: connection refused). */
   async stop(): Promise<void> {
+    for (const t of this.delayed) clearTimeout(t);
+    this.delayed.clear();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
@@ -125,8 +129,13 @@ export class FakeMediaNode {
       this.requests.push(rec);
       if (this.mode === 'down') return void req.socket.destroy();
       const delay = this.delayMs + (this.mode === 'slow' ? this.slowMs : 0) + (rec.method === 'POST' && rawPath === '/v1/legs' ? this.prepareDelayMs : 0);
-      if (delay > 0) setTimeout(() => this.route(rec, res, m), delay);
-      else this.route(rec, res, m);
+      if (delay > 0) {
+        const timer = setTimeout(() => {
+          this.delayed.delete(timer);
+          this.route(rec, res, m);
+        }, delay);
+        this.delayed.add(timer);
+      } else this.route(rec, res, m);
     });
   }
 

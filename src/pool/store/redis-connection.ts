@@ -111,6 +111,10 @@ function baseOptions(o: RedisConnectionOptions): RedisOptions {
     autoResendUnfulfilledCommands: false,
     commandTimeout: timeout,
     connectTimeout: Math.max(timeout, 1_000),
+    // A forced close (disconnect) destroys a socket still open after this long. ioredis arms the
+    // timer even when the socket is gone already (between reconnection attempts), where its
+    // 2 s default held a stopped process (and jest) open for 2 s.
+    disconnectTimeout: 500,
     connectionName: o.connectionName ?? d.connectionName,
     // A master demoted under us (failover) answers writes with READONLY: reconnect (the
     // failing command itself is not resent: its request gets 503).

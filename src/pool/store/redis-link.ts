@@ -241,7 +241,9 @@ export async function quitRedis(c: RedisClient): Promise<void> {
   });
   if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
   else c.disconnect();
-  await ended;
   // QUIT leaves the Sentinel failover detector's subscriptions open; disconnect() closes them.
-  if (!isCluster(c)) c.disconnect();
+  // Called before the socket closes: ioredis arms a 2 s destroy timer that only the socket's
+  // close clears, so on a client already ended it held the process open for 2 s.
+  if (!isCluster(c) && c.options.sentinels?.length && (c.status as string) !== 'end') c.disconnect();
+  await ended;
 }
