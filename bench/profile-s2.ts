@@ -22,12 +22,12 @@ async function main(): Promise<void> {
   try {
     await child.call('open', { name: 'memory-10', env: {}, nodes });
     const urls = nodes.map((n) => n.url);
-    type Tput = { perSec: number; cpuUsPerOp: number };
+    type Tput = { perSec: number; cpuUsPerOp: number; gcUsPerOp: number };
     const run = (side: string, t: number) => (side === 'pool'
       ? child.call<Tput>('throughput', { name: 'memory-10', concurrency: 16, ms: t })
       : child.call<Tput>('clientThroughput', { name: 'memory-10', concurrency: 16, ms: t, urls }));
     type Stats = { cpuUs: number; accepted: number };
-    const fmt = (side: string, r: Tput & { farm: Stats }) => `${side} ${r.perSec.toFixed(0)}/s, ${r.cpuUsPerOp.toFixed(0)} µs CPU per call`
+    const fmt = (side: string, r: Tput & { farm: Stats }) => `${side} ${r.perSec.toFixed(0)}/s, ${r.cpuUsPerOp.toFixed(0)} µs CPU per call (GC ${r.gcUsPerOp.toFixed(1)})`
       + ` (fake nodes: ${r.farm.cpuUs.toFixed(0)} µs per call, ${r.farm.accepted} connections opened)`;
     const measure = async (side: string, t: number) => {
       const s0 = await farm.call<Stats>('stats', {});

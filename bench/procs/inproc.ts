@@ -10,6 +10,7 @@ import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import axios from 'axios';
 import * as http from 'node:http';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { firstValueFrom } from 'rxjs';
 import { AppModule } from '../../src/app.module';
 import { loadAppConfig } from '../../src/config/app.config';
@@ -84,10 +85,14 @@ async function latency(count: number, once: () => Promise<unknown>): Promise<{ p
 
 async function throughput(
   concurrency: number, ms: number, once: (i: number) => Promise<unknown>,
-): Promise<{ perSec: number; errors: number; done: number; cpuUsPerOp: number }> {
+): Promise<{ perSec: number; errors: number; done: number; cpuUsPerOp: number; gcUsPerOp: number }> {
   const t0 = Date.now();
   // CPU time of this process per operation: steadier than the rate on a shared machine.
   const cpu0 = process.cpuUsage();
+  // Wall time the main thread spent in garbage collection (helpers' threads not counted).
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
+  gc.observe({ entryTypes: ['gc'] });
   let done = 0;
   let errors = 0;
   let k = 0;
@@ -104,7 +109,9 @@ async function throughput(
   await Promise.all(Array.from({ length: concurrency }, worker));
   const sec = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { perSec: done / sec, errors, done, cpuUsPerOp: (cpu.user + cpu.system) / Math.max(1, done + errors) };
+  gc.disconnect();
+  const ops = Math.max(1, done + errors);
+  return { perSec: done / sec, errors, done, cpuUsPerOp: (cpu.user + cpu.system) / ops, gcUsPerOp: gcMs * 1000 / ops };
 }
 
 /**
