@@ -35,7 +35,7 @@ export class StoreUnavailableException extends ServiceUnavailableException {
 }
 /** 409: a migration of this call is already running (on another instance). */
 export class MigrationConflictException extends ConflictException {
-  constructor(message = 'a migration of this call is already running elsewhere') { super(message); }
+  constructor(message = 'a migration of this call, or a cleanup of a leftover leg of it, is already running; retry') { super(message); }
 }
 /** 503: no node other than the call's own can take it. */
 export class NoOtherNodeException extends ServiceUnavailableException {

@@ -65,7 +65,7 @@ export class CallsController {
   @ApiOkResponse({ type: MigrateCallResponseDto, description: 'The new node\'s answer, where the call lives now and where it was.' })
   @ApiErrors({
     400: 'invalid call id or body', 401: 'missing or wrong API token', 404: 'no binding',
-    409: 'a migration of this call is already running elsewhere', 422: 'every node tried refused the offer',
+    409: 'a migration of this call, or a cleanup of a leftover leg of it, is already running; retry', 422: 'every node tried refused the offer',
     502: 'every node tried failed', 503: 'no other eligible node',
   })
   migrate(@Param('call_id') callId: string, @Body() dto: MigrateCallDto): Promise<MigrateCallResponse> {
