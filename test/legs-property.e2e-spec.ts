@@ -11,13 +11,20 @@ type Op =
   | { kind: 'prepare' | 'start' | 'delete' | 'migrate'; call: number; at: number; via?: number }
   /** `slow`: the node's prepares answer `ms` late (past the 500 ms timeout at 700); `lag`: all its answers. */
   | { kind: 'slow' | 'lag'; node: number; ms: number; at: number }
-  | { kind: 'pause'; ms: number; at: number };
+  | { kind: 'pause'; ms: number; at: number }
+  /**
+   * On n1, the node that serves `GET /v1/legs` (n2 is Go-style, without it; reconciliation cannot see its legs):
+   * `lose`: the node restarts and holds no leg; `stray`: a leg of the call appears that the pool never placed.
+   */
+  | { kind: 'lose'; at: number }
+  | { kind: 'stray'; call: number; at: number };
 
 /**
  * CONTRACT §7 as a property: whatever interleaving of prepares (first ones and re-INVITEs),
  * starts, DELETEs and migrations (CONTRACT §5) of a few call ids, sent to one instance or spread over two, with nodes
- * answering late (past the 500 ms control timeout) and Redis frozen for a while, once quiet
- * every node holds a leg for a call id iff the store binds it there. Redis is this suite's
+ * answering late (past the 500 ms control timeout), Redis frozen for a while, a node restarting
+ * (its legs lost) and legs no one placed (left by a crashed instance), once quiet every node
+ * holds a leg for a call id iff the store binds it there (reconciliation runs every second). Redis is this suite's
  * own redis-server. LEGS_PROPERTY_SEED=<n> replays a run (each run prints its seed).
  */
 /**
@@ -65,6 +72,8 @@ const op = (instances: number): fc.Arbitrary<Op> => {
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('slow' as const), node: fc.nat(1), ms: fc.constantFrom(0, 200, 700), at: fc.nat(400) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('lag' as const), node: fc.nat(1), ms: fc.constantFrom(0, 50, 150), at: fc.nat(400) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 200, max: 900 }), at: fc.nat(400) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('lose' as const), at: fc.nat(400) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('stray' as const), call: fc.nat(2), at: fc.nat(400) }) },
   );
 };
 
@@ -80,7 +89,9 @@ describe.each([
   beforeAll(async () => {
     await redis.start();
     nodes.push(await new FakeMediaNode('n1').start(), await new FakeMediaNode('n2').start());
-    const env = { RTP_STORE: 'redis', REDIS_URL: redis.url, RTP_STORE_PREFIX: randomPrefix('prop'), RTP_MAX_ATTEMPTS: '2' };
+    nodes[0].listsLegs = true;
+    // Reconciliation every second (grace 2 × 500 ms + 1 s): what a restarted node lost, or a leg no one placed, is repaired.
+    const env = { RTP_STORE: 'redis', REDIS_URL: redis.url, RTP_STORE_PREFIX: randomPrefix('prop'), RTP_MAX_ATTEMPTS: '2', RTP_RECONCILE_INTERVAL_SEC: '1' };
     for (let i = 0; i < instances; i++) apps.push(await createTestApp({ env, listen: true }));
     for (const n of nodes) {
       await fetch(`${apps[0].url}/v1/nodes/register`, {
@@ -113,6 +124,8 @@ describe.each([
           case 'migrate': return send(o.via, 'POST', `/v1/calls/${enc(ids[o.call])}/migrate`, { offer_sdp: OFFER });
           case 'slow': nodes[o.node].prepareDelayMs = o.ms; return undefined;
           case 'lag': nodes[o.node].delayMs = o.ms; return undefined;
+          case 'lose': nodes[0].legs.clear(); return undefined;
+          case 'stray': nodes[0].legs.set(ids[o.call], { offer: OFFER, started: false, port: 0 }); return undefined;
           case 'pause':
             redis.freeze();
             return new Promise((r) => setTimeout(r, o.ms)).then(() => redis.thaw());
@@ -124,8 +137,9 @@ describe.each([
         n.prepareDelayMs = 0;
         n.delayMs = 0;
       }
-      // Bound: a late leg's settle time (maxAttempts × timeout + timeout) plus retries after Redis is back.
+      // Bound: a late leg's settle time (maxAttempts × timeout + timeout) plus retries after Redis is back,
+      // or reconciliation's grace plus two rounds.
       await expectConverged(apps[0].get<PoolStore>(POOL_STORE), { n1: nodes[0], n2: nodes[1] }, ids, 10_000);
     }), { numRuns: 40, seed, endOnFailure: true, examples: found.map((ops) => [ops]) });
-  }, 120_000);
+  }, 300_000);
 });

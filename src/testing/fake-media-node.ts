@@ -57,6 +57,11 @@ export class FakeMediaNode {
   redirectTo = 'http://169.254.169.254';
   /** Value reported by /v1/health. */
   activeLegsReport?: number;
+  /**
+   * Serves `GET /v1/legs` (200 `{"legs": [{"call_id"}…]}`), as the reference media node does,
+   * so that reconciliation sees this node's legs. Off by default: the Go media node answers 404.
+   */
+  listsLegs = false;
   /** Extra fields of the /v1/health answer (e.g. `capacity`, `draining`). */
   healthExtra: Record<string, unknown> = {};
   private server!: http.Server;
@@ -166,6 +171,9 @@ export class FakeMediaNode {
     }
     if (this.mode === 'blackhole') return; // accept, never answer
     if (this.mode === 'fail500') return json(500, { error: 'boom' });
+    if (rec.method === 'GET' && rec.rawPath === '/v1/legs' && this.listsLegs) {
+      return json(200, { legs: [...this.legs.keys()].map((call_id) => ({ call_id })) });
+    }
     if (this.mode === 'trickle' && (rec.rawPath === '/v1/legs' || m)) return this.trickle(res, rec.rawPath === '/v1/legs' ? 201 : 200);
     if (this.mode === 'huge' && (rec.rawPath === '/v1/legs' || m)) {
       return json(rec.rawPath === '/v1/legs' ? 201 : 200, { media_ip: '127.0.0.1', media_port: 40000, codec: 'PCMU', pad: 'x'.repeat(4 << 20) });
