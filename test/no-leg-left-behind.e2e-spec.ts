@@ -258,4 +258,27 @@ describe('no leg left behind: one call id on two instances (Redis)', () => {
     await expectConverged(store, Object.fromEntries(nodes.map((n) => [n.nodeId, n])), ['glare'], 2_000);
     expect(first.legs.has('glare')).toBe(true);
   });
+
+  it('#14 across instances: a left leg retried on one instance while the other migrates the call onto that node', async () => {
+    expect((await post(a, 'moving2')).status).toBe(201);
+    const store = a.get<PoolStore>(POOL_STORE);
+    const from = (await store.getBinding('moving2'))!.nodeId;
+    const to = nodes.find((n) => n.nodeId !== from)!;
+    to.prepareDelayMs = 100; // the new leg is made 100 ms after the migration's prepare arrives (timeout 300 ms)
+    const migrated = fetch(`${b.url}/v1/calls/moving2/migrate`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ offer_sdp: OFFER, node_id: to.nodeId }),
+    });
+    await waitUntil(() => to.requests.some((r) => r.method === 'POST' && r.rawPath === '/v1/legs' && (r.body as { call_id?: string }).call_id === 'moving2'), 1_000);
+    to.delayMs = 250; // a DELETE arriving now is carried out after the new leg is made
+    a.get(LeftLegs).remember({ nodeId: to.nodeId, controlUrl: to.url, callId: 'moving2' });
+    const res = await migrated;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { node_id: string }).node_id).toBe(to.nodeId);
+    await waitUntil(() => a.get(LeftLegs).size === 0, 3_000);
+    to.delayMs = 0;
+    to.prepareDelayMs = 0;
+    await expectConverged(store, Object.fromEntries(nodes.map((n) => [n.nodeId, n])), ['moving2'], 2_000);
+    expect(to.legs.has('moving2')).toBe(true);
+    expect(to.requests.filter((r) => r.method === 'DELETE' && r.callId === 'moving2')).toHaveLength(0);
+  });
 });
