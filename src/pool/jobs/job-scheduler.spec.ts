@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { sleep } from '../../common/sleep';
+import { waitUntil } from '../../../test/support/concurrency';
 import { cronProblem } from './cron-expression';
 import { JobScheduler } from './job-scheduler';
 
@@ -37,6 +38,23 @@ describe('JobScheduler', () => {
     expect(ticks).toBeGreaterThanOrEqual(2);
     expect(error).toHaveBeenCalledWith('job t failed: boom');
     error.mockRestore();
+  });
+
+  it('logs a streak of the same failure once, a new message again, and the first success after it', async () => {
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const outcomes = ['store unavailable', 'store unavailable', 'store unavailable', 'boom', 'ok', 'ok'];
+    let i = 0;
+    jobs.start('t', { everyMs: 5 }, () => {
+      const o = outcomes[Math.min(i++, outcomes.length - 1)];
+      if (o !== 'ok') throw new Error(o);
+    });
+    await waitUntil(() => i >= outcomes.length, 2_000);
+    jobs.stop('t');
+    expect(error.mock.calls.map((c) => c[0])).toEqual(['job t failed: store unavailable', 'job t failed: boom (4 failed runs so far)']);
+    expect(log.mock.calls.map((c) => c[0])).toContain('job t ran again after 4 failed run(s)');
+    error.mockRestore();
+    log.mockRestore();
   });
 
   it('never overlaps a tick that is still running', async () => {

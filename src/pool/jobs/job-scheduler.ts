@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { cronProblem } from './cron-expression';
+import { FailureStreak } from './failure-streak';
 
 /** When a job runs: every `everyMs` milliseconds, or on a cron expression (six fields: with seconds). */
 export type JobSchedule = { everyMs: number } | { cron: string };
@@ -55,16 +56,18 @@ export class JobScheduler implements OnApplicationShutdown {
     for (const name of [...this.started.keys()]) this.stop(name);
   }
 
-  /** The tick as it is scheduled: skipped while the previous one runs, never throwing. */
+  /** The tick as it is scheduled: skipped while the previous one runs, never throwing; failures logged by streak. */
   private guard(name: string, tick: () => unknown): () => Promise<void> {
     let running = false;
+    const streak = new FailureStreak(this.logger, `job ${name}`);
     return async () => {
       if (running) return;
       running = true;
       try {
         await tick();
+        streak.succeeded();
       } catch (e) {
-        this.logger.error(`job ${name} failed: ${(e as Error).message}`);
+        streak.failed(e);
       } finally {
         running = false;
       }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
 import { NodeRegistry } from '../registry/node-registry';
+import { FailureStreak } from './failure-streak';
 import { JobScheduler } from './job-scheduler';
 
 export const PRUNE_JOB = 'rtp-pool:prune';
@@ -13,6 +14,7 @@ export const PRUNE_JOB = 'rtp-pool:prune';
 @Injectable()
 export class PruneService implements OnApplicationBootstrap {
   private readonly logger = new Logger(PruneService.name);
+  private readonly streak = new FailureStreak(this.logger, 'prune');
   private running = false;
 
   constructor(
@@ -33,10 +35,11 @@ export class PruneService implements OnApplicationBootstrap {
     this.running = true;
     try {
       const removed = await this.registry.prune();
+      this.streak.succeeded();
       if (removed.length) this.logger.log(`prune removed ${removed.length} node(s)`);
       return removed.length;
     } catch (e) {
-      this.logger.error(`prune failed: ${(e as Error).message}`);
+      this.streak.failed(e);
       return 0;
     } finally {
       this.running = false;
