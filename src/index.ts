@@ -30,7 +30,7 @@ export { CallMigrator, type MigrateOptions } from './pool/calls/call-migrator';
 export { LeftLegs, type LeftLeg, type UnboundLegOutcome } from './pool/calls/left-legs';
 export { EventFeed } from './pool/events/event-feed.service';
 export {
-  POOL_EVENT_LOG, InjectEventLog, type EventLog, type StreamEvent, type StreamEventMap, type StreamEventName, type NodeDownReason,
+  POOL_EVENT_LOG, InjectEventLog, type EventLog, type StreamEvent, type StreamEventMap, type StreamEventName, type NodeDownReason, type CallLostReason,
 } from './pool/events/event-log.interface';
 export { MemoryEventLog } from './pool/events/memory-event-log';
 export { RedisEventLog, type RedisEventLogOptions } from './pool/events/redis-event-log';

@@ -41,6 +41,8 @@ describe('reconciliation (e2e)', () => {
     try {
       const rounds: ReconcileRound[] = [];
       t.get(PoolEvents).on('reconcile', (r) => rounds.push(r));
+      const lost: unknown[] = [];
+      t.get(PoolEvents).on('call_lost', (e) => lost.push(e.data));
       expect((await json(`${t.url}/v1/nodes/register`, 'POST', { node_id: 'ref', control_url: node.url })).status).toBe(200);
       expect((await json(`${t.url}/v1/nodes/register`, 'POST', { node_id: 'go', control_url: go.url, active_legs: 1000 })).status).toBe(200);
       for (const id of ['bound-1', 'bound-2', 'ghost']) {
@@ -59,6 +61,13 @@ describe('reconciliation (e2e)', () => {
       expect(rounds.some((r) => r.nodesSkipped >= 1 && r.nodesChecked === 1)).toBe(true);
       expect(rounds.reduce((s, r) => s + r.legsDeleted, 0)).toBe(1);
       expect(rounds.reduce((s, r) => s + r.bindingsDropped, 0)).toBe(1);
+      // The signaling application hears of it on GET /v1/events (the feed mirrors the stream on PoolEvents).
+      await eventually(() => lost.length === 1, 2_000, 'call_lost emitted');
+      expect(lost).toEqual([{ call_id: 'ghost', node_id: 'ref', reason: 'leg_missing' }]);
+      const replay = await fetch(`${t.url}/v1/events`, { headers: { 'last-event-id': '0-0' }, signal: AbortSignal.timeout(1_000) })
+        .then(async (r) => { let text = ''; for await (const c of r.body!) { text += Buffer.from(c).toString(); if (text.includes('call_lost')) break; } return text; })
+        .catch(() => '');
+      expect(replay).toMatch(/event: call_lost\nid: \S+\ndata: \{"call_id":"ghost","node_id":"ref","reason":"leg_missing"\}/);
       const metrics = await (await fetch(`${t.url}/metrics`)).text();
       expect(metrics).toMatch(/rtp_reconcile_legs_deleted_total\{source="reconcile"\} 1/);
       expect(metrics).toMatch(/rtp_reconcile_bindings_dropped_total\{source="reconcile"\} 1/);

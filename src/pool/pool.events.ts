@@ -62,6 +62,8 @@ export interface PoolEventMap {
   drain_deadline: [StreamEvent<'drain_deadline'>];
   /** A migrate succeeded. */
   call_migrated: [StreamEvent<'call_migrated'>];
+  /** A bound call's leg was found gone from its node; its binding was dropped. */
+  call_lost: [StreamEvent<'call_lost'>];
 }
 
 /** The pool's event bus, provided by PoolModule; inject it to observe the pool. */

@@ -36,7 +36,7 @@ export class EventsController implements OnModuleDestroy {
   @Get()
   @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Replay the retained events after this id first.' })
-  @ApiOkResponse({ description: 'An endless text/event-stream: node_down, node_up, drain_deadline, call_migrated.' })
+  @ApiOkResponse({ description: 'An endless text/event-stream: node_down, node_up, drain_deadline, call_migrated, call_lost.' })
   @ApiErrors({ 400: 'Last-Event-ID is not an event id', 401: 'missing or wrong API token' })
   async stream(
     @Req() request: RawRequest,

@@ -13,10 +13,18 @@ export interface StreamEventMap {
   drain_deadline: { node_id: string; bound_calls: number };
   /** A migrate succeeded. */
   call_migrated: { call_id: string; from_node_id: string; to_node_id: string };
+  /**
+   * A bound call's leg is gone from its node (reconciliation found the node's `GET /v1/legs`
+   * without it past the grace period, e.g. after the node restarted): the binding was dropped.
+   */
+  call_lost: { call_id: string; node_id: string; reason: CallLostReason };
 }
 
+/** Why a call was lost (CONTRACT §5 `call_lost.reason`). */
+export type CallLostReason = 'leg_missing';
+
 export type StreamEventName = keyof StreamEventMap;
-export const STREAM_EVENT_NAMES: readonly StreamEventName[] = ['node_down', 'node_up', 'drain_deadline', 'call_migrated'];
+export const STREAM_EVENT_NAMES: readonly StreamEventName[] = ['node_down', 'node_up', 'drain_deadline', 'call_migrated', 'call_lost'];
 
 /** One event as the log keeps it. */
 export interface StreamEvent<K extends StreamEventName = StreamEventName> {

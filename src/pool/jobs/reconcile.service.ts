@@ -4,6 +4,7 @@ import type { Clock } from '../../common/clock';
 import { NodeControlClient } from '../../node-client/node-control.client';
 import { CallRouter } from '../calls/call-router';
 import { LeftLegs } from '../calls/left-legs';
+import { EventFeed } from '../events/event-feed.service';
 import { CLOCK } from '../pool.constants';
 import { PoolEvents, type ReconcileRound } from '../pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
@@ -49,6 +50,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     private readonly router: CallRouter,
     private readonly leftLegs: LeftLegs,
     private readonly events: PoolEvents,
+    private readonly feed: EventFeed,
     private readonly jobs: JobScheduler,
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -145,6 +147,8 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
       round.bindingsDropped++;
       this.logger.warn(`reconcile: dropped binding ${JSON.stringify(b.callId)}: ${node.id} holds no such leg`);
       this.events.emit('repair', { kind: 'binding_dropped', callId: b.callId, nodeId: node.id });
+      // The call has no media any more: the signaling application may re-INVITE it elsewhere or end it.
+      void this.feed.publish('call_lost', { call_id: b.callId, node_id: node.id, reason: 'leg_missing' });
     }
     return true;
   }
