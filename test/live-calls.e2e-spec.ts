@@ -63,6 +63,39 @@ describe('live calls (memory store)', () => {
     });
   });
 
+  describe('call_lost', () => {
+    it('a start its node answers 404 (the node restarted and lost the leg): 502, the binding dropped, call_lost; a re-INVITE places it anew', async () => {
+      await f.register('a', nodes[0].url);
+      await f.prepare('gone').expect(201);
+      const sse = await open();
+      nodes[0].legs.clear(); // the node restarted
+      expect((await http.post('/v1/calls/gone/start').expect(502)).body.error).toMatch(/leg not found/);
+      await sse.until((c) => c.of('call_lost').length === 1);
+      expect(sse.of('call_lost')[0].data).toEqual({ call_id: 'gone', node_id: 'a', reason: 'leg_missing' });
+      await http.get('/v1/calls/gone').expect(404);
+      expect((await node('a')).bound_calls).toBe(0);
+      const metrics = (await http.get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(/rtp_reconcile_bindings_dropped_total\{source="start"\} 1/);
+      // The signaling application re-INVITEs: a new leg, a new binding.
+      expect((await f.prepare('gone').expect(201)).body.node_id).toBe('a');
+      expect(nodes[0].legs.has('gone')).toBe(true);
+      await http.post('/v1/calls/gone/start').expect(200);
+    });
+
+    it('a 404 to a start whose call was migrated meanwhile drops nothing: the binding the start went by is gone already', async () => {
+      await placeOnA('moved');
+      nodes[0].delayMs = 200; // the start reaches a, which answers 200 ms later
+      const start = http.post('/v1/calls/moved/start').then((r) => r);
+      await new Promise((r) => setTimeout(r, 50));
+      nodes[0].delayMs = 0;
+      await http.post('/v1/calls/moved/migrate').send({ offer_sdp: 'v=0\r\n' }).expect(200); // moves it to b, deletes a's leg
+      expect((await start).status).toBe(502); // a no longer knows the leg when the start is carried out
+      const bound = (await http.get('/v1/calls/moved').expect(200)).body;
+      expect(bound.node_id).toBe('b');
+      expect(nodes[1].legs.has('moved')).toBe(true);
+    });
+  });
+
   describe('migrate', () => {
     it('moves the call: new leg, binding swapped (started: false), old leg deleted, counts moved, call_migrated', async () => {
       const sse = await open();

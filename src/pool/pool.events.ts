@@ -15,6 +15,8 @@ export type RepairKind =
   | 'orphan_leg_deleted'
   /** Reconciliation dropped a binding whose node no longer holds the leg. */
   | 'binding_dropped'
+  /** A start found its node without the call's leg (404): the binding was dropped. */
+  | 'leg_missing_on_start'
   /** A binding written after its prepare had answered an error was removed again. */
   | 'late_binding_undone';
 

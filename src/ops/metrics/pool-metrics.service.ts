@@ -149,7 +149,7 @@ export class PoolMetrics implements OnModuleInit, OnModuleDestroy {
       labelNames: ['source'], registers,
     });
     const bindingsDropped = new Counter({
-      name: 'rtp_reconcile_bindings_dropped_total', help: 'Bindings dropped because their node holds no such leg (or written after their prepare failed)',
+      name: 'rtp_reconcile_bindings_dropped_total', help: 'Bindings dropped because their node holds no such leg (source: reconcile, or a start the node answered 404) or written after their prepare failed (late_binding)',
       labelNames: ['source'], registers,
     });
     const leftLegRetries = new Counter({ name: 'rtp_reconcile_left_leg_retries_total', help: 'Failed deletes of legs the pool knew it left (retried)', registers });
@@ -199,6 +199,7 @@ export class PoolMetrics implements OnModuleInit, OnModuleDestroy {
       else if (e.kind === 'left_leg_deleted') legsDeleted.inc({ source: 'left_leg' });
       else if (e.kind === 'binding_dropped') bindingsDropped.inc({ source: 'reconcile' });
       else if (e.kind === 'late_binding_undone') bindingsDropped.inc({ source: 'late_binding' });
+      else if (e.kind === 'leg_missing_on_start') bindingsDropped.inc({ source: 'start' });
       else leftLegRetries.inc();
     });
 

@@ -6,6 +6,7 @@ import type { CallBinding, PrepareCallResponse, StartCallResponse } from '../../
 import { toCallBinding } from '../../contract/mappers';
 import { ControlCallError } from '../../node-client/control-call.error';
 import { NodeControlClient } from '../../node-client/node-control.client';
+import { EventFeed } from '../events/event-feed.service';
 import { type FailoverPolicy, InjectFailoverPolicy } from '../failover/failover-policy.interface';
 import { CircuitBreaker } from '../health/circuit-breaker';
 import { CLOCK } from '../pool.constants';
@@ -56,6 +57,7 @@ export class CallRouter implements BeforeApplicationShutdown {
     @Inject(CLOCK) clock: Clock,
     private readonly leftLegs: LeftLegs,
     private readonly unsettled: UnsettledWrites,
+    private readonly feed: EventFeed,
   ) {
     this.cache = new BindingCache(store.inProcess ? 0 : undefined);
     this.placer = new CallPlacer({
@@ -199,6 +201,21 @@ export class CallRouter implements BeforeApplicationShutdown {
     if (e?.nodeId && e.nodeId !== r.binding?.nodeId) this.leftLegs.remember({ nodeId: e.nodeId, controlUrl: e.controlUrl ?? '', callId });
   }
 
+  /**
+   * A start the node answered 404 (it does not know the leg: it restarted, say): the call
+   * has no media, so its binding goes (compare-and-delete on the binding the start went by:
+   * one a migrate or a re-INVITE wrote since stays) and `call_lost` tells the signaling
+   * application. The start still answers 502, as the Go design's pool does; reconciliation
+   * would find the same later, but only on nodes that serve `GET /v1/legs`.
+   */
+  private async dropLost(b: Binding): Promise<void> {
+    if (!(await this.store.unbindIf(b.callId, b).catch(() => false))) return;
+    this.cache.delete(b.callId);
+    this.logger.warn(`call ${JSON.stringify(b.callId)}: ${b.nodeId} does not know its leg; binding dropped`);
+    this.events.emit('repair', { kind: 'leg_missing_on_start', callId: b.callId, nodeId: b.nodeId });
+    void this.feed.publish('call_lost', { call_id: b.callId, node_id: b.nodeId, reason: 'leg_missing' });
+  }
+
   /** A DELETE of a leg; on failure the leg goes to {@link LeftLegs}. */
   private async deleteLeg(route: CachedRoute): Promise<void> {
     const node = await this.store.getNode(route.nodeId).catch(() => undefined);
@@ -231,6 +248,7 @@ export class CallRouter implements BeforeApplicationShutdown {
       const err = asControlError(e);
       if (node) this.onNodeFailure(node, err);
       if (op === 'delete') this.leftLegs.remember({ nodeId: b.nodeId, controlUrl: url, callId });
+      else if (err.kind === 'client' && err.status === 404) await this.dropLost(b);
       this.events.emit(op, { callId, nodeId: b.nodeId, outcome: 'failed' });
       throw new NodeFailedException(err.message);
     }
