@@ -141,11 +141,20 @@ export interface PoolStore {
    * Claims a call id for a first prepare: true for exactly one of concurrent claimants. The claim lapses after `ttlMs`.
    * False while the call id has a live binding: a claimant that read "unbound" just before another
    * instance bound the call must not place it a second time.
+   * @deprecated The pool no longer calls it: prepares, left-leg deletes and reconciliation go
+   * through {@link claim} (with a token) and {@link giveUpClaim}. Still part of the interface,
+   * and still checked by the store contract tests; to be removed in a release that says so.
    */
   claimCall(callId: string, ttlMs: number): Promise<boolean>;
-  /** Gives a claim up without binding (every node failed). */
+  /**
+   * Gives a claim up without binding (every node failed).
+   * @deprecated As {@link claimCall}: use {@link giveUpClaim}, which only gives up the caller's own claim.
+   */
   releaseClaim(callId: string): Promise<void>;
-  /** True while a claim is held. */
+  /**
+   * True while a claim is held.
+   * @deprecated As {@link claimCall}: a read of the claim cannot stop a prepare that starts right after it; the pool takes the claim itself.
+   */
   isClaimed(callId: string): Promise<boolean>;
   /**
    * Writes a binding (valid until `binding.expiresAt`) and releases the claim. When
