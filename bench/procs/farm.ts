@@ -25,6 +25,8 @@ const nodes = new Map<string, FakeNode>();
 /** Connections accepted since start, over all nodes (see the `stats` command). */
 let accepted = 0;
 const LEG = /^\/v1\/legs\/([^/]+)(\/start)?$/;
+/** The `media_ip` every answer names (BENCH_FARM_MEDIA_IP; bench/profile-memory.ts sets a 15-character one). */
+const MEDIA_IP = process.env.BENCH_FARM_MEDIA_IP ?? '127.0.0.1';
 
 function send(res: http.ServerResponse, status: number, body?: unknown): void {
   if (body === undefined) {
@@ -44,7 +46,7 @@ function handle(node: FakeNode, req: http.IncomingMessage, res: http.ServerRespo
     if (node.mode === 'blackhole') return; // accept, never answer
     const url = req.url ?? '/';
     if (req.method === 'GET' && url === '/v1/health') {
-      return send(res, 200, { status: 'ok', node_id: node.id, active_legs: node.legs.size, media_ip: '127.0.0.1' });
+      return send(res, 200, { status: 'ok', node_id: node.id, active_legs: node.legs.size, media_ip: MEDIA_IP });
     }
     if (req.method === 'POST' && url === '/v1/legs') {
       let b: { call_id?: unknown; offer_sdp?: unknown } | undefined;
@@ -56,7 +58,7 @@ function handle(node: FakeNode, req: http.IncomingMessage, res: http.ServerRespo
       if (!b || typeof b.call_id !== 'string' || typeof b.offer_sdp !== 'string') return send(res, 400, { error: 'bad body' });
       node.nextPort = node.nextPort >= 60000 ? 20000 : node.nextPort + 2;
       node.legs.set(b.call_id, node.nextPort);
-      return send(res, 201, { call_id: b.call_id, node_id: node.id, media_ip: '127.0.0.1', media_port: node.nextPort, codec: 'PCMU' });
+      return send(res, 201, { call_id: b.call_id, node_id: node.id, media_ip: MEDIA_IP, media_port: node.nextPort, codec: 'PCMU' });
     }
     const m = LEG.exec(url);
     if (m) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../common/clock';
+import { internCodec, mediaIpOf } from '../../common/intern';
 import { normalizeCallId } from '../../contract/call-id';
 import type { MigrateCallResponse } from '../../contract/contract.types';
 import { toPrepareAnswer } from '../../contract/mappers';
@@ -108,8 +109,8 @@ export class CallMigrator {
     return {
       node,
       binding: {
-        callId, nodeId: node.id, controlUrl: node.controlUrl, mediaIp: answer.media_ip || node.mediaIp,
-        mediaPort: answer.media_port, codec: answer.codec, started: false, createdAt: bound.createdAt,
+        callId, nodeId: node.id, controlUrl: node.controlUrl, mediaIp: mediaIpOf(answer.media_ip, node.mediaIp),
+        mediaPort: answer.media_port, codec: internCodec(answer.codec), started: false, createdAt: bound.createdAt,
         expiresAt: now + this.options.callTtlSec * 1000,
       },
     };

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../common/clock';
+import { internCodec, mediaIpOf } from '../../common/intern';
 import { sleep } from '../../common/sleep';
 import { randomToken } from '../../common/token';
 import type { PrepareCallResponse, PrepareLegResponse } from '../../contract/contract.types';
@@ -140,7 +141,7 @@ export class CallPlacer {
     const now = this.d.clock.now();
     const binding: Binding = {
       callId, nodeId: node.id, controlUrl: node.controlUrl,
-      mediaIp: answer.media_ip || node.mediaIp, mediaPort: answer.media_port, codec: answer.codec,
+      mediaIp: mediaIpOf(answer.media_ip, node.mediaIp), mediaPort: answer.media_port, codec: internCodec(answer.codec),
       started: false, createdAt: now, expiresAt: now + this.d.options.callTtlSec * 1000, version: token,
     };
     // The node answered: no failover from here on (it would allocate more legs).
@@ -202,8 +203,8 @@ export class CallPlacer {
     }
     if (node) this.d.onNodeSuccess(node);
     const binding: Binding = {
-      ...bound, controlUrl: url, mediaIp: answer.media_ip || node?.mediaIp || bound.mediaIp,
-      mediaPort: answer.media_port, codec: answer.codec, started: false,
+      ...bound, controlUrl: url, mediaIp: mediaIpOf(answer.media_ip, node?.mediaIp || bound.mediaIp),
+      mediaPort: answer.media_port, codec: internCodec(answer.codec), started: false,
       expiresAt: this.d.clock.now() + this.d.options.callTtlSec * 1000, version: randomToken(),
     };
     // An unknown outcome needs no undo here: either version binds the call's own leg.
