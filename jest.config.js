@@ -15,7 +15,7 @@ const swc = (parser) => ['@swc/jest', {
 const SLOW = [
   'fuzz.e2e-spec', 'bench-smoke.e2e-spec', 'faults.e2e-spec', 'dashboard.e2e-spec', // ~105 s, ~89 s, ~57 s, ~17 s
   'balance.e2e-spec', 'balance-multi-instance.e2e-spec', // 500 and 200 prepare floods: ~15 s, ~6 s
-  'legs-redis-stall.e2e-spec', 'reconcile.e2e-spec', 'legs-property.e2e-spec', // no leg left behind: ~9 s, ~12 s, ~80 s (one and two instances)
+  'legs-redis-stall.e2e-spec', 'reconcile.e2e-spec', 'legs-property.e2e-spec', // no leg left behind: ~9 s, ~12 s, ~100 s (one and two instances)
   'main.e2e-spec', 'shutdown.e2e-spec', 'security-startup.e2e-spec', 'e2e-call-process.e2e-spec', // spawn dist/: ~4-6 s each
   'fuzz-gate.e2e-spec', 'media-node-logging.e2e-spec', // 7,000 hostile bodies: ~85 s; spawns dist/media-node
   'redis-sentinel.e2e-spec', 'redis-cluster.e2e-spec', // start their own Redis topologies: ~10-15 s each
