@@ -1,7 +1,7 @@
 /**
  * One copy of the short strings that every binding repeats. A node's answer is parsed anew
  * for each call, so its `media_ip` and `codec` arrive as fresh strings, which a binding kept
- * for the length of the call (about 60 bytes of its ~310, bench/profile-memory.ts). A node's
+ * for the length of the call (a 15-character IP: about 35 bytes of ~350, bench/profile-memory.ts). A node's
  * own media IP is reused when the answer names the same one; codec names (a handful) go
  * through a small table.
  */

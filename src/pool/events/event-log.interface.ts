@@ -14,8 +14,9 @@ export interface StreamEventMap {
   /** A migrate succeeded. */
   call_migrated: { call_id: string; from_node_id: string; to_node_id: string };
   /**
-   * A bound call's leg is gone from its node (reconciliation found the node's `GET /v1/legs`
-   * without it past the grace period, e.g. after the node restarted): the binding was dropped.
+   * A bound call's leg is gone from its node (e.g. the node restarted): the node answered the
+   * call's start with 404, or reconciliation found its `GET /v1/legs` without the leg past the
+   * grace period. The binding was dropped.
    */
   call_lost: { call_id: string; node_id: string; reason: CallLostReason };
 }
