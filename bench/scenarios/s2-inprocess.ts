@@ -88,6 +88,7 @@ export const s2: Scenario = {
         addTput('raw', await child.call('rawThroughput', { urls: urls10, concurrency, ms: tputMs }));
         addTput('client', await child.call('clientThroughput', { name: first, urls: urls10, concurrency, ms: tputMs }));
         addTput('axios', await child.call('axiosThroughput', { urls: urls10, concurrency, ms: tputMs }));
+        addTput('minimal', await child.call('minimalThroughput', { name: first, urls: urls10, concurrency, ms: tputMs }));
         for (const s of stores) addTput(s.store, await child.call('throughput', { name: `${s.store}-tput`, concurrency, ms: tputMs }));
       }
     } finally {
@@ -133,6 +134,7 @@ export const s2: Scenario = {
       tputRow('floor: raw node:http `POST /v1/legs`, 10 nodes', 'raw'),
       tputRow('floor: `NodeControlClient.prepare` (undici), 10 nodes', 'client'),
       tputRow('before: the same requests through @nestjs/axios', 'axios'),
+      tputRow('a minimal pool on that client (least legs placed, prepare, binding kept in a Map; bench/procs/inproc.ts)', 'minimal'),
       ...stores.map((s) => {
         const e = tput.get(s.store)!;
         const m = spread(e.perSec);
@@ -148,7 +150,9 @@ export const s2: Scenario = {
       + `for ${tputMs / 1000} s, 10 nodes. Floors in the same run: a raw node:http keep-alive request (transport), and the `
       + `service's own \`NodeControlClient\` (the HTTP client it uses, on undici since this issue), and the same request through `
       + `@nestjs/axios with the options the client had before (the "before" of that change). The client floor is also measured `
-      + `over 10, 100 and 1,000 nodes in turn, as the pool spreads its calls (a connection per node). The Go column is the Go design's figure from the issue `
+      + `over 10, 100 and 1,000 nodes in turn, as the pool spreads its calls (a connection per node). Throughput also has a `
+      + `minimal pool on the same client, the least any pool does per call (pick the node with the fewest legs placed, prepare, `
+      + `keep the binding in a Map; no claim, store, events, metrics, circuits or failover). The Go column is the Go design's figure from the issue `
       + `(measured on another 2-core machine; orientation only — the same-run floors are the honest comparison).`,
       '',
       table(['target', 'p50', 'p99', 'p50 ÷ raw floor', 'p50 ÷ client floor, same run (÷ the floor over the same N nodes)', 'Go p50', 'p50 ÷ Go', 'errors'], latRows),
