@@ -112,6 +112,14 @@ describe('lean lane (e2e)', () => {
       on: true, reason: '',
       served: { 'POST /v1/nodes/register': 1, 'POST /v1/calls': 1, 'POST /v1/calls/{call_id}/start': 1, 'DELETE /v1/calls/{call_id}': 1 },
     });
+    // A sane X-Request-Id from the caller comes back, on the lane as on the full path; an unusable one is replaced.
+    for (const url of [lean.url, full.url]) {
+      const given = await raw(url, 'POST', '/v1/nodes/register', { ...json, ...registryAuth, 'x-request-id': 'proxy-7f3a' }, heartbeat('n1', nodes[0].url));
+      expect([given.status, given.headers['x-request-id']]).toEqual([200, 'proxy-7f3a']);
+      const bad = await raw(url, 'POST', '/v1/calls/nope/start', { ...apiAuth, 'x-request-id': 'a b' });
+      expect([bad.status, bad.headers['x-request-id']]).toEqual([404, expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+    }
+    expect(leanLaneOf(lean.app)!.stats().served).toMatchObject({ 'POST /v1/nodes/register': 2, 'POST /v1/calls/{call_id}/start': 2 });
     expect(leanLaneOf(full.app)).toBeUndefined();
   });
 

@@ -19,6 +19,19 @@ type TimedResponse = ServerResponse & { [STARTED]?: number; [REQUEST]?: Incoming
  * Raw Node `req`/`res`: an Express middleware, or one Fastify runs through middie.
  */
 export function accessLogMiddleware(logger?: () => Logger | undefined): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+  const track = accessLogTracker(logger);
+  return function accessLog(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+    track(req, res, requestId(req, res));
+    next();
+  };
+}
+
+/**
+ * The access log's per-request step without the header: notes the request, with `id` as its
+ * request id, for the line written when the response closes. For a caller that echoes
+ * `X-Request-Id` itself (the lean lane writes every header in one block).
+ */
+export function accessLogTracker(logger?: () => Logger | undefined): (req: IncomingMessage, res: ServerResponse, id: string) => void {
   const root = logger ?? (() => PinoLogger.root as Logger | undefined);
   function onClose(this: TimedResponse): void {
     const log = root();
@@ -30,12 +43,11 @@ export function accessLogMiddleware(logger?: () => Logger | undefined): (req: In
     const responseTime = Date.now() - (this[STARTED] ?? Date.now());
     log[level]({ reqId: req.id, req, res: this, responseTime }, aborted ? 'request aborted' : 'request completed');
   }
-  return function accessLog(req: IncomingMessage, res: TimedResponse, next: () => void): void {
-    req.id = requestId(req, res);
+  return function track(req: IncomingMessage, res: TimedResponse, id: string): void {
+    req.id = id;
     res[STARTED] = Date.now();
     res[REQUEST] = req;
     // `on`, not `once`: a response closes once, and `once` wraps the listener in a new closure per request.
     res.on('close', onClose);
-    next();
   };
 }

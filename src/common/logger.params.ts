@@ -46,10 +46,15 @@ export const REDACTED_PATHS = [
 
 /** Reuses a sane `X-Request-Id` from the caller (a proxy's), else a new UUID; echoes it back. */
 export function requestId(req: IncomingMessage, res: ServerResponse): string {
-  const given = req.headers[REQUEST_ID_HEADER];
-  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  const id = requestIdOf(req);
   res.setHeader('X-Request-Id', id);
   return id;
+}
+
+/** The request id {@link requestId} echoes, for a caller that writes its headers in one block (the lean lane). */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 /** 5xx error, 4xx warn, quiet paths debug, the rest info. */
