@@ -38,7 +38,8 @@ export function runInOrder(req: IncomingMessage, res: ServerResponse, run: (req:
 function enterConnection(req: IncomingMessage, res: OrderedResponse): boolean {
   const socket = req.socket as OrderedSocket;
   res[SOCKET] = socket;
-  res.once('close', onClose);
+  // `on`, not `once`: a response closes once, and `once` wraps the listener in a new closure per request.
+  res.on('close', onClose);
   if (!socket[RUNNING]) {
     socket[RUNNING] = 1;
     return true;
