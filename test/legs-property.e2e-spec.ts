@@ -54,12 +54,17 @@ const FOUND: Op[][] = [
 /**
  * Found on two instances: a BYE on the instance that never saw the call, during a freeze, whose retried store half
  * overtook a new prepare's claim and lost the node the first try had cleared (seed 312; legs-redis-stall #12 makes it
- * every time).
+ * every time). A re-INVITE timing out on the slow old node (Go-style, n2) while a migration on the other instance moved
+ * the call and deleted the old leg: the node made the re-INVITE's leg afterwards, and nothing remembered it (seed 5361,
+ * on Fastify; no-leg-left-behind #15 makes it every time).
  */
 const FOUND_TWO: Op[][] = [
   [{ kind: 'delete', call: 0, at: 145, via: 1 }, { kind: 'pause', ms: 427, at: 261 }, { kind: 'prepare', call: 0, at: 399, via: 0 },
     { kind: 'prepare', call: 0, at: 251, via: 0 }, { kind: 'delete', call: 1, at: 1, via: 1 }, { kind: 'delete', call: 0, at: 394, via: 1 },
     { kind: 'delete', call: 1, at: 236, via: 0 }, { kind: 'start', call: 1, at: 3, via: 0 }, { kind: 'prepare', call: 0, at: 328, via: 1 }],
+  [{ kind: 'migrate', call: 2, at: 236, via: 0 }, { kind: 'migrate', call: 2, at: 132, via: 1 }, { kind: 'prepare', call: 2, at: 66, via: 1 },
+    { kind: 'slow', node: 1, ms: 700, at: 387 }, { kind: 'start', call: 1, at: 182, via: 0 }, { kind: 'pause', ms: 379, at: 89 },
+    { kind: 'stray', call: 1, at: 338 }, { kind: 'start', call: 0, at: 366, via: 1 }, { kind: 'prepare', call: 2, at: 307, via: 0 }],
 ];
 
 const op = (instances: number): fc.Arbitrary<Op> => {

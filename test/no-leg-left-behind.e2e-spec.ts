@@ -113,6 +113,26 @@ describe('no leg left behind (e2e)', () => {
     expect(nodes[1].count('delete')).toBe(0);
   });
 
+  it('#15 a re-INVITE that times out on the old node while a migration moves the call: the leg it makes there late is deleted', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    await register('b', nodes[1].url, { active_legs: 100 });
+    expect((await prepare('glare').expect(201)).body.node_id).toBe('a');
+    nodes[0].prepareDelayMs = 800; // the re-INVITE's leg on a is made at 800 ms; the pool gives up at 500
+    const reinvite = prepare('glare').then((r) => r);
+    await waitUntil(() => nodes[0].count('prepare') === 2, 1_000);
+    // Meanwhile the call moves to b, and a's leg is deleted, before a makes the re-INVITE's.
+    const migrated = await http.post('/v1/calls/glare/migrate').send({ offer_sdp: OFFER });
+    expect([migrated.status, migrated.body.node_id]).toEqual([200, 'b']);
+    expect(await waitUntil(() => nodes[0].count('delete') === 1 && !nodes[0].legs.has('glare'), 1_000)).toBeGreaterThanOrEqual(0);
+    expect((await reinvite).status).toBe(502);
+    nodes[0].prepareDelayMs = 0;
+    // a is Go-style here (no GET /v1/legs): reconciliation could not see the late leg; it is deleted all the same.
+    expect(await waitUntil(() => nodes[0].count('delete') >= 2, 4_000)).toBeGreaterThanOrEqual(0);
+    await expectConverged(store(), byId(), ['glare'], 4_000);
+    expect([nodes[0].legs.has('glare'), nodes[1].legs.has('glare'), (await store().getBinding('glare'))?.nodeId]).toEqual([false, true, 'b']);
+  });
+
   it('#6 call ids "." and ".." are refused (400): no URL could carry them to the node', async () => {
     await boot();
     await register('a', nodes[0].url);

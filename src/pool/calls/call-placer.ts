@@ -197,6 +197,9 @@ export class CallPlacer {
     } catch (e) {
       const err = asControlError(e);
       if (node) this.d.onNodeFailure(node, err);
+      // Usually a late leg here is the call's own (legs are keyed by call id), but a migration
+      // may move the call meanwhile and delete this node's leg before the late one is made.
+      this.releaseLateLeg({ id: bound.nodeId, controlUrl: url }, bound.callId, err);
       const refused = isRefusal(err);
       this.emit(bound.callId, bound.nodeId, refused ? 'refused' : 'failed', started, 1, true);
       throw refused ? new OfferRefusedException(err.message) : new NodeFailedException(err.message);
@@ -255,10 +258,11 @@ export class CallPlacer {
   /**
    * A prepare that failed after the node may have read it (a timeout, an unexpected status,
    * an unreadable answer) may still make a leg there, perhaps after this instance gave up:
-   * {@link LeftLegs} deletes it, and keeps trying while a late 201 is still possible.
+   * {@link LeftLegs} deletes it, and keeps trying while a late 201 is still possible; while
+   * the call is bound to that node (a re-INVITE's own leg) it is left alone.
    * Refusals and connection errors allocated nothing.
    */
-  private releaseLateLeg(node: Readonly<NodeState>, callId: string, err: ControlCallError): void {
+  private releaseLateLeg(node: { readonly id: string; readonly controlUrl: string }, callId: string, err: ControlCallError): void {
     if (err.kind !== 'timeout' && err.kind !== 'status' && err.kind !== 'protocol') return;
     const { controlTimeoutMs, maxAttempts } = this.d.options;
     const late = err.kind === 'timeout';

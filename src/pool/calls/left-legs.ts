@@ -53,8 +53,8 @@ const MAX_ENTRIES = 100_000;
  * reconciliation cannot see. A 204 or 404 ends it; so does the node leaving the pool.
  *
  * Each try goes through {@link deleteUnbound}: a leg whose call is now bound to that same
- * node is the call's leg and is left alone (and forgotten), and no DELETE is sent while a
- * prepare of the call id is in flight.
+ * node is the call's leg and is left alone (and forgotten once its settle time is over), and
+ * no DELETE is sent while a prepare of the call id is in flight.
  */
 @Injectable()
 export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
@@ -171,7 +171,9 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
     const { leg } = e;
     try {
       const outcome = await this.deleteUnbound(leg);
-      if (outcome === 'bound') return this.drop(key); // the call's own leg now
+      // The call's own leg now. While a late answer may still come, look again: a migration
+      // may move the call away and delete this leg before the late one is made (a re-INVITE's).
+      if (outcome === 'bound') return Date.now() < e.settleUntil ? this.retryLater(key, e) : this.drop(key);
       if (outcome === 'busy' || (outcome === 'absent' && Date.now() < e.settleUntil)) return this.retryLater(key, e);
       this.drop(key);
       if (outcome === 'deleted') {
