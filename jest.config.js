@@ -23,6 +23,12 @@ const SLOW = [
   'live-calls-redis.e2e-spec', // two instances on Redis with real waits (drain deadline, event tails): ~25 s
 ];
 const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
+/**
+ * Slow suites whose subject is the HTTP front (hostile bodies, the JSON gate, the dashboard in Chromium, graceful
+ * shutdown, the service process as deployed): run again on Fastify, as the e2e tier is. The others (floods, Redis
+ * topologies, the legs property, the media node) do not depend on the adapter.
+ */
+const SLOW_FASTIFY = ['fuzz.e2e-spec', 'fuzz-gate.e2e-spec', 'dashboard.e2e-spec', 'shutdown.e2e-spec', 'main.e2e-spec', 'security-startup.e2e-spec'];
 const ignore = ['/node_modules/', '/dist/'];
 
 const base = {
@@ -58,5 +64,6 @@ module.exports = {
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/*.e2e-spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
     e2eFastify,
     { ...base, displayName: 'slow', testMatch: SLOW.map((n) => `<rootDir>/test/${n}.ts`), testPathIgnorePatterns: ignore },
+    { ...e2eFastify, displayName: 'slow-fastify', testMatch: SLOW_FASTIFY.map((n) => `<rootDir>/test/${n}.ts`), testPathIgnorePatterns: ignore },
   ],
 };
