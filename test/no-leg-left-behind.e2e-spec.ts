@@ -133,6 +133,24 @@ describe('no leg left behind (e2e)', () => {
     expect([nodes[0].legs.has('glare'), nodes[1].legs.has('glare'), (await store().getBinding('glare'))?.nodeId]).toEqual([false, true, 'b']);
   });
 
+  it('#16 a re-INVITE answered by the old node after a migration moved the call: 409 "migrated", its leg there deleted', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    await register('b', nodes[1].url, { active_legs: 100 });
+    expect((await prepare('moved').expect(201)).body.node_id).toBe('a');
+    nodes[0].prepareDelayMs = 300; // a answers the re-INVITE (and makes its leg) at 300 ms, within the timeout
+    const reinvite = prepare('moved').then((r) => r);
+    await waitUntil(() => nodes[0].count('prepare') === 2, 1_000);
+    const migrated = await http.post('/v1/calls/moved/migrate').send({ offer_sdp: OFFER });
+    expect([migrated.status, migrated.body.node_id]).toEqual([200, 'b']);
+    const res = await reinvite;
+    // Not "deleted": the call lives on b, and a signaling tier that tore it down on this answer would drop a live call.
+    expect([res.status, res.body]).toEqual([409, { error: 'call was migrated to another node while this re-INVITE was in flight; send it again' }]);
+    nodes[0].prepareDelayMs = 0;
+    await expectConverged(store(), byId(), ['moved'], 4_000);
+    expect([nodes[0].legs.has('moved'), nodes[1].legs.has('moved'), (await store().getBinding('moved'))?.nodeId]).toEqual([false, true, 'b']);
+  });
+
   it('#6 call ids "." and ".." are refused (400): no URL could carry them to the node', async () => {
     await boot();
     await register('a', nodes[0].url);

@@ -8,6 +8,11 @@ export class CallDeletedException extends ConflictException {
   constructor() { super('call was deleted while it was being prepared'); }
 }
 
+/** 409: a migration moved the call while a re-INVITE was in flight on its old node (CONTRACT §5); that leg is deleted. */
+export class CallMovedException extends ConflictException {
+  constructor() { super('call was migrated to another node while this re-INVITE was in flight; send it again'); }
+}
+
 /** How long the failure of a first prepare stays readable for instances that waited on its claim. */
 export const CLAIM_FAILURE_TTL_MS = 5_000;
 

@@ -20,7 +20,9 @@ import type { Binding, Candidate, NodeState } from '../pool.types';
 import type { CandidateSelector, PrepareOptions } from '../selection/candidate-selector';
 import type { BindOutcome, PoolStore } from '../store/pool-store.interface';
 import type { BindingCache } from './binding-cache';
-import { asControlError, CallDeletedException, CLAIM_FAILURE_TTL_MS, claimFailureOf, exceptionOf } from './call-outcomes';
+import {
+  asControlError, CallDeletedException, CallMovedException, CLAIM_FAILURE_TTL_MS, claimFailureOf, exceptionOf,
+} from './call-outcomes';
 import type { LeftLegs } from './left-legs';
 import type { UnsettledWrites } from './unsettled-writes';
 
@@ -242,8 +244,16 @@ export class CallPlacer {
     if (outcome === 'bound') return this.d.cache.put(binding);
     this.d.leftLegs.remember(leg);
     this.emit(callId, binding.nodeId, 'error', started, 1, !('claim' in expect));
+    // A re-INVITE whose call is bound elsewhere now was overtaken by a migration, not a DELETE.
+    if (outcome === 'deleted' && 'nodeId' in expect && await this.movedAway(callId, expect.nodeId)) throw new CallMovedException();
     if (outcome === 'deleted') throw new CallDeletedException();
     throw new NodeFailedException('the claim of this call lapsed before its node answered');
+  }
+
+  /** True when the call is bound to a node other than `nodeId` (a store that fails says no). */
+  private async movedAway(callId: string, nodeId: string): Promise<boolean> {
+    const now = await this.d.store.getBinding(callId).catch(() => undefined);
+    return now !== undefined && now.nodeId !== nodeId;
   }
 
   /** Removes a binding written after its prepare answered an error, then deletes its leg. */
