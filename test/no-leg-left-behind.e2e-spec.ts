@@ -151,6 +151,26 @@ describe('no leg left behind (e2e)', () => {
     expect([nodes[0].legs.has('moved'), nodes[1].legs.has('moved'), (await store().getBinding('moved'))?.nodeId]).toEqual([false, true, 'b']);
   });
 
+  it('#17 a BYE while a migration makes its new leg, and the new node unreachable for the give-back: that leg is deleted once it answers', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    await register('b', nodes[1].url, { active_legs: 100 });
+    expect((await prepare('bye-mid-move').expect(201)).body.node_id).toBe('a');
+    nodes[1].prepareDelayMs = 300; // b makes the new leg and answers at 300 ms
+    const migrated = http.post('/v1/calls/bye-mid-move/migrate').send({ offer_sdp: OFFER }).then((r) => r);
+    await waitUntil(() => nodes[1].count('prepare') === 1, 1_000);
+    await http.delete('/v1/calls/bye-mid-move').expect(204);
+    nodes[1].mode = 'down'; // requests b receives from now on are cut: the migrate's give-back DELETE fails
+    expect((await migrated).status).toBe(404);
+    // The give-back DELETE reached b and was cut: the new leg is still there.
+    expect(await waitUntil(() => nodes[1].count('delete') >= 1, 1_000)).toBeGreaterThanOrEqual(0);
+    expect(nodes[1].legs.has('bye-mid-move')).toBe(true);
+    nodes[1].mode = 'ok';
+    nodes[1].prepareDelayMs = 0;
+    await expectConverged(store(), byId(), ['bye-mid-move'], 4_000);
+    expect([nodes[0].legs.size, nodes[1].legs.size, await store().getBinding('bye-mid-move')]).toEqual([0, 0, undefined]);
+  });
+
   it('#6 call ids "." and ".." are refused (400): no URL could carry them to the node', async () => {
     await boot();
     await register('a', nodes[0].url);

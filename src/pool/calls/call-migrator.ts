@@ -34,7 +34,7 @@ export interface MigrateOptions {
  * node other than the current one (or on `nodeId`), under the usual selection and
  * failover; then the binding is swapped with a compare-and-set on the old node id; then
  * the old node gets a best-effort delete, and a leg that could not be deleted goes to
- * {@link LeftLegs}. The binding is `started: false` afterwards (the caller re-INVITEs, then
+ * {@link LeftLegs}, as does the new leg when the swap fails and its node cannot take it back. The binding is `started: false` afterwards (the caller re-INVITEs, then
  * sends start on ACK).
  *
  * Overlapping migrates of one call on this instance share one attempt; across instances a
@@ -80,7 +80,7 @@ export class CallMigrator {
         // The call was deleted, or re-bound, while the new leg was made: give the leg back,
         // unless the call is now bound to that very node (the leg is then the binding's).
         const now = await this.store.getBinding(callId);
-        if (now?.nodeId !== node.id) void this.client.delete(node.controlUrl, callId).catch(() => undefined);
+        if (now?.nodeId !== node.id) void this.giveBack(node, callId);
         if (!now) throw new CallNotFoundException();
         throw new MigrationConflictException('the call changed while it was being migrated');
       }
@@ -114,6 +114,18 @@ export class CallMigrator {
         expiresAt: now + this.options.callTtlSec * 1000,
       },
     };
+  }
+
+  /**
+   * Deletes the new leg of a migration that could not swap the binding; a leg the node did not
+   * confirm deleting goes to {@link LeftLegs} (it checks the binding again, under the call's claims).
+   */
+  private async giveBack(node: NodeState, callId: string): Promise<void> {
+    try {
+      await this.client.delete(node.controlUrl, callId);
+    } catch {
+      this.leftLegs.remember({ nodeId: node.id, controlUrl: node.controlUrl, callId });
+    }
   }
 
   /** Best-effort delete of the migrated-away leg; an unreachable node's leg is remembered. */
