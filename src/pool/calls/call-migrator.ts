@@ -34,8 +34,9 @@ export interface MigrateOptions {
  * node other than the current one (or on `nodeId`), under the usual selection and
  * failover; then the binding is swapped with a compare-and-set on the old node id; then
  * the old node gets a best-effort delete, and a leg that could not be deleted goes to
- * {@link LeftLegs}, as does the new leg when the swap fails and its node cannot take it back. The binding is `started: false` afterwards (the caller re-INVITEs, then
- * sends start on ACK).
+ * {@link LeftLegs}, as does the new leg when the swap fails and its node cannot take it
+ * back. The binding is `started: false` afterwards (the caller re-INVITEs, then sends
+ * start on ACK).
  *
  * Overlapping migrates of one call on this instance share one attempt; across instances a
  * migration claim in the store lets one through and the others get 409.
