@@ -58,9 +58,13 @@ function nodeBin(major) {
   return join(dir, 'bin');
 }
 
-const majors = process.argv.slice(2);
-if (majors.length === 0 || majors.some((m) => !/^\d+$/.test(m))) {
-  process.stderr.write('usage: node scripts/node-lts.js <major>... (prints the bin folder of each, one per line)\n');
-  process.exit(2);
+module.exports = { nodeBin };
+
+if (require.main === module) {
+  const majors = process.argv.slice(2);
+  if (majors.length === 0 || majors.some((m) => !/^\d+$/.test(m))) {
+    process.stderr.write('usage: node scripts/node-lts.js <major>... (prints the bin folder of each, one per line)\n');
+    process.exit(2);
+  }
+  for (const m of majors) process.stdout.write(`${nodeBin(m)}\n`);
 }
-for (const m of majors) process.stdout.write(`${nodeBin(m)}\n`);
