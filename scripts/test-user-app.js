@@ -42,13 +42,21 @@ function startAndProbe(env, bin, vars, ready, path) {
     let out = '';
     let probed = false;
     const timer = setTimeout(() => finish(new Error(`${bin}: no "${ready}" within 30 s:\n${out}`)), 30_000);
-    const finish = (err) => {
-      clearTimeout(timer);
+    const signal = (sig) => {
       try {
-        process.kill(-child.pid, 'SIGTERM');
+        process.kill(-child.pid, sig);
       } catch {
         // already gone
       }
+    };
+    const finish = (err) => {
+      clearTimeout(timer);
+      signal('SIGTERM');
+      // A graceful stop takes well under its default shutdown timeout (7 s); past 15 s it hangs.
+      setTimeout(() => {
+        signal('SIGKILL');
+        reject(new Error(`${bin}: still running 15 s after SIGTERM:\n${out}`));
+      }, 15_000).unref();
       if (err) reject(err);
     };
     const onData = async (d) => {
