@@ -1,3 +1,5 @@
+import { Injectable } from '@nestjs/common';
+
 interface CallLane {
   /** The last operation queued on this call id (settled or not). */
   tail: Promise<unknown>;
@@ -17,7 +19,11 @@ interface CallLane {
  * share one attempt. A DELETE is not queued behind them — it overtakes (a CANCEL must win
  * over the prepare it cancels) — but it is counted, so a prepare in flight learns it was
  * overtaken, and what arrives after it waits for it.
+ *
+ * One per pool instance, shared by the router (which queues) and the placer (which reads
+ * the DELETE counts).
  */
+@Injectable()
 export class CallQueue {
   private readonly lanes = new Map<string, CallLane>();
   private readonly all = new Set<Promise<unknown>>();
