@@ -54,6 +54,20 @@ describe.each([
     expect(moved.every((n) => n === 'b' || n === 'c')).toBe(true);
   });
 
+  it('the same migrate again while the first one still deletes the old leg: the same answer, no second move', async () => {
+    await placeOnA('again');
+    nodes[0].deleteDelayMs = 300; // the first migration holds its claim until a answers its DELETE
+    const first = await migrate('again');
+    expect(first.status).toBe(200);
+    const second = await migrate('again');
+    expect([second.status, second.body]).toEqual([200, first.body]);
+    expect(prepares(nodes[1], 'again') + prepares(nodes[2], 'again')).toBe(1);
+    expect(prepares(nodes[0], 'again')).toBe(1); // the first prepare only: the call did not come back
+    await new Promise((r) => setTimeout(r, 400)); // past a's late DELETE
+    await expectConverged(store(), byId(), ['again'], 3_000);
+    expect((await store().getBinding('again'))?.nodeId).toBe(first.body.node_id);
+  });
+
   it('away and straight back while the old node acts on its DELETE 300 ms late: bound to a, a holds the leg, b none', async () => {
     await placeOnA('back');
     nodes[0].deleteDelayMs = 300;
@@ -62,6 +76,7 @@ describe.each([
     // Sent at once: a is still to act on the first migration's DELETE.
     const back = await migrate('back', { node_id: 'a' });
     expect([back.status, back.body.node_id, back.body.previous_node_id]).toEqual([200, 'a', 'b']);
+    await new Promise((r) => setTimeout(r, 400)); // past a's late DELETE: whatever it removes is gone by now
     await expectConverged(store(), byId(), ['back'], 3_000);
     expect((await store().getBinding('back'))?.nodeId).toBe('a');
     expect([nodes[0].legs.has('back'), nodes[1].legs.has('back')]).toEqual([true, false]);
@@ -75,6 +90,7 @@ describe.each([
     const [away, back] = await Promise.all([migrate('both', { node_id: 'b' }), migrate('both', { node_id: 'a' })]);
     expect([away.status, away.body.node_id]).toEqual([200, 'b']);
     expect([back.status, back.body.node_id]).toEqual([200, 'a']);
+    await new Promise((r) => setTimeout(r, 400)); // past a's late DELETE
     await expectConverged(store(), byId(), ['both'], 3_000);
     expect((await store().getBinding('both'))?.nodeId).toBe('a');
   });
