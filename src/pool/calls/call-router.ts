@@ -100,11 +100,11 @@ export class CallRouter implements BeforeApplicationShutdown {
    */
   async delete(rawCallId: string): Promise<void> {
     const callId = normalizeCallId(rawCallId);
-    return this.queue.overtake(callId, (overtook) => this.deleteNow(callId, overtook));
+    return this.queue.overtake(callId, (overtookPrepare) => this.deleteNow(callId, { overtookPrepare }));
   }
 
-  /** The DELETE itself, run at once by the queue; `overtook`: a prepare of the call id was in flight here. */
-  private async deleteNow(callId: string, overtook: boolean): Promise<void> {
+  /** The DELETE itself, run at once by the queue; `overtookPrepare`: a prepare of the call id was in flight here. */
+  private async deleteNow(callId: string, { overtookPrepare: overtook }: { overtookPrepare: boolean }): Promise<void> {
     // Held while the node DELETE is in flight: no prepare of the call id places a leg meanwhile.
     const hold = { token: randomToken(), ttlMs: this.options.controlTimeoutMs + 1_000 };
     let r;

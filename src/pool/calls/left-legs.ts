@@ -129,7 +129,7 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
    * claim (as a first prepare does) while the DELETE is in flight. A DELETE by call id
    * removes whatever leg of that call id the node holds when it arrives; without the claim, a
    * prepare of the same call id could make its leg there between the binding read and the
-   * DELETE's arrival, then bind it: a binding without a leg (found by the legs property test).
+   * DELETE's arrival, then bind it: a binding without a leg.
    * Under the claim no prepare of the call id places a leg anywhere (it waits for the claim),
    * and a claim held by a prepare in flight answers `busy`. A call bound to another node
    * cannot get a leg here from a prepare, but it can from a migration of the call: its
