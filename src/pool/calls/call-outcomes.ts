@@ -34,7 +34,7 @@ export type WalkResult =
  * The exception of a walk that found no node: `noNodes` when no candidate was tried (503),
  * 422 when every node tried refused the offer, else 502 with the last cause.
  */
-export function walkFailure(walk: Extract<WalkResult, { ok: false }>, noNodes: () => HttpException): HttpException {
+export function walkFailure(walk: Extract<WalkResult, { ok: false }>, noNodes: () => Error): Error {
   if (walk.attempt === 0) return noNodes();
   return walk.allRefused ? new OfferRefusedException(walk.reason) : new NodeFailedException(walk.reason);
 }

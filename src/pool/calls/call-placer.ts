@@ -10,7 +10,7 @@ import { isRefusal } from '../failover/default-failover.policy';
 import { type FailoverPolicy, InjectFailoverPolicy } from '../failover/failover-policy.interface';
 import { CircuitBreaker } from '../health/circuit-breaker';
 import { CLOCK } from '../pool.constants';
-import { NodeFailedException, NoHealthyNodeException, OfferRefusedException, StoreUnavailableException } from '../pool.errors';
+import { NodeFailedException, NoHealthyNodeException, StoreUnavailableException } from '../pool.errors';
 import { type CallOutcome, PoolEvents } from '../pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
 import type { Binding, Candidate } from '../pool.types';
@@ -220,7 +220,7 @@ export class CallPlacer {
       this.releaseLateLeg({ id: bound.nodeId, controlUrl: target.url }, bound.callId, err);
       const refused = isRefusal(err);
       this.emit({ callId: bound.callId, nodeId: bound.nodeId, outcome: refused ? 'refused' : 'failed', started, attempts: 1, reinvite: true });
-      throw refused ? new OfferRefusedException(err.message) : new NodeFailedException(err.message);
+      throw walkFailure({ ok: false, attempt: 1, allRefused: refused, reason: err.message }, () => new NoHealthyNodeException());
     }
     const node = { id: bound.nodeId, controlUrl: target.url, mediaIp: target.node?.mediaIp || bound.mediaIp };
     const binding = bindingFromAnswer(
