@@ -57,6 +57,15 @@ export class NodeLegs {
   }
 
   /**
+   * The call ids of the legs a node holds (`GET /v1/legs`), or undefined when the node does
+   * not serve it (the Go media node). A read for reconciliation: it feeds no circuit (probes
+   * judge a node's health).
+   */
+  listLegs(url: string): Promise<string[] | undefined> {
+    return this.client.listLegs(url);
+  }
+
+  /**
    * Where a leg made on `nodeId` at `controlUrl` is reached now: the node's current URL if it
    * re-registered elsewhere, else (the node gone, or the store stalled) the URL the leg was
    * made at. A call whose store half is done must still reach its node.
