@@ -1,8 +1,11 @@
 import { type FakeMediaNode, startFakeNodes } from '../../../test/support/fake-media-node';
 import { waitFor } from '../../../test/support/live';
 import { createTestingPool, type TestingPool } from '../../testing/testing-pool';
+import type { ControlCallError } from '../../node-client/control-call.error';
 import { CircuitBreaker } from '../health/circuit-breaker';
+import type { NodeState } from '../pool.types';
 import { NodeRegistry } from '../registry/node-registry';
+import { NodeLegs } from './node-legs';
 
 /**
  * One rule for what a leg call's outcome does to the node's circuit, whichever path sent it
@@ -80,5 +83,45 @@ describe('NodeLegs: one circuit rule on every path', () => {
     nodes[1].mode = 'fail500';
     await expect(t.pool.migrate('w1', offer)).rejects.toMatchObject({ status: 502 });
     expect(cb.state('n1')).toBe('open');
+  });
+});
+
+/** A subclass provided in place of NodeLegs sees every path's outcomes through its hooks. */
+describe('NodeLegs: overridden hooks', () => {
+  const seen: string[] = [];
+  class CountingLegs extends NodeLegs {
+    protected override onNodeSuccess(node: Readonly<NodeState>): void {
+      seen.push(`ok ${node.id}`);
+      super.onNodeSuccess(node);
+    }
+    protected override onNodeFailure(node: Readonly<NodeState>, error: ControlCallError): void {
+      seen.push(`${error.kind} ${node.id}`);
+      super.onNodeFailure(node, error);
+    }
+  }
+  let t: TestingPool;
+  let nodes: FakeMediaNode[];
+
+  beforeEach(async () => {
+    nodes = await startFakeNodes(2);
+    t = await createTestingPool({ customize: (b) => b.overrideProvider(NodeLegs).useClass(CountingLegs) });
+  });
+  afterEach(async () => {
+    await t.close();
+    await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
+  });
+
+  it('prepare, start, migrate (new leg and old leg) and delete each report once', async () => {
+    const offer = 'v=0';
+    await t.get<NodeRegistry>(NodeRegistry).register({ nodeId: 'n0', controlUrl: nodes[0].url });
+    await t.pool.prepare('h1', offer);
+    await t.pool.start('h1');
+    await t.get<NodeRegistry>(NodeRegistry).register({ nodeId: 'n1', controlUrl: nodes[1].url });
+    nodes[0].mode = 'fail500';
+    await t.pool.migrate('h1', offer);
+    await waitFor(() => seen.length === 4);
+    await t.pool.delete('h1');
+    expect(seen).toEqual(['ok n0', 'ok n0', 'ok n1', 'server n0', 'ok n1']);
+    expect(t.get(CircuitBreaker).state('n0')).toBe('open');
   });
 });
