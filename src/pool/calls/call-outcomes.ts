@@ -4,7 +4,7 @@ import type { PrepareLegResponse } from '../../contract/contract.types';
 import { ControlCallError } from '../../node-client/control-call.error';
 import { NodeFailedException, OfferRefusedException } from '../pool.errors';
 import type { ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding, NodeState } from '../pool.types';
+import type { Binding, Candidate, NodeState } from '../pool.types';
 import type { ClaimFailure } from '../store/pool-store.interface';
 
 /** 409: a DELETE overtook the prepare or re-INVITE (CONTRACT §7); its leg is deleted. */
@@ -23,6 +23,22 @@ export class CallMovedException extends ConflictException {
  */
 export function claimTtlMs(options: Pick<ResolvedPoolOptions, 'maxAttempts' | 'controlTimeoutMs'>): number {
   return options.maxAttempts * options.controlTimeoutMs + 1_000;
+}
+
+/** A new leg to place: which call, with which offer, since when (the prepare's or migrate's start), and what for (logs). */
+export interface LegRequest {
+  callId: string;
+  offerSdp: string;
+  /** `performance.now()` when the operation began: the failover policy's elapsed time runs from it. */
+  started: number;
+  /** What the walk is for, in its log lines (`prepare`, `migrate`). */
+  what: string;
+}
+
+/** The ordered nodes to try; `panic`: every node was unhealthy, so circuits are not consulted. */
+export interface CandidateList {
+  candidates: readonly Candidate[];
+  panic: boolean;
 }
 
 /** How a walk over the candidates ended: a node's answer, or why none answered. */

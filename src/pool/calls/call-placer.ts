@@ -13,13 +13,13 @@ import { CLOCK } from '../pool.constants';
 import { NodeFailedException, NoHealthyNodeException, StoreUnavailableException } from '../pool.errors';
 import { type CallOutcome, PoolEvents } from '../pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding, Candidate } from '../pool.types';
+import type { Binding } from '../pool.types';
 import { CandidateSelector, type PrepareOptions } from '../selection/candidate-selector';
 import { type BindOutcome, InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
 import { BindingCache } from './binding-cache';
 import {
-  bindingFromAnswer, CallDeletedException, CallMovedException, CLAIM_FAILURE_TTL_MS, claimFailureOf, claimTtlMs,
-  exceptionOf, walkFailure, type WalkResult,
+  bindingFromAnswer, CallDeletedException, CallMovedException, type CandidateList, CLAIM_FAILURE_TTL_MS, claimFailureOf,
+  claimTtlMs, exceptionOf, type LegRequest, walkFailure, type WalkResult,
 } from './call-outcomes';
 import { CallQueue } from './call-queue';
 import { LeftLegs } from './left-legs';
@@ -33,22 +33,6 @@ const CLAIM_POLL_MS = 10;
  * selection lists every node instead.
  */
 const LIGHTEST_SLACK = 13;
-
-/** A new leg to place: which call, with which offer, since when (the prepare's or migrate's start), and what for (logs). */
-export interface LegRequest {
-  callId: string;
-  offerSdp: string;
-  /** `performance.now()` when the operation began: the failover policy's elapsed time runs from it. */
-  started: number;
-  /** What the walk is for, in its log lines (`prepare`, `migrate`). */
-  what: string;
-}
-
-/** The ordered nodes to try; `panic`: every node was unhealthy, so circuits are not consulted. */
-export interface CandidateList {
-  candidates: readonly Candidate[];
-  panic: boolean;
-}
 
 /** One `prepare` event's fields. */
 interface PrepareEmit {

@@ -122,6 +122,6 @@ describe('NodeLegs: overridden hooks', () => {
     await waitFor(() => seen.length === 4);
     await t.pool.delete('h1');
     expect(seen).toEqual(['ok n0', 'ok n0', 'ok n1', 'server n0', 'ok n1']);
-    expect(t.get(CircuitBreaker).state('n0')).toBe('open');
+    expect(t.get<CircuitBreaker>(CircuitBreaker).state('n0')).toBe('open');
   });
 });
