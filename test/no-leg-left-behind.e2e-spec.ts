@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import { LeftLegs } from '../src/pool/calls/left-legs';
 import { CircuitBreaker } from '../src/pool/health/circuit-breaker';
 import { PoolService } from '../src/pool/pool.service';
-import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
+import { POOL_STORE, type PoolStore } from '../src/pool/core/pool-store.interface';
 import { waitUntil } from './support/concurrency';
 import { expectConverged } from './support/converged';
 import { OFFER, useE2eFixture } from './support/e2e-fixture';

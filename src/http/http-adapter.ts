@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { HttpAdapterKind } from '../config/app.config';
+import type { HttpAdapterKind } from './http-adapter-kind';
 import { DEFAULT_MAX_BODY_BYTES } from '../common/json-app';
 
 /** Options of {@link createHttpAdapter}. */

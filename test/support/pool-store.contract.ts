@@ -1,5 +1,5 @@
-import type { Binding, NodeReport } from '../../src/pool/pool.types';
-import type { PoolStore } from '../../src/pool/store/pool-store.interface';
+import type { Binding, NodeReport } from '../../src/pool/core/pool.types';
+import type { PoolStore } from '../../src/pool/core/pool-store.interface';
 import { sleep } from '../../src/common/sleep';
 
 /** A store under test and its clock: real time plus an offset the suite moves forward. */
@@ -14,7 +14,7 @@ export type StoreFactory = (now: () => number) => Promise<StoreHarness>;
 
 
 /**
- * The PoolStore contract (src/pool/store/pool-store.interface.ts), run against every
+ * The PoolStore contract (src/pool/core/pool-store.interface.ts), run against every
  * implementation: the memory store is the reference, a shared store must behave the same.
  */
 export function poolStoreContract(name: string, factory: StoreFactory): void {

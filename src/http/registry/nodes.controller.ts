@@ -7,7 +7,7 @@ import { DrainNodeDto } from '../../contract/dto/drain-node.dto';
 import { RegisterNodeDto } from '../../contract/dto/register-node.dto';
 import { ApiErrors, NodeInfoDto, NodeListDto, RegisterNodeResponseDto } from '../../contract/dto/responses.dto';
 import { PoolService } from '../../pool/pool.service';
-import { OptionalBody } from '../optional-body';
+import { OptionalBody } from '../../common/optional-body';
 import { NodeUrlPolicy } from '../security/node-url-policy';
 
 /** The registry (CONTRACT §1): media nodes register/heartbeat and deregister; operators list and drain. */

@@ -7,16 +7,16 @@ import type { MigrateCallResponse } from '../../contract/contract.types';
 import { toPrepareAnswer } from '../../contract/mappers';
 import { NodeControlClient } from '../../node-client/node-control.client';
 import { EventFeed } from '../events/event-feed.service';
-import { type FailoverPolicy, InjectFailoverPolicy } from '../failover/failover-policy.interface';
+import { type FailoverPolicy, InjectFailoverPolicy } from '../core/failover-policy.interface';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import { CLOCK } from '../pool.constants';
+import { CLOCK } from '../core/pool.constants';
 import {
   CallNotFoundException, MigrationConflictException, NodeFailedException, NoOtherNodeException, OfferRefusedException,
-} from '../pool.errors';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding, NodeState } from '../pool.types';
+} from '../core/pool.errors';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
+import type { Binding, NodeState } from '../core/pool.types';
 import { CandidateSelector } from '../selection/candidate-selector';
-import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 import { asControlError } from './call-outcomes';
 import { CallRouter } from './call-router';
 import { LeftLegs } from './left-legs';

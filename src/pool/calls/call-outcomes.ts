@@ -1,7 +1,7 @@
 import { ConflictException, HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { ControlCallError } from '../../node-client/control-call.error';
-import { NodeFailedException, OfferRefusedException } from '../pool.errors';
-import type { ClaimFailure } from '../store/pool-store.interface';
+import { NodeFailedException, OfferRefusedException } from '../core/pool.errors';
+import type { ClaimFailure } from '../core/pool-store.interface';
 
 /** 409: a DELETE overtook the prepare or re-INVITE (CONTRACT §7); its leg is deleted. */
 export class CallDeletedException extends ConflictException {

@@ -9,16 +9,16 @@ import { toPrepareAnswer } from '../../contract/mappers';
 import type { ControlCallError } from '../../node-client/control-call.error';
 import type { NodeControlClient } from '../../node-client/node-control.client';
 import { isRefusal } from '../failover/default-failover.policy';
-import type { FailoverPolicy } from '../failover/failover-policy.interface';
+import type { FailoverPolicy } from '../core/failover-policy.interface';
 import type { CircuitBreaker } from '../health/circuit-breaker';
 import {
   NodeFailedException, NoHealthyNodeException, OfferRefusedException, StoreUnavailableException,
-} from '../pool.errors';
-import type { CallOutcome, PoolEvents } from '../pool.events';
-import type { ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding, Candidate, NodeState } from '../pool.types';
+} from '../core/pool.errors';
+import type { CallOutcome, PoolEvents } from '../core/pool.events';
+import type { ResolvedPoolOptions } from '../core/pool.module-definition';
+import type { Binding, Candidate, NodeState } from '../core/pool.types';
 import type { CandidateSelector, PrepareOptions } from '../selection/candidate-selector';
-import type { BindOutcome, PoolStore } from '../store/pool-store.interface';
+import type { BindOutcome, PoolStore } from '../core/pool-store.interface';
 import type { BindingCache } from './binding-cache';
 import {
   asControlError, CallDeletedException, CallMovedException, CLAIM_FAILURE_TTL_MS, claimFailureOf, exceptionOf,

@@ -2,7 +2,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { type FakeMediaNode, startFakeNodes } from '../../../test/support/fake-media-node';
 import type { ManualClock } from '../../testing/manual-clock';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import { type PoolEventMap, PoolEvents } from '../pool.events';
+import { type PoolEventMap, PoolEvents } from '../core/pool.events';
 import { createTestingPool } from '../../testing/testing-pool';
 import { NodeRegistry } from '../registry/node-registry';
 import { CallRouter } from './call-router';

@@ -1,9 +1,9 @@
 import type { TestingModule } from '@nestjs/testing';
 import type { ManualClock } from '../../testing/manual-clock';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import { PoolEvents } from '../pool.events';
+import { PoolEvents } from '../core/pool.events';
 import { createTestingPool } from '../../testing/testing-pool';
-import { POOL_STORE, type PoolStore } from '../store/pool-store.interface';
+import { POOL_STORE, type PoolStore } from '../core/pool-store.interface';
 import { NodeRegistry } from './node-registry';
 
 describe('NodeRegistry', () => {

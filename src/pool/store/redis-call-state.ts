@@ -1,8 +1,8 @@
-import type { Binding } from '../pool.types';
+import type { Binding } from '../core/pool.types';
 import { WRITE_BINDING } from './redis-pool.scripts';
 import type {
   BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, Tombstone,
-} from './pool-store.interface';
+} from '../core/pool-store.interface';
 
 /**
  * The CONTRACT §7 half of the Redis store: claim tokens, claim-failure records, tombstones,

@@ -1,7 +1,7 @@
 import { HttpException, Logger } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
-import { StoreUnavailableException } from '../pool.errors';
-import type { StoreDescription } from './pool-store.interface';
+import { StoreUnavailableException } from '../core/pool.errors';
+import type { StoreDescription } from '../core/pool-store.interface';
 import {
   createRedisClient, describeRedisTarget, isCluster, type RedisClient, type RedisConnectionOptions, redisTopology,
   type RedisTopology,

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import type { Binding, HealthReport, NodeReport, NodeState } from '../pool.types';
+import type { Binding, HealthReport, NodeReport, NodeState } from './pool.types';
 
 export const POOL_STORE = Symbol('RTP_POOL_STORE');
 /** Injects the active {@link PoolStore}. */

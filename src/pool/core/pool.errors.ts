@@ -28,7 +28,7 @@ export class RegistryFullException extends ServiceUnavailableException {
   constructor() { super('node registry is full'); }
 }
 // 400 for a bad call or node id: it is the contract's rule, so it lives beside it.
-export { InvalidIdException } from '../contract/call-id';
+export { InvalidIdException } from '../../contract/call-id';
 /** 503: the shared store (Redis) cannot serve the request right now; nothing was decided. */
 export class StoreUnavailableException extends ServiceUnavailableException {
   constructor(options?: { cause?: unknown }) { super('store unavailable', options); }
