@@ -41,10 +41,14 @@ export {
 } from './pool/core/pool.constants';
 export type { NodeReport, NodeState, Candidate, Binding, HealthReport } from './pool/core/pool.types';
 export { PoolEvents, type PoolEventMap, type CallOutcome } from './pool/core/pool.events';
+// Errors: PoolError with a stable code (docs/public-api.md), one subclass per code; statuses at the HTTP edge.
 export {
+  PoolError, POOL_ERROR_CODES, isPoolErrorCode, type PoolErrorCode,
   NoHealthyNodeException, OfferRefusedException, NodeFailedException, CallNotFoundException, NodeNotFoundException,
-  StaticNodeConflictException, RegistryFullException, InvalidIdException, StoreUnavailableException,
+  StaticNodeConflictException, RegistryFullException, InvalidIdException, InvalidCursorException, StoreUnavailableException,
+  MigrationConflictException, NoOtherNodeException, CallDeletedException, CallMovedException,
 } from './pool/core/pool.errors';
+export { ApiErrorFilter, POOL_ERROR_STATUS, describeApiError } from './http/errors/api-error.filter';
 
 // ── Selection strategies (SelectionStrategy) and failover (FailoverPolicy) ─────────────
 export type { SelectionStrategy, SelectionContext } from './pool/core/selection-strategy.interface';

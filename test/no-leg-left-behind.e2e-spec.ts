@@ -175,8 +175,8 @@ describe('no leg left behind (e2e)', () => {
     await boot();
     await register('a', nodes[0].url);
     for (const id of ['.', '..', ' .. ']) expect((await prepare(id).expect(400)).body.error).toMatch(/call_id/);
-    await expect(t.get(PoolService).delete('..')).rejects.toMatchObject({ status: 400 });
-    await expect(t.get(PoolService).start('.')).rejects.toMatchObject({ status: 400 });
+    await expect(t.get(PoolService).delete('..')).rejects.toMatchObject({ code: 'RTP_INVALID_ID' });
+    await expect(t.get(PoolService).start('.')).rejects.toMatchObject({ code: 'RTP_INVALID_ID' });
     expect(nodes[0].count('prepare')).toBe(0);
     await prepare('...').expect(201); // three dots are no dot segment
     await http.delete(`/v1/calls/${enc('...')}`).expect(204);

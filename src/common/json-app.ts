@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { ExceptionFilter, INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
@@ -23,9 +23,12 @@ export interface JsonAppOptions {
 /**
  * What every JSON API of this project needs, the signaling service and the reference
  * media node alike: body limits, the JSON-only rule, the JSON gate on the raw bytes,
- * the validation pipe and the `{"error"}` filter.
+ * the validation pipe and the `{"error"}` filter (`errorFilter`: the signaling service's knows
+ * the pool's error codes).
  */
-export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {}): INestApplication {
+export function configureJsonApp(
+  app: INestApplication, opts: JsonAppOptions = {}, errorFilter: ExceptionFilter = new JsonErrorFilter(app.getHttpAdapter()),
+): INestApplication {
   const ex = app as NestExpressApplication;
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   // Slow or malformed requests are cut and answered in JSON by the HTTP server itself.
@@ -39,7 +42,7 @@ export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {
   if (app.getHttpAdapter().getType() === 'fastify') configureFastifyJsonBody(app, limit);
   else configureExpressJsonBody(ex, limit);
   app.useGlobalPipes(new JsonValidationPipe());
-  app.useGlobalFilters(new JsonErrorFilter(app.getHttpAdapter()));
+  app.useGlobalFilters(errorFilter);
   return app;
 }
 

@@ -3,10 +3,11 @@ import type { ApplicationConfig } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { accessLogTracker } from '../../common/access-log';
 import { runInOrder } from '../../common/connection-order';
-import { describeHttpError, JsonErrorFilter } from '../../common/http-exception.filter';
+import { JsonErrorFilter } from '../../common/http-exception.filter';
 import { inspectJsonBuffer } from '../../common/json-app.fastify';
 import { requestIdOf } from '../../common/logger.params';
 import { JsonValidationPipe } from '../../common/json-validation.pipe';
+import { describeApiError } from '../errors/api-error.filter';
 import { BearerGuard } from '../security/bearer.guard';
 import { type LeanRoute, type LeanRoutes, leanRoutes } from './lean-routes';
 
@@ -32,7 +33,7 @@ const lanes = new WeakMap<INestApplication, LeanLane>();
  * router. It runs the same steps as the full path, with the same code: the security headers,
  * the access log and X-Request-Id, connection order, the JSON gate (inspectJsonBuffer), the
  * bearer check (BearerGuard.refusal), the validation pipe (JsonValidationPipe), the controller
- * method, and the `{"error"}` answer (describeHttpError). What it skips is the frameworks'
+ * method, and the `{"error"}` answer (describeApiError). What it skips is the frameworks'
  * per-request machinery: routers, middleware chains, body-parser, Nest's execution context.
  * bench/ scenario 8 measures what that saves.
  *
@@ -231,7 +232,7 @@ export class LeanLane {
       const dto = route.dto ? await this.pipe.transform(value, { type: 'body', metatype: route.dto, data: undefined }) : undefined;
       answer(res, this.head, route.status, await route.run(r[PARAM]!, dto));
     } catch (e) {
-      const { status, error } = describeHttpError(e, this.logger);
+      const { status, error } = describeApiError(e, this.logger);
       answerError(res, this.head, status, error);
     }
   }

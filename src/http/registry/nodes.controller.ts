@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post, UseFilters } from '@nestjs/common';
+import { ApiErrorFilter } from '../errors/api-error.filter';
 import { NoBodyFields } from '../../common/no-body-fields';
 import { ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireToken } from '../security/bearer.guard';
@@ -15,6 +16,7 @@ import { NodeUrlPolicy } from '../security/node-url-policy';
 @Controller('v1/nodes')
 // Only when RTP_RATE_LIMIT is set (off by default).
 @ApiErrors({ 429: 'too many requests (rate limiting on: RTP_RATE_LIMIT); see Retry-After' })
+@UseFilters(new ApiErrorFilter())
 export class NodesController {
   constructor(
     private readonly pool: PoolService,
