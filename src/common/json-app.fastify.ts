@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { jsonBodyVerifier } from './json-body-inspector';
+import { inspectJsonBuffer } from './json-body-inspector';
 
 /**
  * The JSON gate of {@link configureJsonApp} on Fastify: the same rules, statuses and
@@ -13,7 +13,7 @@ import { jsonBodyVerifier } from './json-body-inspector';
  *   bytes (a gzip bomb is a 413); any other encoding is a 415;
  * - a charset other than UTF-8 is a 415;
  * - the raw bytes go through the same inspector as Express's `verify` hook
- *   ({@link inspectJsonBuffer}), then `JSON.parse` (strict: an object or an array).
+ *   (inspectJsonBuffer, json-body-inspector.ts), then `JSON.parse` (strict: an object or an array).
  * Errors are Nest HTTP exceptions, so the `{"error"}` filter renders them.
  */
 export function configureFastifyJsonBody(app: INestApplication, limit: number): void {
@@ -72,22 +72,6 @@ function gateBody(method: string, headers: IncomingHttpHeaders, payload: Readabl
 function charsetOf(headers: IncomingHttpHeaders): string | undefined {
   const m = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(headers['content-type'] ?? '');
   return m ? m[1].toLowerCase() : undefined;
-}
-
-const verify = jsonBodyVerifier();
-
-/**
- * The raw-bytes checks of the Express `verify` hook, on a Buffer: undefined when the body
- * may be parsed, else the status and message the Express set-up answers with.
- */
-export function inspectJsonBuffer(buf: Buffer, encoding = 'utf-8'): { status: number; error: string } | undefined {
-  try {
-    verify(undefined, undefined, buf, encoding);
-    return undefined;
-  } catch (e) {
-    const x = e as { status?: number; statusCode?: number; message?: string };
-    return { status: x.status ?? x.statusCode ?? 400, error: x.message ?? 'invalid JSON body' };
-  }
 }
 
 /** The content-type parser: charset, the inspector, then a strict JSON.parse. */
