@@ -35,21 +35,21 @@ describe('NodeLegs: one circuit rule on every path', () => {
 
   it('prepare (the failover walk): a 500 opens, a refusal of the half-open trial closes', async () => {
     nodes[0].mode = 'fail500';
-    await expect(t.pool.prepare('p1', offer)).rejects.toMatchObject({ status: 502 });
+    await expect(t.pool.prepare('p1', offer)).rejects.toMatchObject({ code: 'RTP_NODE_FAILED' });
     expect(cb.state('n0')).toBe('open');
     t.clock.advance(1_001); // one half-open trial is due
     nodes[0].mode = 'refuse';
-    await expect(t.pool.prepare('p2', offer)).rejects.toMatchObject({ status: 422 });
+    await expect(t.pool.prepare('p2', offer)).rejects.toMatchObject({ code: 'RTP_OFFER_REFUSED' });
     expect(cb.state('n0')).toBe('closed');
   });
 
   it('start: a 500 opens, an answer off the contract closes', async () => {
     await t.pool.prepare('s1', offer);
     nodes[0].mode = 'fail500';
-    await expect(t.pool.start('s1')).rejects.toMatchObject({ status: 502 });
+    await expect(t.pool.start('s1')).rejects.toMatchObject({ code: 'RTP_NODE_FAILED' });
     expect(cb.state('n0')).toBe('open');
     nodes[0].mode = 'wrongstatus'; // 204 to a start
-    await expect(t.pool.start('s1')).rejects.toMatchObject({ status: 502 });
+    await expect(t.pool.start('s1')).rejects.toMatchObject({ code: 'RTP_NODE_FAILED' });
     expect(cb.state('n0')).toBe('closed');
   });
 
@@ -57,10 +57,10 @@ describe('NodeLegs: one circuit rule on every path', () => {
     await t.pool.prepare('d1', offer);
     await t.pool.prepare('d2', offer);
     nodes[0].mode = 'fail500';
-    await expect(t.pool.delete('d1')).rejects.toMatchObject({ status: 502 });
+    await expect(t.pool.delete('d1')).rejects.toMatchObject({ code: 'RTP_NODE_FAILED' });
     expect(cb.state('n0')).toBe('open');
     nodes[0].mode = 'wrongstatus'; // 202 to a delete
-    await expect(t.pool.delete('d2')).rejects.toMatchObject({ status: 502 });
+    await expect(t.pool.delete('d2')).rejects.toMatchObject({ code: 'RTP_NODE_FAILED' });
     expect(cb.state('n0')).toBe('closed');
   });
 
@@ -81,7 +81,7 @@ describe('NodeLegs: one circuit rule on every path', () => {
     await t.pool.prepare('w1', offer);
     await add(1);
     nodes[1].mode = 'fail500';
-    await expect(t.pool.migrate('w1', offer)).rejects.toMatchObject({ status: 502 });
+    await expect(t.pool.migrate('w1', offer)).rejects.toMatchObject({ code: 'RTP_NODE_FAILED' });
     expect(cb.state('n1')).toBe('open');
   });
 });
