@@ -26,6 +26,9 @@ export { PoolService, type RegisterNodeInput, type PrepareOptions, type ListCall
 export { NodeRegistry } from './pool/registry/node-registry';
 export { CandidateSelector } from './pool/selection/candidate-selector';
 export { CallRouter } from './pool/calls/call-router';
+// The one door to the media nodes for legs; subclass it to change what an outcome does to a node's circuit.
+export { NodeLegs, type LegTarget } from './pool/calls/node-legs';
+export { CircuitBreaker, type CircuitState } from './pool/health/circuit-breaker';
 export { CallMigrator, type MigrateOptions } from './pool/calls/call-migrator';
 export { LeftLegs, type LeftLeg, type UnboundLegOutcome } from './pool/calls/left-legs';
 export { EventFeed } from './pool/events/event-feed.service';
@@ -56,7 +59,7 @@ export { CallHashStrategy, rendezvousScore } from './pool/selection/call-hash.st
 export { topK } from './pool/selection/top-k'; // first `limit` candidates in one pass, for strategy authors
 export type { FailoverPolicy } from './pool/failover/failover-policy.interface';
 export { DefaultFailoverPolicy } from './pool/failover/default-failover.policy';
-export { ControlCallError, type ControlFailureKind } from './node-client/control-call.error';
+export { ControlCallError, type ControlFailureKind, mayHaveActed } from './node-client/control-call.error';
 export { NodeControlClient, CONTROL_CLIENT_OPTIONS, type ControlClientOptions } from './node-client/node-control.client';
 
 // ── Stores (PoolStore): the interface, the memory default, Redis ───────────────────────

@@ -9,6 +9,14 @@ import { createTestApp, type TestApp } from './support/test-app';
 type Op =
   /** `via`: which instance the request goes to (0 without it). */
   | { kind: 'prepare' | 'start' | 'delete' | 'migrate'; call: number; at: number; via?: number }
+  /** A migrate with `node_id` (back to the node the call came from, or onto the one it is on: 503). */
+  | { kind: 'migrateTo'; call: number; node: number; at: number; via?: number }
+  /** A start and, `gap` ms later, a migrate of the same call (the start in flight while the call moves). */
+  | { kind: 'startMigrate'; call: number; gap: number; at: number; via?: number }
+  /** The node acts on leg DELETEs `ms` late (a migration's old-leg DELETE still pending when the call comes back). */
+  | { kind: 'dlag'; node: number; ms: number; at: number }
+  /** For `ms`, the node makes each prepared leg and resets the connection before its 201 (an answer lost after it acted). */
+  | { kind: 'reset'; node: number; ms: number; at: number }
   /** `slow`: the node's prepares answer `ms` late (past the 500 ms timeout at 700); `lag`: all its answers. */
   | { kind: 'slow' | 'lag'; node: number; ms: number; at: number }
   | { kind: 'pause'; ms: number; at: number }
@@ -21,8 +29,9 @@ type Op =
 
 /**
  * CONTRACT §7 as a property: whatever interleaving of prepares (first ones and re-INVITEs),
- * starts, DELETEs and migrations (CONTRACT §5) of a few call ids, sent to one instance or spread over two, with nodes
- * answering late (past the 500 ms control timeout), Redis frozen for a while, a node restarting
+ * starts, DELETEs and migrations (CONTRACT §5: away, back to a named node, racing a start) of a few call ids, sent to
+ * one instance or spread over two, with nodes answering late (past the 500 ms control timeout) or acting on DELETEs
+ * late, connections reset after a node made the leg, Redis frozen for a while, a node restarting
  * (its legs lost) and legs no one placed (left by a crashed instance), once quiet every node
  * holds a leg for a call id iff the store binds it there (reconciliation runs every second). Redis is this suite's
  * own redis-server. LEGS_PROPERTY_SEED=<n> replays a run (each run prints its seed).
@@ -74,6 +83,10 @@ const op = (instances: number): fc.Arbitrary<Op> => {
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('start' as const), call: fc.nat(2), at: fc.nat(400), via }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), call: fc.nat(2), at: fc.nat(400), via }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('migrate' as const), call: fc.nat(2), at: fc.nat(400), via }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('migrateTo' as const), call: fc.nat(2), node: fc.nat(1), at: fc.nat(400), via }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('startMigrate' as const), call: fc.nat(2), gap: fc.nat(20), at: fc.nat(400), via }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('dlag' as const), node: fc.nat(1), ms: fc.constantFrom(0, 150, 300), at: fc.nat(400) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('reset' as const), node: fc.nat(1), ms: fc.constantFrom(50, 200), at: fc.nat(400) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('slow' as const), node: fc.nat(1), ms: fc.constantFrom(0, 200, 700), at: fc.nat(400) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('lag' as const), node: fc.nat(1), ms: fc.constantFrom(0, 50, 150), at: fc.nat(400) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 200, max: 900 }), at: fc.nat(400) }) },
@@ -127,6 +140,16 @@ describe.each([
           case 'start': return send(o.via, 'POST', `/v1/calls/${enc(ids[o.call])}/start`);
           case 'delete': return send(o.via, 'DELETE', `/v1/calls/${enc(ids[o.call])}`);
           case 'migrate': return send(o.via, 'POST', `/v1/calls/${enc(ids[o.call])}/migrate`, { offer_sdp: OFFER });
+          case 'migrateTo':
+            return send(o.via, 'POST', `/v1/calls/${enc(ids[o.call])}/migrate`, { offer_sdp: OFFER, node_id: nodes[o.node].nodeId });
+          case 'startMigrate': return Promise.all([
+            send(o.via, 'POST', `/v1/calls/${enc(ids[o.call])}/start`),
+            new Promise((r) => setTimeout(r, o.gap)).then(() => send(o.via, 'POST', `/v1/calls/${enc(ids[o.call])}/migrate`, { offer_sdp: OFFER })),
+          ]);
+          case 'dlag': nodes[o.node].deleteDelayMs = o.ms; return undefined;
+          case 'reset':
+            nodes[o.node].mode = 'reset';
+            return new Promise((r) => setTimeout(r, o.ms)).then(() => { nodes[o.node].mode = 'ok'; });
           case 'slow': nodes[o.node].prepareDelayMs = o.ms; return undefined;
           case 'lag': nodes[o.node].delayMs = o.ms; return undefined;
           case 'lose': nodes[0].legs.clear(); return undefined;
@@ -141,6 +164,8 @@ describe.each([
       for (const n of nodes) {
         n.prepareDelayMs = 0;
         n.delayMs = 0;
+        n.deleteDelayMs = 0;
+        n.mode = 'ok';
       }
       // Bound: a late leg's settle time (maxAttempts × timeout + timeout) plus retries after Redis is back,
       // or reconciliation's grace plus two rounds.

@@ -232,6 +232,38 @@ describe('no leg left behind (e2e)', () => {
     await expectConverged(store(), byId(), ['w1', 'w-0', 'w-1', 'w-2', 'w-3', 'w-4', 'trial'], 3_000);
   });
 
+  it('a node makes the leg and the connection resets before its 201: the call fails over, and that leg is deleted, also after the BYE', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    await register('b', nodes[1].url, { active_legs: 10 }); // a is the first choice
+    nodes[0].mode = 'reset';
+    const res = await prepare('reset-1').expect(201);
+    expect(res.body.node_id).toBe('b');
+    expect(nodes[0].count('prepare')).toBe(1);
+    await waitUntil(() => !nodes[0].legs.has('reset-1'), 3_000);
+    await expectConverged(store(), byId(), ['reset-1'], 3_000);
+    await http.delete('/v1/calls/reset-1').expect(204);
+    await expectConverged(store(), byId(), ['reset-1'], 3_000);
+    expect([nodes[0].legs.has('reset-1'), nodes[1].legs.has('reset-1')]).toEqual([false, false]);
+  });
+
+  it('a re-INVITE\'s and a migration\'s prepare reset after the node made the leg: no leg is left on a node the call is not bound to', async () => {
+    await boot();
+    await register('a', nodes[0].url);
+    await prepare('reset-2').expect(201);
+    await register('b', nodes[1].url);
+    nodes[1].mode = 'reset'; // the migration's new leg is made on b, its answer lost
+    expect((await http.post('/v1/calls/reset-2/migrate').send({ offer_sdp: OFFER })).status).toBe(502);
+    nodes[1].mode = 'ok';
+    await expectConverged(store(), byId(), ['reset-2'], 3_000);
+    expect(nodes[1].legs.has('reset-2')).toBe(false);
+    nodes[0].mode = 'reset'; // a re-INVITE on the bound node: its leg is the call's own, left alone
+    expect((await prepare('reset-2')).status).toBe(502);
+    nodes[0].mode = 'ok';
+    await expectConverged(store(), byId(), ['reset-2'], 3_000);
+    expect(nodes[0].legs.has('reset-2')).toBe(true);
+  });
+
   it('#10 a node at capacity answers 503: a refusal (422 when every node refuses), its circuit stays closed', async () => {
     await boot();
     await register('a', nodes[0].url);

@@ -135,20 +135,24 @@ function parseBody(text: string): unknown {
   }
 }
 
-function classify(e: unknown, timeoutMs: number, timedOut: boolean): ControlCallError {
+/**
+ * The kind of a failed call. `sent`: the request had been handed to a connected socket
+ * (undici's request start), so a broken connection leaves its outcome unknown.
+ */
+function classify(e: unknown, timeoutMs: number, timedOut: boolean, sent: boolean): ControlCallError {
   if (timedOut) return new ControlCallError('timeout', `no answer within ${timeoutMs} ms`);
   const err = e as { code?: string; message?: string; cause?: { code?: string } };
   const code = err.cause?.code ?? err.code;
-  if (code && CONNECT_CODES.has(code)) return new ControlCallError('connect', `connection failed (${code})`);
+  if (code && CONNECT_CODES.has(code)) return new ControlCallError('connect', `connection failed (${code})`, undefined, sent);
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return new ControlCallError('connect', 'connection failed (connect timeout)');
-  if (code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return new ControlCallError('connect', 'connection failed (ECONNRESET)');
+  if (code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return new ControlCallError('connect', 'connection failed (ECONNRESET)', undefined, sent);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_ABORTED' || code === 'ETIMEDOUT') {
     return new ControlCallError('timeout', `no answer within ${timeoutMs} ms`);
   }
   if (code === 'HPE_INVALID_CONSTANT' || code?.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') {
     return new ControlCallError('protocol', 'unreadable answer');
   }
-  return new ControlCallError('connect', `request failed (${code ?? err.message ?? String(e)})`);
+  return new ControlCallError('connect', `request failed (${code ?? err.message ?? String(e)})`, undefined, sent);
 }
 
 /**
@@ -222,7 +226,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
 
   onResponseError(_: Dispatcher.DispatchController | null, err: Error): void {
     if (this.finish()) return;
-    this.reject(this.tooLarge ? new ControlCallError('protocol', 'unreadable answer') : classify(err, this.timeoutMs, this.timedOut));
+    this.reject(this.tooLarge ? new ControlCallError('protocol', 'unreadable answer') : classify(err, this.timeoutMs, this.timedOut, this.controller !== null));
   }
 
   /** Ends the bound; true when the call had already ended. */

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closedPort, FakeMediaNode } from '../../test/support/fake-media-node';
-import { ControlCallError } from './control-call.error';
+import { ControlCallError, mayHaveActed } from './control-call.error';
 import { NodeControlClient } from './node-control.client';
 
 /** Failure classification against real loopback servers (no mocked HTTP client). */
@@ -50,6 +50,28 @@ describe('NodeControlClient failure classification', () => {
   });
   it('connection refused → connect', async () => {
     expect(await kindOf(client.prepare(`http://127.0.0.1:${await closedPort()}`, offer))).toBe('connect');
+  });
+  const failure = async (p: Promise<unknown>): Promise<ControlCallError> => {
+    try {
+      await p;
+    } catch (e) {
+      if (e instanceof ControlCallError) return e;
+      throw e;
+    }
+    throw new Error('the call succeeded');
+  };
+  it('a refused connection sent nothing: the node did not act on it', async () => {
+    const e = await failure(client.prepare(`http://127.0.0.1:${await closedPort()}`, offer));
+    expect([e.kind, e.requestSent, mayHaveActed(e)]).toEqual(['connect', false, false]);
+  });
+  it('a connection reset after the node read the request → connect, sent: the outcome is unknown', async () => {
+    node.mode = 'reset';
+    const e = await failure(client.prepare(node.url, offer));
+    expect([e.kind, e.requestSent, mayHaveActed(e)]).toEqual(['connect', true, true]);
+    expect(node.legs.has('c1')).toBe(true); // it did act
+    handler = (req) => req.socket.destroy(); // closed without reading the body: still unknown to the pool
+    const d = await failure(client.delete(customUrl, 'c1'));
+    expect([d.kind, d.requestSent]).toEqual(['connect', true]);
   });
   it('no answer → timeout, bounded by the control timeout', async () => {
     node.mode = 'blackhole';

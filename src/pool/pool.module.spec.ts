@@ -3,7 +3,10 @@ import { Test } from '@nestjs/testing';
 import { DefaultFailoverPolicy } from './failover/default-failover.policy';
 import { FAILOVER_POLICY } from './failover/failover-policy.interface';
 import { type Clock, systemClock } from '../common/clock';
+import { CallMigrator } from './calls/call-migrator';
+import { CallPlacer } from './calls/call-placer';
 import { CallRouter } from './calls/call-router';
+import { NodeLegs } from './calls/node-legs';
 import { JobScheduler } from './jobs/job-scheduler';
 import { CLOCK } from './pool.constants';
 import { DEFAULT_POOL_OPTIONS, POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool.module-definition';
@@ -104,7 +107,7 @@ describe('PoolModule registration paths', () => {
   it('resolves the real clock, the parts of the split pool, and the defaults written once', async () => {
     const m = await compile([PoolModule.forRoot({ pruneCron: '*/15 * * * * *' })]);
     expect(m.get<Clock>(CLOCK)).toBe(systemClock);
-    for (const part of [NodeRegistry, CandidateSelector, CallRouter, JobScheduler]) expect(m.get(part)).toBeInstanceOf(part);
+    for (const part of [NodeRegistry, CandidateSelector, CallRouter, NodeLegs, CallPlacer, CallMigrator, JobScheduler]) expect(m.get(part)).toBeInstanceOf(part);
     expect(m.get<ResolvedPoolOptions>(POOL_OPTIONS)).toEqual({ ...DEFAULT_POOL_OPTIONS, pruneCron: '*/15 * * * * *' });
     await m.close();
   });

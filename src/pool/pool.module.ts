@@ -4,9 +4,13 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { type Clock, systemClock } from '../common/clock';
 import { instanceOrBuilt, withClassProvider } from '../common/di';
 import { CONTROL_CLIENT_OPTIONS, type ControlClientOptions, NodeControlClient } from '../node-client/node-control.client';
+import { BindingCache } from './calls/binding-cache';
 import { CallMigrator } from './calls/call-migrator';
+import { CallPlacer } from './calls/call-placer';
+import { CallQueue } from './calls/call-queue';
 import { CallRouter } from './calls/call-router';
 import { LeftLegs } from './calls/left-legs';
+import { NodeLegs } from './calls/node-legs';
 import { UnsettledWrites } from './calls/unsettled-writes';
 import { DrainDeadlineService } from './events/drain-deadline.service';
 import { EventFeed } from './events/event-feed.service';
@@ -32,7 +36,7 @@ import { builtinStrategy } from './selection/builtin-strategies';
 import { CandidateSelector } from './selection/candidate-selector';
 import { SELECTION_STRATEGY, type SelectionStrategy } from './selection/selection-strategy.interface';
 import { MemoryPoolStore } from './store/memory-pool.store';
-import { POOL_STORE } from './store/pool-store.interface';
+import { POOL_STORE, type PoolStore } from './store/pool-store.interface';
 
 /**
  * The media-node pool: registry, selection, call routing, failover, bindings, and the
@@ -91,8 +95,17 @@ import { POOL_STORE } from './store/pool-store.interface';
     },
     NodeRegistry,
     CandidateSelector,
+    NodeLegs,
     LeftLegs,
     UnsettledWrites,
+    CallQueue,
+    {
+      // A store in this process never stalls: no cache of recent routes for a BYE during a stall.
+      provide: BindingCache,
+      useFactory: (store: PoolStore) => new BindingCache(store.inProcess ? 0 : undefined),
+      inject: [POOL_STORE],
+    },
+    CallPlacer,
     CallRouter,
     EventFeed,
     NodeWatch,
@@ -105,7 +118,7 @@ import { POOL_STORE } from './store/pool-store.interface';
     DrainDeadlineService,
   ],
   exports: [
-    PoolService, NodeRegistry, CandidateSelector, CallRouter, CallMigrator, LeftLegs, EventFeed, NodeWatch,
+    PoolService, NodeRegistry, CandidateSelector, NodeLegs, CallPlacer, CallRouter, CallMigrator, LeftLegs, EventFeed, NodeWatch,
     DrainDeadlineService, POOL_EVENT_LOG, PoolEvents, NodeControlClient, CircuitBreaker,
     HealthMonitorService, PruneService, ReconcileService, POOL_OPTIONS, POOL_STORE, SELECTION_STRATEGY, FAILOVER_POLICY, RTP_RANDOM, CLOCK,
   ],

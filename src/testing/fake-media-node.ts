@@ -19,12 +19,14 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `huge`: the right status with a 4 MiB JSON body on every leg path;
  * - `redirect`: 307 to {@link FakeMediaNode.redirectTo} on every leg path;
  * - `slow`: answers as `ok`, each answer {@link FakeMediaNode.slowMs} late;
+ * - `reset`: a prepare makes the leg, then the connection is destroyed before the 201 goes
+ *   out (the pool cannot know the leg exists); start and delete answer as `ok`;
  * - `down`: drops every connection without an answer (health probes included); {@link FakeMediaNode.stop}
  *   gives a refused connection instead.
  */
 export type FakeNodeMode =
   | 'ok' | 'fail500' | 'full' | 'full400' | 'refuse' | 'blackhole' | 'garbage' | 'wrongstatus' | 'trickle' | 'huge'
-  | 'redirect' | 'slow' | 'down';
+  | 'redirect' | 'slow' | 'down' | 'reset';
 
 /** Most bytes `trickle` sends (one per 100 ms: 60 s). */
 export const TRICKLE_MAX_BYTES = 600;
@@ -51,6 +53,12 @@ export class FakeMediaNode {
    * made when the answer goes out, so a pool that gave up earlier gets a late 201.
    */
   prepareDelayMs = 0;
+  /**
+   * Extra delay of leg deletes only (`DELETE /v1/legs/{id}`), on top of {@link delayMs}: the
+   * leg is removed when the answer goes out, so a prepare of the same call id that arrives
+   * meanwhile makes a leg that this DELETE then removes (a node acting on a DELETE late).
+   */
+  deleteDelayMs = 0;
   /** How late `slow` mode answers (ms), on top of {@link delayMs}. */
   slowMs = 1000;
   /** Where `redirect` mode points (a base URL; the request path is appended). */
@@ -111,6 +119,7 @@ export class FakeMediaNode {
     this.mode = 'ok';
     this.delayMs = 0;
     this.prepareDelayMs = 0;
+    this.deleteDelayMs = 0;
   }
 
   /** Starts again on the same port. */
@@ -133,7 +142,8 @@ export class FakeMediaNode {
       const rec: RecordedRequest = { method: req.method ?? '', rawPath, headers: req.headers, body, callId: m ? decodeURIComponent(m[1]) : undefined };
       this.requests.push(rec);
       if (this.mode === 'down') return void req.socket.destroy();
-      const delay = this.delayMs + (this.mode === 'slow' ? this.slowMs : 0) + (rec.method === 'POST' && rawPath === '/v1/legs' ? this.prepareDelayMs : 0);
+      const delay = this.delayMs + (this.mode === 'slow' ? this.slowMs : 0) + (rec.method === 'POST' && rawPath === '/v1/legs' ? this.prepareDelayMs : 0)
+        + (rec.method === 'DELETE' && m && !m[2] ? this.deleteDelayMs : 0);
       if (delay > 0) {
         const timer = setTimeout(() => {
           this.delayed.delete(timer);
@@ -201,6 +211,7 @@ export class FakeMediaNode {
       if (!b || typeof b.call_id !== 'string' || typeof b.offer_sdp !== 'string') return json(400, { error: 'bad body' });
       const port = (this.nextPort += 2);
       this.legs.set(b.call_id, { offer: b.offer_sdp, started: false, port });
+      if (this.mode === 'reset') return void res.socket?.destroy();
       // Shaped like the Go media node's answer.
       return json(201, { call_id: b.call_id, node_id: this.nodeId, media_ip: '127.0.0.1', media_port: port, codec: 'PCMU' });
     }

@@ -244,6 +244,17 @@ export function poolStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.markStarted('nope')).toBeUndefined();
       });
 
+      it('markStarted with an expectation marks only that binding (node, and version when given)', async () => {
+        await store.upsertNode(report('a'));
+        await store.putBinding(binding('c1', 'a', { version: 'v2' }), true);
+        expect(await store.markStarted('c1', { nodeId: 'b' })).toBeUndefined();
+        expect(await store.markStarted('c1', { nodeId: 'a', version: 'v1' })).toBeUndefined();
+        expect((await store.getBinding('c1'))!.started).toBe(false);
+        expect(await store.markStarted('c1', { nodeId: 'a', version: 'v2' })).toMatchObject({ callId: 'c1', started: true });
+        await store.putBinding(binding('c2', 'a'), true);
+        expect(await store.markStarted('c2', { nodeId: 'a' })).toMatchObject({ callId: 'c2', started: true });
+      });
+
       it('deleteBinding returns it once, lowers pending and bound', async () => {
         await store.upsertNode(report('a'));
         await store.putBinding(binding('c1', 'a'), true);

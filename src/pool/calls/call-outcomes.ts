@@ -1,6 +1,10 @@
 import { ConflictException, HttpException, ServiceUnavailableException } from '@nestjs/common';
+import { internCodec, mediaIpOf } from '../../common/intern';
+import type { PrepareLegResponse } from '../../contract/contract.types';
 import { ControlCallError } from '../../node-client/control-call.error';
 import { NodeFailedException, OfferRefusedException } from '../pool.errors';
+import type { ResolvedPoolOptions } from '../pool.module-definition';
+import type { Binding, Candidate, NodeState } from '../pool.types';
 import type { ClaimFailure } from '../store/pool-store.interface';
 
 /** 409: a DELETE overtook the prepare or re-INVITE (CONTRACT §7); its leg is deleted. */
@@ -11,6 +15,71 @@ export class CallDeletedException extends ConflictException {
 /** 409: a migration moved the call while a re-INVITE was in flight on its old node (CONTRACT §5); that leg is deleted. */
 export class CallMovedException extends ConflictException {
   constructor() { super('call was migrated to another node while this re-INVITE was in flight; send it again'); }
+}
+
+/**
+ * Longest a first prepare may take (every attempt its control timeout, plus a second of
+ * store round trips): its claim lives that long, and a DELETE's tombstone outlives it.
+ */
+export function claimTtlMs(options: Pick<ResolvedPoolOptions, 'maxAttempts' | 'controlTimeoutMs'>): number {
+  return options.maxAttempts * options.controlTimeoutMs + 1_000;
+}
+
+/** A new leg to place: which call, with which offer, since when (the prepare's or migrate's start), and what for (logs). */
+export interface LegRequest {
+  callId: string;
+  offerSdp: string;
+  /** `performance.now()` when the operation began: the failover policy's elapsed time runs from it. */
+  started: number;
+  /** What the walk is for, in its log lines (`prepare`, `migrate`). */
+  what: string;
+}
+
+/** The ordered nodes to try; `panic`: every node was unhealthy, so circuits are not consulted. */
+export interface CandidateList {
+  candidates: readonly Candidate[];
+  panic: boolean;
+}
+
+/** How a walk over the candidates ended: a node's answer, or why none answered. */
+export type WalkResult =
+  | { ok: true; node: Readonly<NodeState>; answer: PrepareLegResponse; attempt: number }
+  | { ok: false; attempt: number; allRefused: boolean; reason: string };
+
+/**
+ * The exception of a walk that found no node: `noNodes` when no candidate was tried (503),
+ * 422 when every node tried refused the offer, else 502 with the last cause.
+ */
+export function walkFailure(walk: Extract<WalkResult, { ok: false }>, noNodes: () => Error): Error {
+  if (walk.attempt === 0) return noNodes();
+  return walk.allRefused ? new OfferRefusedException(walk.reason) : new NodeFailedException(walk.reason);
+}
+
+/** What a binding keeps of a node's prepare answer, beyond what the caller decides. */
+export interface BindingParts {
+  callId: string;
+  /** The node that answered, as the pool knows it (its id, URL, media address). */
+  node: Pick<NodeState, 'id' | 'controlUrl' | 'mediaIp'>;
+  answer: PrepareLegResponse;
+  /** Epoch ms now: the binding expires `callTtlSec` after it. */
+  now: number;
+  createdAt: number;
+  /** Opaque id of this write (compare-and-delete, and start's compare). */
+  version: string;
+}
+
+/**
+ * The binding of a leg a node made: its node, the media address the node answered (its
+ * registered media IP when the answer has none), `started: false` (a new leg is started by
+ * its own start), expiring `callTtlSec` from now. Built here only, for a first prepare, a
+ * re-INVITE and a migrate alike.
+ */
+export function bindingFromAnswer(p: BindingParts, options: Pick<ResolvedPoolOptions, 'callTtlSec'>): Binding {
+  return {
+    callId: p.callId, nodeId: p.node.id, controlUrl: p.node.controlUrl,
+    mediaIp: mediaIpOf(p.answer.media_ip, p.node.mediaIp), mediaPort: p.answer.media_port, codec: internCodec(p.answer.codec),
+    started: false, createdAt: p.createdAt, expiresAt: p.now + options.callTtlSec * 1000, version: p.version,
+  };
 }
 
 /** How long the failure of a first prepare stays readable for instances that waited on its claim. */

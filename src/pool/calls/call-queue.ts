@@ -1,3 +1,5 @@
+import { Injectable } from '@nestjs/common';
+
 interface CallLane {
   /** The last operation queued on this call id (settled or not). */
   tail: Promise<unknown>;
@@ -17,7 +19,11 @@ interface CallLane {
  * share one attempt. A DELETE is not queued behind them — it overtakes (a CANCEL must win
  * over the prepare it cancels) — but it is counted, so a prepare in flight learns it was
  * overtaken, and what arrives after it waits for it.
+ *
+ * One per pool instance, shared by the router (which queues) and the placer (which reads
+ * the DELETE counts).
  */
+@Injectable()
 export class CallQueue {
   private readonly lanes = new Map<string, CallLane>();
   private readonly all = new Set<Promise<unknown>>();
@@ -34,7 +40,7 @@ export class CallQueue {
     const lane = this.lane(callId);
     if (lane.prepare) return lane.prepare as Promise<T>;
     lane.prepares++;
-    const p = this.enqueue(callId, lane, op, true);
+    const p = this.enqueue(callId, lane, op, { prepare: true });
     lane.prepare = p;
     return p;
   }
@@ -54,7 +60,7 @@ export class CallQueue {
     lane.pending++;
     const p = op(overtook);
     const earlier = lane.tail;
-    const settled = this.track(callId, lane, p, false);
+    const settled = this.track(callId, lane, p, { prepare: false });
     lane.tail = earlier.then(() => settled);
     return p;
   }
@@ -96,11 +102,11 @@ export class CallQueue {
     return lane;
   }
 
-  private enqueue<T>(callId: string, lane: CallLane, op: () => Promise<T>, isPrepare = false): Promise<T> {
+  private enqueue<T>(callId: string, lane: CallLane, op: () => Promise<T>, kind: { prepare: boolean } = { prepare: false }): Promise<T> {
     lane.pending++;
     const p = lane.tail.then(op, op);
     // The next operation of the call id starts after this one settled and was counted out.
-    lane.tail = this.track(callId, lane, p, isPrepare);
+    lane.tail = this.track(callId, lane, p, kind);
     return p;
   }
 
@@ -108,10 +114,10 @@ export class CallQueue {
    * Counts `p` out of its lane once it settles (and the lane out of the map when it was the
    * last); resolves then, never rejects. One derived promise per operation.
    */
-  private track(callId: string, lane: CallLane, p: Promise<unknown>, isPrepare: boolean): Promise<void> {
+  private track(callId: string, lane: CallLane, p: Promise<unknown>, kind: { prepare: boolean }): Promise<void> {
     this.all.add(p);
     const done = () => {
-      if (isPrepare) {
+      if (kind.prepare) {
         lane.prepares--;
         if (lane.prepare === p) lane.prepare = undefined;
       }

@@ -1,32 +1,28 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import type { Clock } from '../../common/clock';
 import { randomToken } from '../../common/token';
 import { normalizeCallId } from '../../contract/call-id';
 import type { CallBinding, PrepareCallResponse, StartCallResponse } from '../../contract/contract.types';
 import { toCallBinding } from '../../contract/mappers';
-import { ControlCallError } from '../../node-client/control-call.error';
-import { NodeControlClient } from '../../node-client/node-control.client';
+import type { ControlCallError } from '../../node-client/control-call.error';
 import { EventFeed } from '../events/event-feed.service';
-import { type FailoverPolicy, InjectFailoverPolicy } from '../failover/failover-policy.interface';
-import { CircuitBreaker } from '../health/circuit-breaker';
-import { CLOCK } from '../pool.constants';
 import { CallNotFoundException, NodeFailedException, StoreUnavailableException } from '../pool.errors';
 import { PoolEvents } from '../pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding, Candidate, NodeState } from '../pool.types';
-import { CandidateSelector, type PrepareOptions } from '../selection/candidate-selector';
+import type { Binding } from '../pool.types';
+import type { PrepareOptions } from '../selection/candidate-selector';
 import { type DeleteCallResult, InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
 import { BindingCache, type CachedRoute } from './binding-cache';
-import { asControlError } from './call-outcomes';
-import { CallPlacer, type WalkResult } from './call-placer';
+import { claimTtlMs } from './call-outcomes';
+import { CallPlacer } from './call-placer';
 import { CallQueue } from './call-queue';
 import { LeftLegs } from './left-legs';
+import { NodeLegs } from './node-legs';
 import { UnsettledWrites } from './unsettled-writes';
 
 /**
- * The calls: a new call id is claimed and placed on the selector's candidates under the
- * failover policy; a bound one (a re-INVITE) goes to its node only; start and delete go
- * to the bound node. Every control call's outcome feeds the circuit breaker.
+ * The calls: a new call id is claimed and placed ({@link CallPlacer}); a bound one (a
+ * re-INVITE) goes to its node only; start and delete go to the bound node. Every node call
+ * goes through {@link NodeLegs}, whose outcome feeds the circuit breaker.
  *
  * No leg left behind (CONTRACT §7): the operations of one call id run in order on this
  * instance ({@link CallQueue}); a DELETE overtakes them and wins — the store turns the
@@ -35,42 +31,30 @@ import { UnsettledWrites } from './unsettled-writes';
  * is unknown is settled once the store answers ({@link UnsettledWrites}); a BYE during a
  * store stall still reaches the node (this instance's {@link BindingCache}).
  *
- * Timestamps (binding creation and expiry) come from {@link CLOCK}; durations from the
+ * Timestamps (binding creation and expiry) come from the pool's clock; durations from the
  * monotonic timer. No HTTP call is made while holding anything: the store's atomic
  * operations are the only critical sections.
  */
 @Injectable()
 export class CallRouter implements BeforeApplicationShutdown {
   private readonly logger = new Logger(CallRouter.name);
-  private readonly queue = new CallQueue();
-  private readonly cache: BindingCache;
-  private readonly placer: CallPlacer;
 
   constructor(
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
     @InjectPoolStore() private readonly store: PoolStore,
-    selector: CandidateSelector,
-    @InjectFailoverPolicy() private readonly failover: FailoverPolicy,
-    private readonly client: NodeControlClient,
-    private readonly circuit: CircuitBreaker,
+    private readonly placer: CallPlacer,
+    private readonly legs: NodeLegs,
+    private readonly queue: CallQueue,
+    private readonly cache: BindingCache,
     private readonly events: PoolEvents,
-    @Inject(CLOCK) clock: Clock,
     private readonly leftLegs: LeftLegs,
     private readonly unsettled: UnsettledWrites,
     private readonly feed: EventFeed,
-  ) {
-    this.cache = new BindingCache(store.inProcess ? 0 : undefined);
-    this.placer = new CallPlacer({
-      options, store, selector, failover, client, circuit, events, clock, leftLegs, unsettled, cache: this.cache,
-      onNodeSuccess: (n) => this.onNodeSuccess(n),
-      onNodeFailure: (n, e) => this.onNodeFailure(n, e),
-      deletedSince: (callId, n) => this.queue.deletes(callId) !== n,
-    });
-  }
+  ) {}
 
   /** How long a DELETE's tombstone lives: well past the longest prepare it can overtake. */
   get tombstoneTtlMs(): number {
-    return Math.max(60_000, 2 * this.placer.claimTtlMs);
+    return Math.max(60_000, 2 * claimTtlMs(this.options));
   }
 
   /**
@@ -86,15 +70,6 @@ export class CallRouter implements BeforeApplicationShutdown {
     return this.queue.prepare(callId, () => this.placer.prepare(callId, offerSdp, opts, deletes));
   }
 
-  /**
-   * Tries candidates for a new leg of `callId` under the failover policy, with this router's
-   * circuits, load reservations, passive-health hooks and late-leg clean-up; binds nothing.
-   * A migrate places its new leg through this.
-   */
-  placeLeg(candidates: readonly Candidate[], panic: boolean, callId: string, offerSdp: string, started: number): Promise<WalkResult> {
-    return this.placer.walk(candidates, panic, callId, offerSdp, started, 'migrate');
-  }
-
   /** The binding of a call id, or 404. */
   async getCall(rawCallId: string): Promise<CallBinding> {
     const b = await this.store.getBinding(normalizeCallId(rawCallId));
@@ -106,8 +81,10 @@ export class CallRouter implements BeforeApplicationShutdown {
   async start(rawCallId: string): Promise<StartCallResponse> {
     const callId = normalizeCallId(rawCallId);
     return this.queue.run(callId, async () => {
-      const { nodeId } = await this.sendToBoundNode('start', callId, await this.store.getBinding(callId));
-      await this.store.markStarted(callId);
+      const b = await this.sendToBoundNode('start', callId, await this.store.getBinding(callId));
+      // Marks the binding the start went by: one a migration wrote since has a leg that got no start.
+      await this.store.markStarted(callId, { nodeId: b.nodeId, version: b.version });
+      const { nodeId } = b;
       this.events.emit('start', { callId, nodeId, outcome: 'ok' });
       return { call_id: callId, node_id: nodeId };
     });
@@ -123,11 +100,11 @@ export class CallRouter implements BeforeApplicationShutdown {
    */
   async delete(rawCallId: string): Promise<void> {
     const callId = normalizeCallId(rawCallId);
-    return this.queue.overtake(callId, (overtook) => this.deleteNow(callId, overtook));
+    return this.queue.overtake(callId, (overtookPrepare) => this.deleteNow(callId, { overtookPrepare }));
   }
 
-  /** The DELETE itself, run at once by the queue; `overtook`: a prepare of the call id was in flight here. */
-  private async deleteNow(callId: string, overtook: boolean): Promise<void> {
+  /** The DELETE itself, run at once by the queue; `overtookPrepare`: a prepare of the call id was in flight here. */
+  private async deleteNow(callId: string, { overtookPrepare: overtook }: { overtookPrepare: boolean }): Promise<void> {
     // Held while the node DELETE is in flight: no prepare of the call id places a leg meanwhile.
     const hold = { token: randomToken(), ttlMs: this.options.controlTimeoutMs + 1_000 };
     let r;
@@ -181,7 +158,7 @@ export class CallRouter implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     if (this.queue.size === 0) return;
     this.logger.log(`waiting for ${this.queue.size} call operation(s) in flight`);
-    if (!(await this.whenIdle(this.placer.claimTtlMs))) this.logger.warn('call operations still in flight at shutdown');
+    if (!(await this.whenIdle(claimTtlMs(this.options)))) this.logger.warn('call operations still in flight at shutdown');
   }
 
   /** The store half of a DELETE whose answer was unknown: once the store answers, the node gets its DELETE. */
@@ -218,14 +195,11 @@ export class CallRouter implements BeforeApplicationShutdown {
 
   /** A DELETE of a leg; on failure the leg goes to {@link LeftLegs}. */
   private async deleteLeg(route: CachedRoute): Promise<void> {
-    const node = await this.store.getNode(route.nodeId).catch(() => undefined);
+    const target = await this.legs.target(route).catch(() => ({ url: route.controlUrl }));
     try {
-      await this.client.delete(node?.controlUrl ?? route.controlUrl, route.callId);
-      if (node) this.onNodeSuccess(node);
-    } catch (e) {
-      const err = asControlError(e);
-      if (node) this.onNodeFailure(node, err);
-      this.leftLegs.remember({ ...route, controlUrl: node?.controlUrl ?? route.controlUrl });
+      await this.legs.delete(target, route.callId);
+    } catch {
+      this.leftLegs.remember({ ...route, controlUrl: target.url });
     }
   }
 
@@ -241,51 +215,16 @@ export class CallRouter implements BeforeApplicationShutdown {
       throw new CallNotFoundException();
     }
     if (op === 'start') this.cache.put(b);
-    const { node, url } = await this.route(b);
+    const target = await this.legs.target(b);
     try {
-      await (op === 'start' ? this.client.start(url, callId) : this.client.delete(url, callId));
+      await (op === 'start' ? this.legs.start(target, callId) : this.legs.delete(target, callId));
     } catch (e) {
-      const err = asControlError(e);
-      if (node) this.onNodeFailure(node, err);
-      if (op === 'delete') this.leftLegs.remember({ nodeId: b.nodeId, controlUrl: url, callId });
+      const err = e as ControlCallError;
+      if (op === 'delete') this.leftLegs.remember({ nodeId: b.nodeId, controlUrl: target.url, callId });
       else if (err.kind === 'client' && err.status === 404) await this.dropLost(b);
       this.events.emit(op, { callId, nodeId: b.nodeId, outcome: 'failed' });
       throw new NodeFailedException(err.message);
     }
-    if (node) this.onNodeSuccess(node);
     return b;
-  }
-
-  // ---- passive health (hooks) -----------------------------------------------------
-
-  /** Called after a control call to `node` succeeded: closes its circuit. Overrides should call super. */
-  protected onNodeSuccess(node: NodeState): void {
-    this.circuit.recordSuccess(node.id);
-  }
-
-  /**
-   * Called after a control call to `node` failed. A failure that counts against the node
-   * (FailoverPolicy.countsAgainstNode: connect error, timeout, 5xx, a refused node token) opens its circuit; any
-   * other answer proves the node is reachable and closes it. Overrides should call super.
-   */
-  protected onNodeFailure(node: NodeState, error: ControlCallError): void {
-    // A timeout's circuit is closed by a call's success only, not by a probe (a node whose legs hang may answer its health).
-    if (this.failover.countsAgainstNode(error)) this.circuit.recordFailure(node.id, error.message, error.kind === 'timeout');
-    else this.circuit.recordSuccess(node.id);
-  }
-
-  /**
-   * The node of a binding and the URL to reach it: its current one if it re-registered
-   * elsewhere, else (the node gone, or the store stalled after it answered with the
-   * binding) the binding's own. A DELETE whose store half is done must reach the node.
-   */
-  private async route(b: Binding): Promise<{ node?: NodeState; url: string }> {
-    let node: NodeState | undefined;
-    try {
-      node = await this.store.getNode(b.nodeId);
-    } catch (e) {
-      if (!(e instanceof StoreUnavailableException)) throw e;
-    }
-    return { node, url: node?.controlUrl ?? b.controlUrl };
   }
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomToken } from '../../common/token';
-import { NodeControlClient } from '../../node-client/node-control.client';
 import { PoolEvents } from '../pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
 import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { NodeLegs } from './node-legs';
 
 /** A leg on a node that the pool may have left there: nothing may ever delete it otherwise. */
 export interface LeftLeg {
@@ -64,7 +64,7 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @InjectPoolStore() private readonly store: PoolStore,
-    private readonly client: NodeControlClient,
+    private readonly legs: NodeLegs,
     private readonly events: PoolEvents,
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
   ) {}
@@ -129,7 +129,7 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
    * claim (as a first prepare does) while the DELETE is in flight. A DELETE by call id
    * removes whatever leg of that call id the node holds when it arrives; without the claim, a
    * prepare of the same call id could make its leg there between the binding read and the
-   * DELETE's arrival, then bind it: a binding without a leg (found by the legs property test).
+   * DELETE's arrival, then bind it: a binding without a leg.
    * Under the claim no prepare of the call id places a leg anywhere (it waits for the claim),
    * and a claim held by a prepare in flight answers `busy`. A call bound to another node
    * cannot get a leg here from a prepare, but it can from a migration of the call: its
@@ -150,8 +150,11 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
       if (!(await this.store.claimMigration(leg.callId, ttlMs))) return 'busy';
     }
     try {
-      const node = await this.store.getNode(leg.nodeId);
-      return (await this.client.delete(node?.controlUrl ?? leg.controlUrl, leg.callId)) ? 'deleted' : 'absent';
+      // Sent by URL only: a repair feeds no circuit. Its retries go to nodes that failed
+      // already, and a DELETE answered by a node whose prepares hang would close the circuit
+      // a prepare's timeout opened (only a call's own success may).
+      const { url } = await this.legs.target(leg);
+      return (await this.legs.delete({ url }, leg.callId)) ? 'deleted' : 'absent';
     } finally {
       if (r.claimed) await this.store.giveUpClaim(leg.callId, token).catch(() => undefined);
       else await this.store.releaseMigration(leg.callId).catch(() => undefined);

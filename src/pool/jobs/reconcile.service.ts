@@ -1,9 +1,9 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../common/clock';
-import { NodeControlClient } from '../../node-client/node-control.client';
 import { CallRouter } from '../calls/call-router';
 import { LeftLegs } from '../calls/left-legs';
+import { NodeLegs } from '../calls/node-legs';
 import { EventFeed } from '../events/event-feed.service';
 import { CLOCK } from '../pool.constants';
 import { PoolEvents, type ReconcileRound } from '../pool.events';
@@ -46,7 +46,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
 
   constructor(
     @InjectPoolStore() private readonly store: PoolStore,
-    private readonly client: NodeControlClient,
+    private readonly legs: NodeLegs,
     private readonly router: CallRouter,
     private readonly leftLegs: LeftLegs,
     private readonly events: PoolEvents,
@@ -112,7 +112,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
   /** Reconciles one node; false when it does not serve `GET /v1/legs` or did not answer. */
   private async node(node: Readonly<NodeState>, round: ReconcileRound, seen: Set<string>): Promise<boolean> {
     // Legs first, bindings second: a binding written in between is read, never missed.
-    const legs = await this.client.listLegs(node.controlUrl).catch(() => null);
+    const legs = await this.legs.listLegs(node.controlUrl).catch(() => null);
     if (legs === null) return false;
     if (legs === undefined) {
       this.noList.set(node.id, Date.now() + NO_LIST_RECHECK_MS);

@@ -211,9 +211,10 @@ export class MemoryPoolStore implements PoolStore {
     return b && { ...b };
   }
 
-  async markStarted(callId: string): Promise<Binding | undefined> {
+  async markStarted(callId: string, expect?: { nodeId: string; version?: string }): Promise<Binding | undefined> {
     const b = this.live(callId);
     if (!b) return undefined;
+    if (expect && (b.nodeId !== expect.nodeId || (expect.version !== undefined && b.version !== expect.version))) return undefined;
     b.started = true;
     return { ...b };
   }

@@ -163,8 +163,13 @@ export interface PoolStore {
   putBinding(binding: Binding, isNew: boolean): Promise<void>;
   /** The live binding of a call id, or undefined (expired bindings are invisible). */
   getBinding(callId: string): Promise<Binding | undefined>;
-  /** Marks a binding started; returns it, or undefined when unbound. */
-  markStarted(callId: string): Promise<Binding | undefined>;
+  /**
+   * Marks a binding started; returns it, or undefined when unbound. With `expect`, only the
+   * binding described (same node, and same `version` when given): a start that went to the
+   * node of a binding a migration has replaced since must not mark the new one, whose leg
+   * got no start (undefined then).
+   */
+  markStarted(callId: string, expect?: { nodeId: string; version?: string }): Promise<Binding | undefined>;
   /** Removes a binding, lowering its node's pending and bound counts; returns it, or undefined. */
   deleteBinding(callId: string): Promise<Binding | undefined>;
   /**

@@ -251,10 +251,12 @@ end
 return 0
 `;
 
-/** KEYS: C b. ARGV: now  →  the binding's hash after the update, or nil */
+/** KEYS: C b. ARGV: now, nodeId ('' = any), version ('' = any)  →  the binding's hash after the update, or nil */
 export const MARK_STARTED = `
 local e = tonumber(redis.call('HGET', KEYS[1], 'expiresAt'))
 if e == nil or e <= tonumber(ARGV[1]) then return false end
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'nodeId') ~= ARGV[2] then return false end
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'version') ~= ARGV[3] then return false end
 redis.call('HSET', KEYS[1], 'started', '1')
 return redis.call('HGETALL', KEYS[1])
 `;

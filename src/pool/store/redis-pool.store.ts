@@ -183,8 +183,9 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     return b && b.expiresAt > this.now() ? b : undefined;
   }
 
-  async markStarted(callId: string): Promise<Binding | undefined> {
-    const flat = await this.link.cmd('rtpMarkStarted', [this.ck(callId, 'b')], [this.now()]);
+  async markStarted(callId: string, expect?: { nodeId: string; version?: string }): Promise<Binding | undefined> {
+    const args = [this.now(), expect?.nodeId ?? '', expect?.version ?? ''];
+    const flat = await this.link.cmd('rtpMarkStarted', [this.ck(callId, 'b')], args);
     return flat ? decodeBinding(pairs(flat as string[])) : undefined;
   }
 
