@@ -8,7 +8,7 @@ import { CallsModule } from './http/calls/calls.module';
 import { EventsModule } from './http/events/events.module';
 import { APP_CONFIG, type AppConfig } from './config/app.config';
 import { PoolModule } from './pool/pool.module';
-import type { PoolModuleOptions } from './pool/pool.module-definition';
+import type { PoolModuleOptions } from './pool/core/pool.module-definition';
 import { RedisEventLog } from './pool/events/redis-event-log';
 import { RedisPoolStore, redisCommandTimeoutFor } from './pool/store/redis-pool.store';
 import { pinoLoggerParams } from './ops/logging/logger.params';

@@ -20,7 +20,7 @@ export { parseControlUrls } from './contract/control-urls';
 
 // ── Pool: module, service, options, tokens, events, errors ─────────────────────────────
 export { PoolModule } from './pool/pool.module';
-export { DEFAULT_POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool/pool.module-definition';
+export { DEFAULT_POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool/core/pool.module-definition';
 export { PoolService, type RegisterNodeInput, type PrepareOptions, type ListCallsOptions } from './pool/pool.service';
 // The parts behind the facade, for subclassing (e.g. CandidateSelector.isEligible) and overrideProvider.
 export { NodeRegistry } from './pool/registry/node-registry';
@@ -34,30 +34,34 @@ export { LeftLegs, type LeftLeg, type UnboundLegOutcome } from './pool/calls/lef
 export { EventFeed } from './pool/events/event-feed.service';
 export {
   POOL_EVENT_LOG, InjectEventLog, type EventLog, type StreamEvent, type StreamEventMap, type StreamEventName, type NodeDownReason, type CallLostReason,
-} from './pool/events/event-log.interface';
+} from './pool/core/event-log.interface';
 export { MemoryEventLog } from './pool/events/memory-event-log';
 export { RedisEventLog, type RedisEventLogOptions } from './pool/events/redis-event-log';
 export {
   RTP_RANDOM, InjectRandom, type RandomSource, CLOCK, InjectClock, type Clock,
   POOL_STORE, InjectPoolStore, SELECTION_STRATEGY, InjectSelectionStrategy, FAILOVER_POLICY, InjectFailoverPolicy,
   POOL_OPTIONS, POOL_MODULE_OPTIONS,
-} from './pool/pool.constants';
-export type { NodeReport, NodeState, Candidate, Binding, HealthReport } from './pool/pool.types';
-export { PoolEvents, type PoolEventMap, type CallOutcome } from './pool/pool.events';
+} from './pool/core/pool.constants';
+export type { NodeReport, NodeState, Candidate, Binding, HealthReport } from './pool/core/pool.types';
+export { PoolEvents, type PoolEventMap, type CallOutcome } from './pool/core/pool.events';
+// Errors: PoolError with a stable code (docs/public-api.md), one subclass per code; statuses at the HTTP edge.
 export {
+  PoolError, POOL_ERROR_CODES, isPoolErrorCode, type PoolErrorCode,
   NoHealthyNodeException, OfferRefusedException, NodeFailedException, CallNotFoundException, NodeNotFoundException,
-  StaticNodeConflictException, RegistryFullException, InvalidIdException, StoreUnavailableException,
-} from './pool/pool.errors';
+  StaticNodeConflictException, RegistryFullException, InvalidIdException, InvalidCursorException, StoreUnavailableException,
+  MigrationConflictException, NoOtherNodeException, CallDeletedException, CallMovedException,
+} from './pool/core/pool.errors';
+export { ApiErrorFilter, POOL_ERROR_STATUS, describeApiError } from './http/errors/api-error.filter';
 
 // ── Selection strategies (SelectionStrategy) and failover (FailoverPolicy) ─────────────
-export type { SelectionStrategy, SelectionContext } from './pool/selection/selection-strategy.interface';
+export type { SelectionStrategy, SelectionContext } from './pool/core/selection-strategy.interface';
 export { LeastLoadedStrategy, byLoadThenId } from './pool/selection/least-loaded.strategy';
 export { WeightedStrategy, weightOf } from './pool/selection/weighted.strategy';
 export { PowerOfTwoStrategy } from './pool/selection/power-of-two.strategy';
 export { RoundRobinStrategy } from './pool/selection/round-robin.strategy';
 export { CallHashStrategy, rendezvousScore } from './pool/selection/call-hash.strategy';
 export { topK } from './pool/selection/top-k'; // first `limit` candidates in one pass, for strategy authors
-export type { FailoverPolicy } from './pool/failover/failover-policy.interface';
+export type { FailoverPolicy } from './pool/core/failover-policy.interface';
 export { DefaultFailoverPolicy } from './pool/failover/default-failover.policy';
 export { ControlCallError, type ControlFailureKind, mayHaveActed } from './node-client/control-call.error';
 export { NodeControlClient, CONTROL_CLIENT_OPTIONS, type ControlClientOptions } from './node-client/node-control.client';
@@ -66,7 +70,7 @@ export { NodeControlClient, CONTROL_CLIENT_OPTIONS, type ControlClientOptions } 
 export type {
   PoolStore, UpsertOutcome, RemoveOutcome, StoreDescription,
   ClaimResult, ClaimFailure, BindExpectation, BindOutcome, CallHold, DeleteCallResult, Tombstone,
-} from './pool/store/pool-store.interface';
+} from './pool/core/pool-store.interface';
 export { MemoryPoolStore } from './pool/store/memory-pool.store';
 export { RedisPoolStore, DEFAULT_REDIS_STORE_OPTIONS, type RedisPoolStoreOptions } from './pool/store/redis-pool.store';
 export {
@@ -93,7 +97,7 @@ export { OpsModule } from './ops/ops.module';
 export {
   DEFAULT_OPS_OPTIONS, type OpsModuleOptions, type ResolvedOpsOptions, OPS_OPTIONS, RTP_METRICS_REGISTRY,
   InjectMetricsRegistry, InjectOpsOptions,
-} from './ops/ops.module-definition';
+} from './ops/core/ops.module-definition';
 export { PoolMetrics } from './ops/metrics/pool-metrics.service';
 export { enableGracefulShutdown, type GracefulShutdownOptions } from './ops/shutdown/graceful-shutdown';
 export { pinoLoggerParams, type LoggingOptions } from './ops/logging/logger.params';

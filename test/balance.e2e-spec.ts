@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { RTP_RANDOM } from '../src/pool/pool.constants';
+import { RTP_RANDOM } from '../src/pool/core/pool.constants';
 import { runConcurrent } from './support/concurrency';
 import { type FakeMediaNode, startFakeNodes } from './support/fake-media-node';
 import { seededRandom } from './support/seeded-random';

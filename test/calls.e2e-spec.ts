@@ -1,5 +1,5 @@
 import { ManualClock } from '../src/testing/manual-clock';
-import { CLOCK } from '../src/pool/pool.constants';
+import { CLOCK } from '../src/pool/core/pool.constants';
 import { PoolService } from '../src/pool/pool.service';
 import { waitUntil } from './support/concurrency';
 import { useE2eFixture } from './support/e2e-fixture';

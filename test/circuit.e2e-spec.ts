@@ -1,5 +1,5 @@
 import { CircuitBreaker } from '../src/pool/health/circuit-breaker';
-import { PoolEvents, type PoolEventMap } from '../src/pool/pool.events';
+import { PoolEvents, type PoolEventMap } from '../src/pool/core/pool.events';
 import { runConcurrent, waitUntil } from './support/concurrency';
 import { useE2eFixture } from './support/e2e-fixture';
 import { createTestApp } from './support/test-app';

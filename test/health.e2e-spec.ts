@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { HEALTH_JOB, HealthMonitorService } from '../src/pool/health/health-monitor.service';
-import { PoolEvents, type PoolEventMap } from '../src/pool/pool.events';
+import { PoolEvents, type PoolEventMap } from '../src/pool/core/pool.events';
 import { PoolService } from '../src/pool/pool.service';
 import { waitUntil } from './support/concurrency';
 import { useE2eFixture } from './support/e2e-fixture';

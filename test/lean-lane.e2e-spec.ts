@@ -1,4 +1,4 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, type INestApplication, Injectable, type NestInterceptor, VersioningType } from '@nestjs/common';
 import http from 'node:http';
 import { type Socket, connect } from 'node:net';
 import { leanLaneOf } from '../src/http/lean/lean-lane';
@@ -305,5 +305,56 @@ describe('lean lane: off when the app has what it would skip (e2e)', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('lean lane: off, or honoured, for what a user\'s app adds (e2e)', () => {
+  /** A user's own app: configureApp, then `customize`, then listen; closed after `check`. */
+  async function userApp(customize: (app: INestApplication) => void, check: (url: string, app: INestApplication) => Promise<void>) {
+    const config = loadAppConfig({ ...TEST_ENV, RTP_HTTP_ADAPTER: process.env.RTP_TEST_ADAPTER ?? 'express' });
+    const m = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+    const app = m.createNestApplication(createHttpAdapter(config.httpAdapter, { maxBodyBytes: config.maxBodyBytes }), { logger: ['error'] });
+    configureApp(app, { maxBodyBytes: config.maxBodyBytes });
+    customize(app);
+    await app.listen(0, '127.0.0.1');
+    try {
+      await check((await app.getUrl()).replace('[::1]', '127.0.0.1'), app);
+    } finally {
+      await app.close();
+    }
+  }
+  const heartbeat = JSON.stringify({ node_id: 'u1', control_url: 'http://127.0.0.1:9/', media_ip: '127.0.0.1' });
+
+  it('CSRF protection: the lane is off and a cross-site POST is refused on the hot routes', async () => {
+    await userApp((app) => app.enableCsrfProtection(), async (url, app) => {
+      const cross = await raw(url, 'POST', '/v1/nodes/register', { ...json, 'sec-fetch-site': 'cross-site' }, heartbeat);
+      expect(cross.status).toBe(403);
+      expect((await raw(url, 'POST', '/v1/nodes/register', json, heartbeat)).status).toBe(200);
+      expect(leanLaneOf(app)!.stats()).toMatchObject({ on: false, reason: 'CSRF protection is enabled', served: {} });
+    });
+  });
+
+  it('a global prefix: the lane is off; the hot routes answer under the prefix only', async () => {
+    await userApp((app) => app.setGlobalPrefix('api'), async (url, app) => {
+      expect((await raw(url, 'DELETE', '/api/v1/calls/x')).status).toBe(404);
+      expect((await raw(url, 'POST', '/api/v1/nodes/register', json, heartbeat)).status).toBe(200);
+      // Outside the prefix there is no route (the framework's 404; the lane took nothing).
+      expect((await raw(url, 'POST', '/v1/nodes/register', json, heartbeat)).status).toBe(404);
+      expect(leanLaneOf(app)!.stats()).toMatchObject({ on: false, reason: 'a global prefix is set', served: {} });
+    });
+  });
+
+  it('versioning: the lane is off and the versioned routes are the framework\'s', async () => {
+    await userApp((app) => app.enableVersioning({ type: VersioningType.HEADER, header: 'X-Api-Version' }), async (url, app) => {
+      expect((await raw(url, 'POST', '/v1/nodes/register', json, heartbeat)).status).toBe(200);
+      expect(leanLaneOf(app)!.stats()).toMatchObject({ on: false, reason: 'versioning is enabled', served: {} });
+    });
+  });
+
+  it('a private field of Nest it cannot read (renamed in another version) turns the lane off, and the full path serves', async () => {
+    await userApp((app) => Object.defineProperty(app, 'enabledSecurityFeatures', { value: undefined }), async (url, app) => {
+      expect((await raw(url, 'DELETE', '/v1/calls/x')).status).toBe(404);
+      expect(leanLaneOf(app)!.stats()).toMatchObject({ on: false, reason: 'cannot read the app\'s security features', served: {} });
+    });
   });
 });

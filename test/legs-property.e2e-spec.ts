@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
+import { POOL_STORE, type PoolStore } from '../src/pool/core/pool-store.interface';
 import { expectConverged } from './support/converged';
 import { OFFER } from './support/e2e-fixture';
 import { FakeMediaNode } from './support/fake-media-node';

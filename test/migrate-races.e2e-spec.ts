@@ -1,4 +1,4 @@
-import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
+import { POOL_STORE, type PoolStore } from '../src/pool/core/pool-store.interface';
 import { waitUntil } from './support/concurrency';
 import { expectConverged } from './support/converged';
 import { OFFER, useE2eFixture } from './support/e2e-fixture';

@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import { LeftLegs } from '../src/pool/calls/left-legs';
 import { CircuitBreaker } from '../src/pool/health/circuit-breaker';
 import { PoolService } from '../src/pool/pool.service';
-import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
+import { POOL_STORE, type PoolStore } from '../src/pool/core/pool-store.interface';
 import { waitUntil } from './support/concurrency';
 import { expectConverged } from './support/converged';
 import { OFFER, useE2eFixture } from './support/e2e-fixture';
@@ -175,8 +175,8 @@ describe('no leg left behind (e2e)', () => {
     await boot();
     await register('a', nodes[0].url);
     for (const id of ['.', '..', ' .. ']) expect((await prepare(id).expect(400)).body.error).toMatch(/call_id/);
-    await expect(t.get(PoolService).delete('..')).rejects.toMatchObject({ status: 400 });
-    await expect(t.get(PoolService).start('.')).rejects.toMatchObject({ status: 400 });
+    await expect(t.get(PoolService).delete('..')).rejects.toMatchObject({ code: 'RTP_INVALID_ID' });
+    await expect(t.get(PoolService).start('.')).rejects.toMatchObject({ code: 'RTP_INVALID_ID' });
     expect(nodes[0].count('prepare')).toBe(0);
     await prepare('...').expect(201); // three dots are no dot segment
     await http.delete(`/v1/calls/${enc('...')}`).expect(204);

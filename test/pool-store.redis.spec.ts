@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { StoreUnavailableException } from '../src/pool/pool.errors';
+import { StoreUnavailableException } from '../src/pool/core/pool.errors';
 import { RedisPoolStore } from '../src/pool/store/redis-pool.store';
 import { closedPort } from './support/fake-media-node';
 import { poolStoreContract } from './support/pool-store.contract';

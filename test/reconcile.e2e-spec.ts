@@ -1,8 +1,8 @@
 import { RtpCaller } from '../src/demo/rtp-caller';
 import type { RunningMediaNode } from '../src/media-node/media-node.app';
 import { ReconcileService } from '../src/pool/jobs/reconcile.service';
-import { PoolEvents, type ReconcileRound } from '../src/pool/pool.events';
-import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
+import { PoolEvents, type ReconcileRound } from '../src/pool/core/pool.events';
+import { POOL_STORE, type PoolStore } from '../src/pool/core/pool-store.interface';
 import { FakeMediaNode } from './support/fake-media-node';
 import { eventually, startTestMediaNode } from './support/media-nodes';
 import { deleteKeys, randomPrefix, TEST_REDIS_URL } from './support/redis';

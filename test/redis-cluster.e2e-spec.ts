@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { EventFeed } from '../src/pool/events/event-feed.service';
-import { POOL_STORE } from '../src/pool/store/pool-store.interface';
+import { POOL_STORE } from '../src/pool/core/pool-store.interface';
 import { RedisPoolStore } from '../src/pool/store/redis-pool.store';
 import { FakeMediaNode } from './support/fake-media-node';
 import { poolStoreContract } from './support/pool-store.contract';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { CircuitBreaker } from '../src/pool/health/circuit-breaker';
-import { type Binding, effectiveLoad, type NodeReport, type NodeState } from '../src/pool/pool.types';
+import { type Binding, effectiveLoad, type NodeReport, type NodeState } from '../src/pool/core/pool.types';
 import { CandidateSelector, type Selection } from '../src/pool/selection/candidate-selector';
 import { LeastLoadedStrategy } from '../src/pool/selection/least-loaded.strategy';
 import { RedisPoolStore } from '../src/pool/store/redis-pool.store';

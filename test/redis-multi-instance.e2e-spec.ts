@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { PoolService } from '../src/pool/pool.service';
-import { POOL_STORE } from '../src/pool/store/pool-store.interface';
+import { POOL_STORE } from '../src/pool/core/pool-store.interface';
 import { RedisPoolStore } from '../src/pool/store/redis-pool.store';
 import { FakeMediaNode } from './support/fake-media-node';
 import { deleteKeys, randomPrefix, TEST_REDIS_URL } from './support/redis';

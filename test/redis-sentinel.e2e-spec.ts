@@ -1,6 +1,6 @@
 import { FakeMediaNode } from './support/fake-media-node';
 import { randomPrefix } from './support/redis';
-import { POOL_STORE } from '../src/pool/store/pool-store.interface';
+import { POOL_STORE } from '../src/pool/core/pool-store.interface';
 import type { RedisPoolStore } from '../src/pool/store/redis-pool.store';
 import { redisInfo, SentinelTopology, waitFor } from './support/redis-topologies';
 import { createTestApp, type TestApp } from './support/test-app';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { ManualClock } from '../src/testing/manual-clock';
-import { CLOCK } from '../src/pool/pool.constants';
+import { CLOCK } from '../src/pool/core/pool.constants';
 import { PoolService } from '../src/pool/pool.service';
 import { createTestApp, type TestApp } from './support/test-app';
 

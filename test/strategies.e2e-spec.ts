@@ -1,12 +1,12 @@
 import { loadAppConfig } from '../src/config/app.config';
 import { ConfigError } from '../src/common/env';
-import { RTP_RANDOM } from '../src/pool/pool.constants';
-import { effectiveLoad } from '../src/pool/pool.types';
+import { RTP_RANDOM } from '../src/pool/core/pool.constants';
+import { effectiveLoad } from '../src/pool/core/pool.types';
 import { PoolService } from '../src/pool/pool.service';
 import { CallHashStrategy } from '../src/pool/selection/call-hash.strategy';
 import { PowerOfTwoStrategy } from '../src/pool/selection/power-of-two.strategy';
-import { SELECTION_STRATEGY } from '../src/pool/selection/selection-strategy.interface';
-import { POOL_STORE, type PoolStore } from '../src/pool/store/pool-store.interface';
+import { SELECTION_STRATEGY } from '../src/pool/core/selection-strategy.interface';
+import { POOL_STORE, type PoolStore } from '../src/pool/core/pool-store.interface';
 import { runConcurrent } from './support/concurrency';
 import { useE2eFixture } from './support/e2e-fixture';
 import { seededRandom } from './support/seeded-random';

@@ -5,7 +5,7 @@
  * is a fresh SIP-looking string, the version a fresh token (a first prepare's claim token).
  */
 import { randomToken } from '../../src/common/token';
-import type { Binding } from '../../src/pool/pool.types';
+import type { Binding } from '../../src/pool/core/pool.types';
 import { MemoryPoolStore } from '../../src/pool/store/memory-pool.store';
 import { failStartup, serveCommands } from '../lib/proc';
 

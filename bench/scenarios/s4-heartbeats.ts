@@ -7,6 +7,7 @@ import { fmtNum, fmtRatio, fmtSpread, spread, table } from '../lib/stats';
 import { deleteKeys } from '../lib/redis';
 
 const CONNECTIONS = 64;
+/** The Go registry's published figure, measured on another machine: quoted beside ours, never divided into them. */
 const GO_PER_SEC = 57_000;
 
 /** 4. Heartbeat ingest: `POST /v1/nodes/register` at 64 connections cycling 10,000 node ids. */
@@ -77,9 +78,9 @@ export const s4: Scenario = {
       const rs = results.get(t.key)!;
       const ps = spread(rs.map((x) => x.perSec));
       return [
-        t.label, fmtSpread(ps, (x) => fmtNum(x)), fmtRatio(ps.median / bare), fmtRatio(ps.median / GO_PER_SEC),
+        t.label, fmtSpread(ps, (x) => fmtNum(x)), fmtRatio(ps.median / bare),
         fmtSpread(spread(rs.map((x) => x.p50ms)), (x) => `${fmtNum(x, 1)} ms`), fmtSpread(spread(rs.map((x) => x.p99ms)), (x) => `${fmtNum(x, 1)} ms`),
-        String(rs.reduce((s, x) => s + x.errors, 0)),
+        String(rs.reduce((s, x) => s + x.errors, 0)), t.key === 'bare' ? '' : `${fmtNum(GO_PER_SEC)}/s`,
       ];
     });
     const mem = spread(results.get('memory')!.map((x) => x.perSec)).median;
@@ -92,9 +93,9 @@ export const s4: Scenario = {
       + `The ceiling is a bare Express app that parses the JSON and upserts a Map. The service validates the body `
       + `(class-validator), checks the control URL, and keeps probing every registered node in the background (every 5 s by default: `
       + `with ${fmtNum(ids)} nodes that is ${fmtNum(ids / 5)} probes/s competing with the heartbeats; one row turns probing off to show that share). `
-      + `Go's registry did ${fmtNum(GO_PER_SEC)}/s on its machine (orientation only).`,
+      + `The "quoted" column is the Go registry's published figure, measured on another machine: not measured here, and no ratio is taken against it.`,
       '',
-      table(['target', 'heartbeats/s', '÷ ceiling', '÷ Go', 'p50', 'p99', 'errors'], rows),
+      table(['target', 'heartbeats/s', '÷ ceiling', 'p50', 'p99', 'errors', 'quoted: Go (another machine)'], rows),
       ...(skipped ? ['', `Redis store: skipped: ${skipped}`] : []),
     ].join('\n');
     return {

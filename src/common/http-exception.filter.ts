@@ -8,21 +8,34 @@ import { rawResponse } from './raw-http';
  */
 @Catch()
 export class JsonErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger('JsonErrorFilter');
+  protected readonly logger = new Logger('JsonErrorFilter');
 
-  /** @param adapter the app's HTTP adapter (Express or Fastify), which writes the answer. */
+  /**
+   * @param adapter the app's HTTP adapter (Express or Fastify), which writes the answer; without
+   * one (a filter given to `@UseFilters`) the answer is written through the response itself.
+   */
   constructor(private readonly adapter?: HttpServer) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<unknown>();
-    const { status, error } = describeHttpError(exception, this.logger);
+    const { status, error } = this.describe(exception);
     if (rawResponse(res).headersSent) return;
     if (this.adapter) {
       this.adapter.reply(res, { error }, status);
       return;
     }
+    const fastify = res as { code?: unknown; send?: unknown; raw?: unknown };
+    if (typeof fastify.code === 'function' && typeof fastify.send === 'function' && fastify.raw !== undefined) {
+      (res as { code(s: number): { send(b: unknown): void } }).code(status).send({ error });
+      return;
+    }
     const express = res as { status(s: number): { json(b: unknown): void } };
     express.status(status).json({ error });
+  }
+
+  /** The status and `error` text of what was thrown. */
+  protected describe(exception: unknown): { status: number; error: string } {
+    return describeHttpError(exception, this.logger);
   }
 }
 

@@ -1,9 +1,11 @@
 import { BadRequestException, HttpException, type INestApplication, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { jsonBodyVerifier } from './json-body-inspector';
+import { inspectJsonBuffer, strictJson } from './json-body-inspector';
+import { MALFORMED_PATH, takesBody } from './request-shape';
 
 /**
  * The JSON gate of {@link configureJsonApp} on Fastify: the same rules, statuses and
@@ -13,7 +15,7 @@ import { jsonBodyVerifier } from './json-body-inspector';
  *   bytes (a gzip bomb is a 413); any other encoding is a 415;
  * - a charset other than UTF-8 is a 415;
  * - the raw bytes go through the same inspector as Express's `verify` hook
- *   ({@link inspectJsonBuffer}), then `JSON.parse` (strict: an object or an array).
+ *   (inspectJsonBuffer, json-body-inspector.ts), then `JSON.parse` (strict: an object or an array).
  * Errors are Nest HTTP exceptions, so the `{"error"}` filter renders them.
  */
 export function configureFastifyJsonBody(app: INestApplication, limit: number): void {
@@ -47,7 +49,7 @@ function mediaType(headers: IncomingHttpHeaders): string {
 
 /** The payload stream Fastify reads: the request itself, or an inflating stream. Throws a 415. */
 function gateBody(method: string, headers: IncomingHttpHeaders, payload: Readable): Readable {
-  if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH') return payload;
+  if (!takesBody(method)) return payload;
   const hasBody = (headers['content-length'] !== undefined && headers['content-length'] !== '0') || headers['transfer-encoding'] !== undefined;
   if (!hasBody) return payload;
   if (!isJsonType(mediaType(headers))) throw new UnsupportedMediaTypeException(REFUSED_TYPE);
@@ -74,37 +76,31 @@ function charsetOf(headers: IncomingHttpHeaders): string | undefined {
   return m ? m[1].toLowerCase() : undefined;
 }
 
-const verify = jsonBodyVerifier();
-
 /**
- * The raw-bytes checks of the Express `verify` hook, on a Buffer: undefined when the body
- * may be parsed, else the status and message the Express set-up answers with.
+ * The content-type parser: charset, the inspector, then a strict JSON.parse (a leading BOM
+ * dropped, as body-parser does). A body on a method that takes none is ignored, as on Express.
  */
-export function inspectJsonBuffer(buf: Buffer, encoding = 'utf-8'): { status: number; error: string } | undefined {
-  try {
-    verify(undefined, undefined, buf, encoding);
-    return undefined;
-  } catch (e) {
-    const x = e as { status?: number; statusCode?: number; message?: string };
-    return { status: x.status ?? x.statusCode ?? 400, error: x.message ?? 'invalid JSON body' };
-  }
-}
-
-/** The content-type parser: charset, the inspector, then a strict JSON.parse. */
-function parseJsonBody(req: { headers: IncomingHttpHeaders }, body: Buffer, done: (err: Error | null, body?: unknown) => void): void {
+function parseJsonBody(req: { method: string; headers: IncomingHttpHeaders }, body: Buffer, done: (err: Error | null, body?: unknown) => void): void {
+  if (!takesBody(req.method)) return done(null, undefined);
   const charset = charsetOf(req.headers) || 'utf-8';
   // body-parser's rule: a charset not starting with "utf-" is refused before reading.
   if (!charset.startsWith('utf-')) return done(new UnsupportedMediaTypeException('unsupported body encoding'));
   const problem = inspectJsonBuffer(body, charset);
   if (problem) return done(new HttpException(problem.error, problem.status));
   if (body.length === 0) return done(null, {});
-  const text = body.toString('utf8');
-  // body-parser's strict mode: the first non-space character opens an object or an array.
-  const first = /\S/.exec(text)?.[0];
-  if (first !== '{' && first !== '[') return done(new BadRequestException('malformed JSON body'));
-  try {
-    done(null, JSON.parse(text));
-  } catch {
-    done(new BadRequestException('malformed JSON body'));
+  const value = strictJson(body);
+  if (value === undefined) return done(new BadRequestException('malformed JSON body'));
+  done(null, value);
+}
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any hook runs, answered as the
+ * Express set-up answers it. A malformed escape in the path is Express's 400 text.
+ */
+export function fastifyFrameworkError(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    void reply.code(400).send({ error: MALFORMED_PATH });
+    return;
   }
+  void reply.code(error.statusCode ?? 400).send({ error: 'bad request' });
 }

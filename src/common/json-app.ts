@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { ExceptionFilter, INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
@@ -9,6 +9,7 @@ import { jsonBodyVerifier } from './json-body-inspector';
 import { configureFastifyJsonBody } from './json-app.fastify';
 import { accessLogMiddleware } from './access-log';
 import { connectionOrder } from './connection-order';
+import { MALFORMED_PATH, normalizePathEscapes, takesBody } from './request-shape';
 
 /** Largest accepted body in bytes when none is configured (413 beyond). */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -23,9 +24,12 @@ export interface JsonAppOptions {
 /**
  * What every JSON API of this project needs, the signaling service and the reference
  * media node alike: body limits, the JSON-only rule, the JSON gate on the raw bytes,
- * the validation pipe and the `{"error"}` filter.
+ * the validation pipe and the `{"error"}` filter (`errorFilter`: the signaling service's knows
+ * the pool's error codes).
  */
-export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {}): INestApplication {
+export function configureJsonApp(
+  app: INestApplication, opts: JsonAppOptions = {}, errorFilter: ExceptionFilter = new JsonErrorFilter(app.getHttpAdapter()),
+): INestApplication {
   const ex = app as NestExpressApplication;
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   // Slow or malformed requests are cut and answered in JSON by the HTTP server itself.
@@ -39,7 +43,7 @@ export function configureJsonApp(app: INestApplication, opts: JsonAppOptions = {
   if (app.getHttpAdapter().getType() === 'fastify') configureFastifyJsonBody(app, limit);
   else configureExpressJsonBody(ex, limit);
   app.useGlobalPipes(new JsonValidationPipe());
-  app.useGlobalFilters(new JsonErrorFilter(app.getHttpAdapter()));
+  app.useGlobalFilters(errorFilter);
   return app;
 }
 
@@ -48,6 +52,7 @@ function configureExpressJsonBody(ex: NestExpressApplication, limit: number): vo
   // No ETag: Express hashed every JSON answer (SHA-1) for it, and Fastify sends none.
   ex.set('etag', false);
   ex.set('query parser', 'simple');
+  ex.use(normalizePath);
   ex.use(requireJsonBody);
   // verify: the JSON gate (UTF-8, depth, width, duplicate and prototype keys) on the raw
   // bytes, before parsing. Nest's type omits `verify` (it uses it for rawBody, which this
@@ -55,13 +60,24 @@ function configureExpressJsonBody(ex: NestExpressApplication, limit: number): vo
   // type: body-parser's default matches application/json only, so an application/*+json
   // body went unparsed and reached the pipe as {} ("body must be a JSON object").
   ex.useBodyParser('json', {
-    limit, strict: true, verify: jsonBodyVerifier(), type: (req: Request) => isJsonMediaType(req.headers['content-type']),
+    limit, strict: true, verify: jsonBodyVerifier(), type: (req: Request) => takesBody(req.method) && isJsonMediaType(req.headers['content-type']),
   } as { limit: number; strict: boolean });
+}
+
+/** The path as Fastify's router sees it (normalizePathEscapes); a malformed escape is a 400 before routing. */
+function normalizePath(req: Request, res: Response, next: NextFunction): void {
+  const url = normalizePathEscapes(req.url);
+  if (url === undefined) {
+    res.status(400).json({ error: MALFORMED_PATH });
+    return;
+  }
+  req.url = url;
+  next();
 }
 
 /** POST/PUT/PATCH bodies must be JSON: 415 otherwise (an empty body passes, for the DTO to judge). */
 function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
-  if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
+  if (takesBody(req.method)) {
     const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
       || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && !isJsonMediaType(req.headers['content-type'])) {

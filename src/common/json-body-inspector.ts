@@ -136,3 +136,33 @@ export function jsonBodyVerifier(limits: JsonGateLimits | number = {}) {
     if (problem) throw new JsonBodyRefused(problem, 400);
   };
 }
+
+const verify = jsonBodyVerifier();
+
+/**
+ * The raw-bytes checks of the Express `verify` hook, on a Buffer: undefined when the body
+ * may be parsed, else the status and message the Express set-up answers with. The Fastify
+ * parser and the lean lane run it, so all three refuse a body alike.
+ */
+export function inspectJsonBuffer(buf: Buffer, encoding = 'utf-8'): { status: number; error: string } | undefined {
+  try {
+    verify(undefined, undefined, buf, encoding);
+    return undefined;
+  } catch (e) {
+    const x = e as { status?: number; statusCode?: number; message?: string };
+    return { status: x.status ?? x.statusCode ?? 400, error: x.message ?? 'invalid JSON body' };
+  }
+}
+
+/** body-parser's strict JSON: a leading BOM dropped, then an object or an array; undefined when malformed. */
+export function strictJson(buf: Buffer): unknown {
+  let text = buf.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const first = /[^\x20\x09\x0a\x0d]/.exec(text)?.[0];
+  if (first !== '{' && first !== '[') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -33,8 +33,13 @@ export function loggingFromEnv(env: Env): { level: LogLevel; pretty: boolean } {
 export const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
-/** Paths whose successful requests log at debug: probes and scrapers would drown the rest. */
-const QUIET_PATHS = /^\/(health(\/ready)?|metrics|dashboard\.(js|css)|v1\/ops\/summary)?(\?|$)/;
+/**
+ * Paths whose successful requests log at debug: probes, scrapers and heartbeats would drown the
+ * rest (2,000 nodes heartbeating every 10 s are most of the lines, and writing them cost a third
+ * of the heartbeat throughput). A heartbeat that fails still logs (warn, error); a node's first
+ * registration is logged by the registry itself.
+ */
+const QUIET_PATHS = /^\/(health(\/ready)?|metrics|dashboard\.(js|css)|v1\/ops\/summary|v1\/nodes\/register)?(\?|$)/;
 
 /** Headers that must never reach a log line (CONTRACT §3: tokens are never logged). */
 export const REDACTED_PATHS = [
@@ -57,7 +62,7 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-/** 5xx error, 4xx warn, quiet paths debug, the rest info. */
+/** 5xx error, 4xx warn, quiet paths (probes, scrapes, heartbeats) debug, the rest info. */
 export function requestLogLevel(req: IncomingMessage, res: ServerResponse, err?: Error): Level {
   if (err || res.statusCode >= 500) return 'error';
   if (res.statusCode >= 400) return 'warn';

@@ -3,12 +3,13 @@ import { BUILTIN_STRATEGIES } from '../pool/selection/builtin-strategies';
 import { parseControlUrls } from '../contract/control-urls';
 import { DEFAULT_MAX_BODY_BYTES } from '../common/json-app';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../ops/shutdown/graceful-shutdown';
-import { cronProblem } from '../pool/jobs/cron-expression';
+import { cronProblem } from '../pool/core/cron-expression';
 import { LOG_LEVELS, type LogLevel } from '../common/logger.params';
-import { DEFAULT_POOL_OPTIONS } from '../pool/pool.module-definition';
+import { DEFAULT_POOL_OPTIONS } from '../pool/core/pool.module-definition';
 import { DEFAULT_REDIS_STORE_OPTIONS } from '../pool/store/redis-pool.store';
 import { parseHostPorts, type RedisConnectionOptions, type RedisHostPort } from '../pool/store/redis-connection';
 import { parseCidrList } from '../http/security/cidr';
+import { HTTP_ADAPTERS, type HttpAdapterKind } from '../http/http-adapter-kind';
 
 /** The signaling service's whole configuration, read once from the environment. */
 export interface AppConfig {
@@ -95,8 +96,7 @@ export interface AppConfig {
   httpLean: boolean;
 }
 
-export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
-export type HttpAdapterKind = (typeof HTTP_ADAPTERS)[number];
+export { HTTP_ADAPTERS, type HttpAdapterKind };
 
 export const STORE_KINDS = ['memory', 'redis'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];

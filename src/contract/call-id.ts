@@ -1,7 +1,9 @@
-import { BadRequestException } from '@nestjs/common';
+import { PoolError } from './pool-error';
 
-/** 400: a call id or node id that is not acceptable. */
-export class InvalidIdException extends BadRequestException {}
+/** RTP_INVALID_ID: a call id or node id that is not acceptable; the message names the problem. */
+export class InvalidIdException extends PoolError {
+  constructor(message: string) { super('RTP_INVALID_ID', message); }
+}
 
 /** Longest accepted call id, in UTF-16 code units (CONTRACT §1 "Inputs"). */
 export const MAX_CALL_ID_LENGTH = 256;

@@ -1,8 +1,8 @@
-import { BadRequestException } from '@nestjs/common';
+import { PoolError } from './pool-error';
 
-/** 400: a `cursor` that no page of this service handed out. */
-export class InvalidCursorException extends BadRequestException {
-  constructor() { super('cursor is not valid (pass the next_cursor of an earlier page, or omit it)'); }
+/** RTP_INVALID_CURSOR: a `cursor` that no page of this service handed out. */
+export class InvalidCursorException extends PoolError {
+  constructor() { super('RTP_INVALID_CURSOR', 'cursor is not valid (pass the next_cursor of an earlier page, or omit it)'); }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { resolveSecurityHeaders } from '@nestjs/core/security/security-headers.js';
 import { configureJsonApp, DEFAULT_MAX_BODY_BYTES, type JsonAppOptions } from '../common/json-app';
+import { ApiErrorFilter } from './errors/api-error.filter';
 import { LeanLane } from './lean/lean-lane';
 import { setupOpenApi } from '../ops/openapi/openapi';
 
@@ -32,10 +32,10 @@ export function configureApp(app: INestApplication, opts: AppSetupOptions = {}):
   // once at start-up and set by one loop per request, on either adapter (an Express
   // middleware, or Fastify's onRequest hook); helmet rebuilt them on every request.
   app.useSecurityHeaders(SECURITY_HEADERS);
-  configureJsonApp(app, opts);
+  configureJsonApp(app, opts, new ApiErrorFilter(app.getHttpAdapter()));
   // OpenAPI: Swagger UI at /docs, the document at /docs-json (built on first request).
   setupOpenApi(app);
   // In front of the framework's router: the hot requests, with the same headers, checks and answers.
-  if (opts.lean !== false) LeanLane.install(app, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, resolveSecurityHeaders(SECURITY_HEADERS));
+  if (opts.lean !== false) LeanLane.install(app, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, SECURITY_HEADERS);
   return app;
 }

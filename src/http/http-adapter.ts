@@ -2,8 +2,9 @@ import type { INestApplication } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { HttpAdapterKind } from '../config/app.config';
+import type { HttpAdapterKind } from './http-adapter-kind';
 import { DEFAULT_MAX_BODY_BYTES } from '../common/json-app';
+import { fastifyFrameworkError } from '../common/json-app.fastify';
 
 /** Options of {@link createHttpAdapter}. */
 export interface HttpAdapterOptions {
@@ -27,6 +28,8 @@ export function createHttpAdapter(kind: HttpAdapterKind, opts: HttpAdapterOption
     // (req-1, req-2, …) would be copied to the Node request by middie and taken as given.
     logger: false,
     genReqId: () => '',
+    // A malformed escape in the path: the same {"error"} as on Express, not Fastify's own body.
+    frameworkErrors: fastifyFrameworkError,
   });
 }
 

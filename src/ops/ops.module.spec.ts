@@ -4,7 +4,7 @@ import { Counter, Registry } from 'prom-client';
 import { PoolModule } from '../pool/pool.module';
 import { PoolMetrics } from './metrics/pool-metrics.service';
 import { OpsModule } from './ops.module';
-import { DEFAULT_OPS_OPTIONS, OPS_OPTIONS, type OpsModuleOptions, RTP_METRICS_REGISTRY } from './ops.module-definition';
+import { DEFAULT_OPS_OPTIONS, OPS_OPTIONS, type OpsModuleOptions, RTP_METRICS_REGISTRY } from './core/ops.module-definition';
 
 const pool = () => PoolModule.forRoot({ pruneIntervalSec: 0, healthIntervalMs: 0 });
 

@@ -11,7 +11,7 @@ import { PoolMetrics } from './metrics/pool-metrics.service';
 import {
   OPS_MODULE_OPTIONS, OPS_OPTIONS, OpsConfigurableModule, type OpsModuleOptions, type ResolvedOpsOptions,
   resolveOpsOptions, RTP_METRICS_REGISTRY,
-} from './ops.module-definition';
+} from './core/ops.module-definition';
 import { ShutdownState } from './shutdown/shutdown-state';
 
 /**

@@ -1,24 +1,24 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DefaultFailoverPolicy } from './failover/default-failover.policy';
-import { FAILOVER_POLICY } from './failover/failover-policy.interface';
+import { FAILOVER_POLICY } from './core/failover-policy.interface';
 import { type Clock, systemClock } from '../common/clock';
 import { CallMigrator } from './calls/call-migrator';
 import { CallPlacer } from './calls/call-placer';
 import { CallRouter } from './calls/call-router';
 import { NodeLegs } from './calls/node-legs';
-import { JobScheduler } from './jobs/job-scheduler';
-import { CLOCK } from './pool.constants';
-import { DEFAULT_POOL_OPTIONS, POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool.module-definition';
+import { JobScheduler } from './core/job-scheduler';
+import { CLOCK } from './core/pool.constants';
+import { DEFAULT_POOL_OPTIONS, POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './core/pool.module-definition';
 import { NodeRegistry } from './registry/node-registry';
 import { CandidateSelector } from './selection/candidate-selector';
 import { PoolModule } from './pool.module';
 import { PoolService } from './pool.service';
-import type { Candidate } from './pool.types';
+import type { Candidate } from './core/pool.types';
 import { LeastLoadedStrategy } from './selection/least-loaded.strategy';
-import { SELECTION_STRATEGY, type SelectionStrategy } from './selection/selection-strategy.interface';
+import { SELECTION_STRATEGY, type SelectionStrategy } from './core/selection-strategy.interface';
 import { MemoryPoolStore } from './store/memory-pool.store';
-import { POOL_STORE } from './store/pool-store.interface';
+import { POOL_STORE } from './core/pool-store.interface';
 
 @Injectable()
 class Greeting {

@@ -14,29 +14,29 @@ import { NodeLegs } from './calls/node-legs';
 import { UnsettledWrites } from './calls/unsettled-writes';
 import { DrainDeadlineService } from './events/drain-deadline.service';
 import { EventFeed } from './events/event-feed.service';
-import { POOL_EVENT_LOG } from './events/event-log.interface';
+import { POOL_EVENT_LOG } from './core/event-log.interface';
 import { MemoryEventLog } from './events/memory-event-log';
 import { NodeWatch } from './events/node-watch.service';
 import { DefaultFailoverPolicy } from './failover/default-failover.policy';
-import { FAILOVER_POLICY } from './failover/failover-policy.interface';
+import { FAILOVER_POLICY } from './core/failover-policy.interface';
 import { CircuitBreaker } from './health/circuit-breaker';
 import { HealthMonitorService } from './health/health-monitor.service';
-import { JobScheduler } from './jobs/job-scheduler';
+import { JobScheduler } from './core/job-scheduler';
 import { PruneService } from './jobs/prune.service';
 import { ReconcileService } from './jobs/reconcile.service';
-import { CLOCK, RTP_RANDOM, type RandomSource } from './pool.constants';
+import { CLOCK, RTP_RANDOM, type RandomSource } from './core/pool.constants';
 import {
   POOL_ASYNC_OPTIONS_TYPE, POOL_MODULE_OPTIONS, POOL_OPTIONS, POOL_OPTIONS_TYPE, PoolConfigurableModule,
   type PoolModuleOptions, type ResolvedPoolOptions, resolvePoolOptions,
-} from './pool.module-definition';
-import { PoolEvents } from './pool.events';
+} from './core/pool.module-definition';
+import { PoolEvents } from './core/pool.events';
 import { PoolService } from './pool.service';
 import { NodeRegistry } from './registry/node-registry';
 import { builtinStrategy } from './selection/builtin-strategies';
 import { CandidateSelector } from './selection/candidate-selector';
-import { SELECTION_STRATEGY, type SelectionStrategy } from './selection/selection-strategy.interface';
+import { SELECTION_STRATEGY, type SelectionStrategy } from './core/selection-strategy.interface';
 import { MemoryPoolStore } from './store/memory-pool.store';
-import { POOL_STORE, type PoolStore } from './store/pool-store.interface';
+import { POOL_STORE, type PoolStore } from './core/pool-store.interface';
 
 /**
  * The media-node pool: registry, selection, call routing, failover, bindings, and the

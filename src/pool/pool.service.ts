@@ -7,11 +7,11 @@ import { toCallBinding } from '../contract/mappers';
 import { CallMigrator, type MigrateOptions } from './calls/call-migrator';
 import { CallRouter } from './calls/call-router';
 import { CircuitBreaker } from './health/circuit-breaker';
-import { PoolEvents } from './pool.events';
-import type { Candidate, NodeState } from './pool.types';
+import { PoolEvents } from './core/pool.events';
+import type { Candidate, NodeState } from './core/pool.types';
 import { NodeRegistry, type RegisterNodeInput } from './registry/node-registry';
 import { CandidateSelector, type PrepareOptions } from './selection/candidate-selector';
-import { InjectPoolStore, type PoolStore } from './store/pool-store.interface';
+import { InjectPoolStore, type PoolStore } from './core/pool-store.interface';
 
 // Kept importable from here: these were PoolService's neighbours before the split.
 export { MAX_CALL_ID_LENGTH, normalizeCallId } from '../contract/call-id';

@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
-import { CLOCK, RTP_RANDOM, type RandomSource } from '../pool/pool.constants';
-import type { PoolModuleOptions } from '../pool/pool.module-definition';
+import { CLOCK, RTP_RANDOM, type RandomSource } from '../pool/core/pool.constants';
+import type { PoolModuleOptions } from '../pool/core/pool.module-definition';
 import { PoolModule } from '../pool/pool.module';
 import { PoolService } from '../pool/pool.service';
 import { ManualClock } from './manual-clock';

@@ -1,4 +1,4 @@
-import type { Candidate } from '../../src/pool/pool.types';
+import type { Candidate } from '../../src/pool/core/pool.types';
 
 /** A candidate node for strategy unit tests: `load` legs reported, nothing pending. */
 export function candidate(id: string, load: number, extra: Partial<Candidate> = {}): Candidate {

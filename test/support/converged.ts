@@ -1,5 +1,5 @@
 import type { FakeMediaNode } from '../../src/testing/fake-media-node';
-import type { PoolStore } from '../../src/pool/store/pool-store.interface';
+import type { PoolStore } from '../../src/pool/core/pool-store.interface';
 import { waitUntil } from './concurrency';
 
 /**

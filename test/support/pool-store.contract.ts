@@ -1,5 +1,5 @@
-import type { Binding, NodeReport } from '../../src/pool/pool.types';
-import type { PoolStore } from '../../src/pool/store/pool-store.interface';
+import type { Binding, NodeReport } from '../../src/pool/core/pool.types';
+import type { PoolStore } from '../../src/pool/core/pool-store.interface';
 import { sleep } from '../../src/common/sleep';
 
 /** A store under test and its clock: real time plus an offset the suite moves forward. */
@@ -14,7 +14,7 @@ export type StoreFactory = (now: () => number) => Promise<StoreHarness>;
 
 
 /**
- * The PoolStore contract (src/pool/store/pool-store.interface.ts), run against every
+ * The PoolStore contract (src/pool/core/pool-store.interface.ts), run against every
  * implementation: the memory store is the reference, a shared store must behave the same.
  */
 export function poolStoreContract(name: string, factory: StoreFactory): void {
@@ -303,19 +303,19 @@ export function poolStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.claim('c1', 5_000, 'A')).toEqual({ claimed: true });
         expect(await store.claim('c1', 5_000, 'B')).toEqual({ claimed: false, holder: 'A' });
         expect(await store.isClaimed('c1')).toBe(true);
-        await store.giveUpClaim('c1', 'B', { status: 502, message: 'x' }); // not B's: no-op
+        await store.giveUpClaim('c1', 'B', { code: 'RTP_NODE_FAILED', message: 'x' }); // not B's: no-op
         expect(await store.isClaimed('c1')).toBe(true);
-        await store.giveUpClaim('c1', 'A', { status: 422, message: 'node at capacity' }, 5_000);
-        expect(await store.claim('c1', 5_000, 'B', 'A')).toEqual({ claimed: false, failure: { status: 422, message: 'node at capacity' } });
+        await store.giveUpClaim('c1', 'A', { code: 'RTP_OFFER_REFUSED', message: 'node at capacity' }, 5_000);
+        expect(await store.claim('c1', 5_000, 'B', 'A')).toEqual({ claimed: false, failure: { code: 'RTP_OFFER_REFUSED', message: 'node at capacity' } });
         // A fresh prepare (no holder awaited) claims again: a retry after a failure works.
         expect(await store.claim('c1', 5_000, 'C')).toEqual({ claimed: true });
       });
 
       it('the failure of the holder waited for is shared even while another holds the claim (a left leg\'s delete)', async () => {
         await store.claim('c1', 5_000, 'A');
-        await store.giveUpClaim('c1', 'A', { status: 502, message: 'every node failed' }, 5_000);
+        await store.giveUpClaim('c1', 'A', { code: 'RTP_NODE_FAILED', message: 'every node failed' }, 5_000);
         expect(await store.claim('c1', 5_000, 'L')).toEqual({ claimed: true });
-        expect(await store.claim('c1', 5_000, 'B', 'A')).toEqual({ claimed: false, failure: { status: 502, message: 'every node failed' } });
+        expect(await store.claim('c1', 5_000, 'B', 'A')).toEqual({ claimed: false, failure: { code: 'RTP_NODE_FAILED', message: 'every node failed' } });
         expect(await store.claim('c1', 5_000, 'C')).toEqual({ claimed: false, holder: 'L' });
       });
 

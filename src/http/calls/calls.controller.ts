@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseFilters } from '@nestjs/common';
+import { ApiErrorFilter } from '../errors/api-error.filter';
 import { NoBodyFields } from '../../common/no-body-fields';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequireToken } from '../security/bearer.guard';
@@ -20,6 +21,7 @@ import { parseCallListQuery } from './call-list.query';
 // Only when RTP_RATE_LIMIT is set (off by default).
 @ApiErrors({ 429: 'too many requests (rate limiting on: RTP_RATE_LIMIT); see Retry-After' })
 @RequireToken('api')
+@UseFilters(new ApiErrorFilter())
 export class CallsController {
   constructor(private readonly pool: PoolService) {}
 

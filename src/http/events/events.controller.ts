@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiProduces, ApiTags } from '@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiErrors } from '../../contract/dto/responses.dto';
 import { EventFeed } from '../../pool/events/event-feed.service';
-import { parseEventId, type StreamEvent } from '../../pool/events/event-log.interface';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../../pool/pool.module-definition';
+import { parseEventId, type StreamEvent } from '../../pool/core/event-log.interface';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../../pool/core/pool.module-definition';
 import { RequireToken } from '../security/bearer.guard';
 
 /** Events replayed per read while catching a reconnecting client up. */

@@ -1,14 +1,15 @@
 import { type CanActivate, type INestApplication, Logger, type PipeTransform } from '@nestjs/common';
-import type { ApplicationConfig } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { accessLogTracker } from '../../common/access-log';
 import { runInOrder } from '../../common/connection-order';
-import { describeHttpError, JsonErrorFilter } from '../../common/http-exception.filter';
-import { inspectJsonBuffer } from '../../common/json-app.fastify';
+import { JsonErrorFilter } from '../../common/http-exception.filter';
 import { requestIdOf } from '../../common/logger.params';
+import { inspectJsonBuffer, strictJson } from '../../common/json-body-inspector';
 import { JsonValidationPipe } from '../../common/json-validation.pipe';
+import { describeApiError } from '../errors/api-error.filter';
 import { BearerGuard } from '../security/bearer.guard';
 import { type LeanRoute, type LeanRoutes, leanRoutes } from './lean-routes';
+import { httpCodeMetadataKey, resolvedSecurityHeaders, routingProblem, securityFeatureProblem, viewOf } from './nest-internals';
 
 const ROUTE = Symbol('rtp:lean-route');
 const PARAM = Symbol('rtp:lean-param');
@@ -32,7 +33,7 @@ const lanes = new WeakMap<INestApplication, LeanLane>();
  * router. It runs the same steps as the full path, with the same code: the security headers,
  * the access log and X-Request-Id, connection order, the JSON gate (inspectJsonBuffer), the
  * bearer check (BearerGuard.refusal), the validation pipe (JsonValidationPipe), the controller
- * method, and the `{"error"}` answer (describeHttpError). What it skips is the frameworks'
+ * method, and the `{"error"}` answer (describeApiError). What it skips is the frameworks'
  * per-request machinery: routers, middleware chains, body-parser, Nest's execution context.
  * bench/ scenario 8 measures what that saves.
  *
@@ -44,7 +45,9 @@ const lanes = new WeakMap<INestApplication, LeanLane>();
  *
  * It stays off when the app has anything the lane would skip: a global guard, pipe, filter or
  * interceptor other than this project's own (rate limiting's guard among them), request-scoped
- * enhancers, a global prefix, versioning or CSRF protection. `RTP_HTTP_LEAN=false` (or
+ * enhancers, a global prefix, versioning, CSRF protection or another security feature but the
+ * headers; and whenever it cannot read what it needs of Nest (nest-internals.ts: a private field
+ * missing or of another shape, a setting it does not know, a Nest outside the checked range). `RTP_HTTP_LEAN=false` (or
  * `configureApp(app, { lean: false })`) turns it off. Middleware cannot be seen from here (Nest's
  * proxy of an app made by NestFactory does not let its methods be wrapped): middleware of your own
  * (`app.use()`, `app.enableCors()`, Fastify plugins, `NestModule.configure`) does not run on these
@@ -64,19 +67,22 @@ export class LeanLane {
    * on every request (about 2.5 µs of the lane's CPU per request; bench/results.md, eighth round).
    * The headers the app removes are never set on a response the lane takes.
    */
-  private readonly head: readonly string[];
+  private readonly head: readonly string[] | undefined;
 
   constructor(
     private readonly app: INestApplication,
     private readonly limit: number,
-    securityHeaders: ReadonlyArray<readonly [string, string]>,
+    securityHeaders: ReadonlyArray<readonly [string, string]> | undefined,
   ) {
-    this.head = securityHeaders.flat();
+    this.head = securityHeaders?.flat();
   }
 
-  /** Puts the lane in front of the server's request listener (Express's app or Fastify's handler). */
-  static install(app: INestApplication, limit: number, headers: { headers: ReadonlyArray<readonly [string, string]> }): LeanLane {
-    const lane = new LeanLane(app, limit, headers.headers);
+  /**
+   * Puts the lane in front of the server's request listener (Express's app or Fastify's handler).
+   * @param securityHeaders the options the app gave `useSecurityHeaders()`, resolved here as Nest does.
+   */
+  static install(app: INestApplication, limit: number, securityHeaders: object): LeanLane {
+    const lane = new LeanLane(app, limit, resolvedSecurityHeaders(securityHeaders)?.headers);
     const server = app.getHttpServer() as Server;
     const listeners = server.listeners('request') as RequestListener[];
     server.removeAllListeners('request');
@@ -166,13 +172,13 @@ export class LeanLane {
       this.logger.log(`lean lane off: ${reason}`);
       return false;
     };
-    const app = this.app as unknown as { config?: ApplicationConfig; enabledSecurityFeatures?: Set<string>; isInitialized?: boolean };
-    if (app.isInitialized === false) return false;
-    const config = app.config;
-    if (!config) return off('the app has no application config');
-    if (config.getGlobalPrefix()) return off('a global prefix is set');
-    if (config.getVersioning()) return off('versioning is enabled');
-    if (app.enabledSecurityFeatures?.has('enableCsrfProtection')) return off('CSRF protection is enabled');
+    if (!this.head) return off('cannot resolve the security headers (a deep import of @nestjs/core)');
+    const view = viewOf(this.app);
+    if (!view.ok) return off(view.reason);
+    if (!view.initialized) return false;
+    const { config } = view;
+    const problem = routingProblem(config) ?? securityFeatureProblem(view.securityFeatures);
+    if (problem) return off(problem);
     const guards = config.getGlobalGuards() as CanActivate[];
     const pipes = config.getGlobalPipes();
     const foreign = [
@@ -182,13 +188,15 @@ export class LeanLane {
       ...config.getGlobalInterceptors(),
       ...config.getGlobalRequestGuards(), ...config.getGlobalRequestPipes(),
       ...config.getGlobalRequestFilters(), ...config.getGlobalRequestInterceptors(),
-      ...(config.getGlobalPreRequestHooks?.() ?? []),
+      ...config.getGlobalPreRequestHooks(),
     ];
     if (foreign.length) return off(`global enhancers the lane would skip: ${foreign.map((x) => (x as object).constructor?.name ?? 'unknown').join(', ')}`);
     const guard = guards.find((g): g is BearerGuard => g instanceof BearerGuard);
     const pipe = pipes.find((p) => p instanceof JsonValidationPipe);
     if (!guard || !pipe) return off('the app lacks the bearer guard or the validation pipe');
-    const routes = leanRoutes(this.app);
+    const httpCode = httpCodeMetadataKey();
+    if (!httpCode) return off('cannot read @HttpCode (a deep import of @nestjs/common)');
+    const routes = leanRoutes(this.app, httpCode);
     if (!routes) return off('the app lacks the registry or calls controller');
     this.routes = routes;
     this.guard = guard;
@@ -219,20 +227,20 @@ export class LeanLane {
       let value: unknown;
       if (body) {
         const problem = inspectJsonBuffer(body);
-        if (problem) return answerError(res, this.head, problem.status, problem.error);
+        if (problem) return answerError(res, this.head!, problem.status, problem.error);
         value = strictJson(body);
-        if (value === undefined) return answerError(res, this.head, 400, 'malformed JSON body');
+        if (value === undefined) return answerError(res, this.head!, 400, 'malformed JSON body');
       }
       const refused = this.guard.refusal(route.token, r.headers.authorization);
       if (refused) {
         res.setHeader('WWW-Authenticate', 'Bearer');
-        return answerError(res, this.head, 401, refused);
+        return answerError(res, this.head!, 401, refused);
       }
       const dto = route.dto ? await this.pipe.transform(value, { type: 'body', metatype: route.dto, data: undefined }) : undefined;
-      answer(res, this.head, route.status, await route.run(r[PARAM]!, dto));
+      answer(res, this.head!, route.status, await route.run(r[PARAM]!, dto));
     } catch (e) {
-      const { status, error } = describeHttpError(e, this.logger);
-      answerError(res, this.head, status, error);
+      const { status, error } = describeApiError(e, this.logger);
+      answerError(res, this.head!, status, error);
     }
   }
 }
@@ -255,19 +263,6 @@ function onEnd(this: LeanRequest): void {
   const chunks = this[CHUNKS]!;
   this[CHUNKS] = undefined;
   void this[LANE]!.serve(this, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-}
-
-/** body-parser's strict JSON: a leading BOM dropped, then an object or an array; undefined when malformed. */
-function strictJson(buf: Buffer): unknown {
-  let text = buf.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const first = /[^\x20\x09\x0a\x0d]/.exec(text)?.[0];
-  if (first !== '{' && first !== '[') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { INestApplication, Type } from '@nestjs/common';
-import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { type TokenKind, tokenKindOf } from '../security/bearer.guard';
 import { CallsController } from '../calls/calls.controller';
 import { NodesController } from '../registry/nodes.controller';
@@ -36,7 +35,8 @@ export interface LeanRoutes {
  * and a call's prepare, start and delete. Null when the app has not got both controllers
  * (a Nest app of the user's own built from parts of this library).
  */
-export function leanRoutes(app: INestApplication): LeanRoutes | null {
+/** @param httpCode the metadata key of `@HttpCode` (nest-internals.ts). */
+export function leanRoutes(app: INestApplication, httpCode: string): LeanRoutes | null {
   let nodes: NodesController;
   let calls: CallsController;
   try {
@@ -46,16 +46,16 @@ export function leanRoutes(app: INestApplication): LeanRoutes | null {
     return null;
   }
   return {
-    register: route(NodesController, 'register', 'POST /v1/nodes/register', true, (_, dto) => nodes.register(dto as never)),
-    prepare: route(CallsController, 'prepare', 'POST /v1/calls', true, (_, dto) => calls.prepare(dto as never)),
-    start: route(CallsController, 'start', 'POST /v1/calls/{call_id}/start', false, (id) => calls.start(id)),
-    remove: route(CallsController, 'delete', 'DELETE /v1/calls/{call_id}', false, (id) => calls.delete(id)),
+    register: route(httpCode, NodesController, 'register', 'POST /v1/nodes/register', true, (_, dto) => nodes.register(dto as never)),
+    prepare: route(httpCode, CallsController, 'prepare', 'POST /v1/calls', true, (_, dto) => calls.prepare(dto as never)),
+    start: route(httpCode, CallsController, 'start', 'POST /v1/calls/{call_id}/start', false, (id) => calls.start(id)),
+    remove: route(httpCode, CallsController, 'delete', 'DELETE /v1/calls/{call_id}', false, (id) => calls.delete(id)),
   };
 }
 
-function route(cls: Type<object>, method: string, name: string, hasBody: boolean, run: LeanRoute['run']): LeanRoute {
+function route(httpCode: string, cls: Type<object>, method: string, name: string, hasBody: boolean, run: LeanRoute['run']): LeanRoute {
   const handler = (cls.prototype as Record<string, object>)[method];
-  const status = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
+  const status = Reflect.getMetadata(httpCode, handler) as number | undefined;
   if (typeof status !== 'number') throw new Error(`lean lane: ${cls.name}.${method} has no @HttpCode`);
   const dto = hasBody ? (Reflect.getMetadata('design:paramtypes', cls.prototype, method) as Type<object>[])[0] : null;
   return { name, dto, status, token: tokenKindOf(cls, handler), run, served: 0 };

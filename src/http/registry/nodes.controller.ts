@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post, UseFilters } from '@nestjs/common';
+import { ApiErrorFilter } from '../errors/api-error.filter';
 import { NoBodyFields } from '../../common/no-body-fields';
 import { ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireToken } from '../security/bearer.guard';
@@ -7,7 +8,7 @@ import { DrainNodeDto } from '../../contract/dto/drain-node.dto';
 import { RegisterNodeDto } from '../../contract/dto/register-node.dto';
 import { ApiErrors, NodeInfoDto, NodeListDto, RegisterNodeResponseDto } from '../../contract/dto/responses.dto';
 import { PoolService } from '../../pool/pool.service';
-import { OptionalBody } from '../optional-body';
+import { OptionalBody } from '../../common/optional-body';
 import { NodeUrlPolicy } from '../security/node-url-policy';
 
 /** The registry (CONTRACT §1): media nodes register/heartbeat and deregister; operators list and drain. */
@@ -15,6 +16,7 @@ import { NodeUrlPolicy } from '../security/node-url-policy';
 @Controller('v1/nodes')
 // Only when RTP_RATE_LIMIT is set (off by default).
 @ApiErrors({ 429: 'too many requests (rate limiting on: RTP_RATE_LIMIT); see Retry-After' })
+@UseFilters(new ApiErrorFilter())
 export class NodesController {
   constructor(
     private readonly pool: PoolService,

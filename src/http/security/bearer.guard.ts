@@ -1,15 +1,12 @@
 import {
-  type CanActivate, type ExecutionContext, Inject, Injectable, Optional, SetMetadata, UnauthorizedException,
+  type CanActivate, type ExecutionContext, Inject, Injectable, Optional, UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import { bearerOf, safeEqual } from '../../common/bearer';
+import { bearerOf, RequireToken, safeEqual, TOKEN_KIND, type TokenKind, tokenKindOf } from '../../common/bearer';
 import { rawResponse } from '../../common/raw-http';
 
-export { bearerOf, safeEqual };
-
-/** Which token a route requires (CONTRACT §3). */
-export type TokenKind = 'registry' | 'api';
+export { bearerOf, RequireToken, safeEqual, type TokenKind, tokenKindOf };
 
 /** Tokens the service checks; an unset token leaves its paths open. */
 export interface AuthOptions {
@@ -20,15 +17,6 @@ export interface AuthOptions {
 }
 
 export const AUTH_OPTIONS = Symbol('RTP_AUTH_OPTIONS');
-const TOKEN_KIND = 'rtp:token-kind';
-
-/** The token a route requires: its handler's mark, else its controller's; null when neither has one. */
-export function tokenKindOf(cls: object, handler: object): TokenKind | null {
-  return (Reflect.getMetadata(TOKEN_KIND, handler) ?? Reflect.getMetadata(TOKEN_KIND, cls) ?? null) as TokenKind | null;
-}
-
-/** Marks a controller or route as protected by the given token. */
-export const RequireToken = (kind: TokenKind) => SetMetadata(TOKEN_KIND, kind);
 
 /**
  * Checks `Authorization: Bearer …` against the token a route requires. 401 with

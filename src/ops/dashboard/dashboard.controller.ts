@@ -1,10 +1,9 @@
 import { Controller, Get, Header, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeController, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
-import { bearerOf, safeEqual } from '../../common/bearer';
-import { RequireToken } from '../../http/security/bearer.guard';
+import { bearerOf, RequireToken, safeEqual } from '../../common/bearer';
 import { ErrorResponseDto } from '../../contract/dto/responses.dto';
-import { InjectOpsOptions, type ResolvedOpsOptions } from '../ops.module-definition';
+import { InjectOpsOptions, type ResolvedOpsOptions } from '../core/ops.module-definition';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './dashboard.assets';
 import { renderDashboard } from './dashboard.view';
 import { OpsSummaryDto, OpsSummaryService } from './ops-summary';

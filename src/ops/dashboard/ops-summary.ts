@@ -3,7 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { NodeInfo } from '../../contract/contract.types';
 import { NodeInfoDto } from '../../contract/dto/responses.dto';
 import { EventFeed } from '../../pool/events/event-feed.service';
-import type { StreamEvent } from '../../pool/events/event-log.interface';
+import type { StreamEvent } from '../../pool/core/event-log.interface';
 import { PoolService } from '../../pool/pool.service';
 import { type ActivitySummary, nodeGaugeState, PoolMetrics } from '../metrics/pool-metrics.service';
 

@@ -2,7 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { ErrorResponseDto } from '../../contract/dto/responses.dto';
-import { InjectOpsOptions, type ResolvedOpsOptions } from '../ops.module-definition';
+import { InjectOpsOptions, type ResolvedOpsOptions } from '../core/ops.module-definition';
 import { ShutdownState } from '../shutdown/shutdown-state';
 import { PoolHealthIndicator } from './pool.health';
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { PoolService } from '../../pool/pool.service';
-import { InjectPoolStore, type PoolStore } from '../../pool/store/pool-store.interface';
-import { InjectOpsOptions, type ResolvedOpsOptions } from '../ops.module-definition';
+import { InjectPoolStore, type PoolStore } from '../../pool/core/pool-store.interface';
+import { InjectOpsOptions, type ResolvedOpsOptions } from '../core/ops.module-definition';
 
 /** Terminus indicators of the pool: its store answers; at least one node can take calls. */
 @Injectable()

@@ -20,7 +20,7 @@ describe('logging parameters', () => {
     }
   });
 
-  it('logs 5xx as error, 4xx as warn, probes and scrapes as debug, the rest as info', () => {
+  it('logs 5xx as error, 4xx as warn, probes, scrapes and heartbeats as debug, the rest as info', () => {
     const level = (url: string, status: number) => {
       const [req, res] = pair(url);
       res.statusCode = status;
@@ -32,6 +32,10 @@ describe('logging parameters', () => {
     expect(level('/health', 200)).toBe('debug');
     expect(level('/metrics', 200)).toBe('debug');
     expect(level('/v1/ops/summary', 200)).toBe('debug');
+    expect(level('/v1/nodes/register', 200)).toBe('debug');
+    expect(level('/v1/nodes/register', 400)).toBe('warn');
+    expect(level('/v1/nodes/register', 503)).toBe('error');
+    expect(level('/v1/nodes/n1', 204)).toBe('info');
     expect(level('/v1/calls', 201)).toBe('info');
     expect(level('/healthz', 200)).toBe('info');
   });

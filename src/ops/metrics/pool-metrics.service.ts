@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { type CallOutcome, PoolEvents, type PoolEventMap, type ReconcileRound } from '../../pool/pool.events';
+import { type CallOutcome, PoolEvents, type PoolEventMap, type ReconcileRound } from '../../pool/core/pool.events';
 import type { NodeInfo } from '../../contract/contract.types';
 import { PoolService } from '../../pool/pool.service';
-import { InjectMetricsRegistry, InjectOpsOptions, type ResolvedOpsOptions } from '../ops.module-definition';
+import { InjectMetricsRegistry, InjectOpsOptions, type ResolvedOpsOptions } from '../core/ops.module-definition';
 import { RecentWindow } from './recent-window';
 
 /** The state a node is counted under in `rtp_nodes{state}`: unhealthy wins over draining. */

@@ -1,4 +1,4 @@
-import type { Binding } from '../pool.types';
+import type { Binding } from '../core/pool.types';
 
 /** What a DELETE needs to reach a call's node without the store. */
 export type CachedRoute = Pick<Binding, 'callId' | 'nodeId' | 'controlUrl'>;

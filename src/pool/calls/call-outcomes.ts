@@ -1,21 +1,12 @@
-import { ConflictException, HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { internCodec, mediaIpOf } from '../../common/intern';
 import type { PrepareLegResponse } from '../../contract/contract.types';
 import { ControlCallError } from '../../node-client/control-call.error';
-import { NodeFailedException, OfferRefusedException } from '../pool.errors';
-import type { ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding, Candidate, NodeState } from '../pool.types';
-import type { ClaimFailure } from '../store/pool-store.interface';
+import { NodeFailedException, OfferRefusedException, PoolError, poolErrorOf } from '../core/pool.errors';
+import type { ResolvedPoolOptions } from '../core/pool.module-definition';
+import type { Binding, Candidate, NodeState } from '../core/pool.types';
+import type { ClaimFailure } from '../core/pool-store.interface';
 
-/** 409: a DELETE overtook the prepare or re-INVITE (CONTRACT §7); its leg is deleted. */
-export class CallDeletedException extends ConflictException {
-  constructor() { super('call was deleted while it was being prepared'); }
-}
-
-/** 409: a migration moved the call while a re-INVITE was in flight on its old node (CONTRACT §5); that leg is deleted. */
-export class CallMovedException extends ConflictException {
-  constructor() { super('call was migrated to another node while this re-INVITE was in flight; send it again'); }
-}
+export { CallDeletedException, CallMovedException } from '../core/pool.errors';
 
 /**
  * Longest a first prepare may take (every attempt its control timeout, plus a second of
@@ -87,21 +78,13 @@ export const CLAIM_FAILURE_TTL_MS = 5_000;
 
 /** A failed prepare as the holder records it for the instances that waited on its claim. */
 export function claimFailureOf(e: unknown): ClaimFailure {
-  if (e instanceof HttpException) {
-    const r = e.getResponse();
-    const message = typeof r === 'string' ? r : String((r as { message?: unknown }).message ?? e.message);
-    return { status: e.getStatus(), message };
-  }
-  return { status: 502, message: e instanceof Error ? e.message : String(e) };
+  if (e instanceof PoolError) return { code: e.code, message: e.message };
+  return { code: 'RTP_NODE_FAILED', message: e instanceof Error ? e.message : String(e) };
 }
 
-/** The same answer as the holder's: same status, same reason. */
-export function exceptionOf(f: ClaimFailure): HttpException {
-  if (f.status === 409) return new CallDeletedException();
-  if (f.status === 422) return new OfferRefusedException(f.message);
-  if (f.status === 503) return new ServiceUnavailableException(f.message);
-  if (f.status === 502) return new NodeFailedException(f.message);
-  return new HttpException(f.message, f.status);
+/** The same error as the holder's: same code, same reason. */
+export function exceptionOf(f: ClaimFailure): PoolError {
+  return poolErrorOf(f.code, f.message);
 }
 
 export function asControlError(e: unknown): ControlCallError {

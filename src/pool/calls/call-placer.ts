@@ -7,15 +7,15 @@ import type { PrepareCallResponse } from '../../contract/contract.types';
 import { toPrepareAnswer } from '../../contract/mappers';
 import { type ControlCallError, mayHaveActed } from '../../node-client/control-call.error';
 import { isRefusal } from '../failover/default-failover.policy';
-import { type FailoverPolicy, InjectFailoverPolicy } from '../failover/failover-policy.interface';
+import { type FailoverPolicy, InjectFailoverPolicy } from '../core/failover-policy.interface';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import { CLOCK } from '../pool.constants';
-import { NodeFailedException, NoHealthyNodeException, StoreUnavailableException } from '../pool.errors';
-import { type CallOutcome, PoolEvents } from '../pool.events';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding } from '../pool.types';
+import { CLOCK } from '../core/pool.constants';
+import { NodeFailedException, NoHealthyNodeException, StoreUnavailableException } from '../core/pool.errors';
+import { type CallOutcome, PoolEvents } from '../core/pool.events';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
+import type { Binding } from '../core/pool.types';
 import { CandidateSelector, type PrepareOptions } from '../selection/candidate-selector';
-import { type BindOutcome, InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { type BindOutcome, InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 import { BindingCache } from './binding-cache';
 import {
   bindingFromAnswer, CallDeletedException, CallMovedException, type CandidateList, CLAIM_FAILURE_TTL_MS, claimFailureOf,

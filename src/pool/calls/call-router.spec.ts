@@ -2,7 +2,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { type FakeMediaNode, startFakeNodes } from '../../../test/support/fake-media-node';
 import type { ManualClock } from '../../testing/manual-clock';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import { type PoolEventMap, PoolEvents } from '../pool.events';
+import { type PoolEventMap, PoolEvents } from '../core/pool.events';
 import { createTestingPool } from '../../testing/testing-pool';
 import { NodeRegistry } from '../registry/node-registry';
 import { CallRouter } from './call-router';
@@ -35,7 +35,7 @@ describe('CallRouter', () => {
     expect((await router.getCall('c1')).started).toBe(true);
     await router.delete('c1');
     expect([nodes[0].count('prepare'), nodes[0].count('start'), nodes[0].count('delete')]).toEqual([1, 1, 1]);
-    await expect(router.getCall('c1')).rejects.toMatchObject({ status: 404 });
+    await expect(router.getCall('c1')).rejects.toMatchObject({ code: 'RTP_CALL_NOT_FOUND' });
   });
 
   it('fails over from a 500 node, opens its circuit and reports the failover', async () => {
@@ -64,7 +64,7 @@ describe('CallRouter', () => {
     await add(0);
     await router.prepare('c1', offer);
     clock.advance(60_001);
-    await expect(router.getCall('c1')).rejects.toMatchObject({ status: 404 });
+    await expect(router.getCall('c1')).rejects.toMatchObject({ code: 'RTP_CALL_NOT_FOUND' });
   });
 
   it('overlapping prepares of one call id share one attempt', async () => {
@@ -76,10 +76,10 @@ describe('CallRouter', () => {
   });
 
   it('503 without nodes, 422 when every node refuses, 400 for a bad call id', async () => {
-    await expect(router.prepare('c1', offer)).rejects.toMatchObject({ status: 503 });
+    await expect(router.prepare('c1', offer)).rejects.toMatchObject({ code: 'RTP_NO_HEALTHY_NODES' });
     await add(0);
     nodes[0].mode = 'refuse';
-    await expect(router.prepare('c1', offer)).rejects.toMatchObject({ status: 422 });
-    await expect(router.prepare('bad\u0001id', offer)).rejects.toMatchObject({ status: 400 });
+    await expect(router.prepare('c1', offer)).rejects.toMatchObject({ code: 'RTP_OFFER_REFUSED' });
+    await expect(router.prepare('bad\u0001id', offer)).rejects.toMatchObject({ code: 'RTP_INVALID_ID' });
   });
 });

@@ -5,12 +5,12 @@ import type { CallBinding, PrepareCallResponse, StartCallResponse } from '../../
 import { toCallBinding } from '../../contract/mappers';
 import type { ControlCallError } from '../../node-client/control-call.error';
 import { EventFeed } from '../events/event-feed.service';
-import { CallNotFoundException, NodeFailedException, StoreUnavailableException } from '../pool.errors';
-import { PoolEvents } from '../pool.events';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding } from '../pool.types';
+import { CallNotFoundException, NodeFailedException, StoreUnavailableException } from '../core/pool.errors';
+import { PoolEvents } from '../core/pool.events';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
+import type { Binding } from '../core/pool.types';
 import type { PrepareOptions } from '../selection/candidate-selector';
-import { type DeleteCallResult, InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { type DeleteCallResult, InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 import { BindingCache, type CachedRoute } from './binding-cache';
 import { claimTtlMs } from './call-outcomes';
 import { CallPlacer } from './call-placer';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomToken } from '../../common/token';
-import { PoolEvents } from '../pool.events';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { PoolEvents } from '../core/pool.events';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
+import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 import { NodeLegs } from './node-legs';
 
 /** A leg on a node that the pool may have left there: nothing may ever delete it otherwise. */

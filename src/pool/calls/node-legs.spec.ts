@@ -3,7 +3,7 @@ import { waitFor } from '../../../test/support/live';
 import { createTestingPool, type TestingPool } from '../../testing/testing-pool';
 import type { ControlCallError } from '../../node-client/control-call.error';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import type { NodeState } from '../pool.types';
+import type { NodeState } from '../core/pool.types';
 import { NodeRegistry } from '../registry/node-registry';
 import { NodeLegs } from './node-legs';
 

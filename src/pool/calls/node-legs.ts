@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { PrepareLegRequest, PrepareLegResponse } from '../../contract/contract.types';
 import type { ControlCallError } from '../../node-client/control-call.error';
 import { NodeControlClient } from '../../node-client/node-control.client';
-import { type FailoverPolicy, InjectFailoverPolicy } from '../failover/failover-policy.interface';
+import { type FailoverPolicy, InjectFailoverPolicy } from '../core/failover-policy.interface';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import { StoreUnavailableException } from '../pool.errors';
-import type { NodeState } from '../pool.types';
-import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { StoreUnavailableException } from '../core/pool.errors';
+import type { NodeState } from '../core/pool.types';
+import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 import { asControlError } from './call-outcomes';
 
 /**

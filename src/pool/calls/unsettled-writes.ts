@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { StoreUnavailableException } from '../pool.errors';
+import { StoreUnavailableException } from '../core/pool.errors';
 
 interface Task {
   run: () => Promise<void>;

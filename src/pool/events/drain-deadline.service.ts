@@ -1,10 +1,10 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Clock } from '../../common/clock';
-import { JobScheduler } from '../jobs/job-scheduler';
-import { CLOCK } from '../pool.constants';
-import { PoolEvents } from '../pool.events';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { JobScheduler } from '../core/job-scheduler';
+import { CLOCK } from '../core/pool.constants';
+import { PoolEvents } from '../core/pool.events';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
+import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 import { EventFeed } from './event-feed.service';
 
 export const DRAIN_DEADLINE_JOB = 'rtp-pool:drain-deadline';

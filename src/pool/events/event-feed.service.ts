@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { PoolEvents } from '../pool.events';
-import { type EventLog, InjectEventLog, type StreamEvent, type StreamEventMap, type StreamEventName } from './event-log.interface';
+import { PoolEvents } from '../core/pool.events';
+import { type EventLog, InjectEventLog, type StreamEvent, type StreamEventMap, type StreamEventName } from '../core/event-log.interface';
 
 /**
  * The pool's side of the §5 event stream: parts of the pool publish here, the event log

@@ -1,7 +1,7 @@
 import {
   compareEventIds, EVENT_LOG_MIN_AGE_MS, EVENT_LOG_MIN_EVENTS, type EventLog, type StreamEvent, type StreamEventMap,
   type StreamEventName,
-} from './event-log.interface';
+} from '../core/event-log.interface';
 
 /** Hard cap, so a flood within the age window cannot grow the log without bound. */
 const MAX_EVENTS = 100_000;

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { PoolEvents, type PoolEventMap } from '../pool.events';
-import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
-import type { NodeDownReason } from './event-log.interface';
+import { PoolEvents, type PoolEventMap } from '../core/pool.events';
+import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import type { NodeDownReason } from '../core/event-log.interface';
 import { EventFeed } from './event-feed.service';
 
 /** How long a node stays "announced down" without news (a pruned node that never returns). */

@@ -3,7 +3,7 @@ import { createRedisClient, type RedisClient, type RedisConnectionOptions } from
 import { quitRedis } from '../store/redis-link';
 import {
   EVENT_LOG_MIN_EVENTS, type EventLog, parseEventId, type StreamEvent, type StreamEventMap, type StreamEventName,
-} from './event-log.interface';
+} from '../core/event-log.interface';
 
 /** Options of {@link RedisEventLog}. */
 export interface RedisEventLogOptions {

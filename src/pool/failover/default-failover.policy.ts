@@ -1,5 +1,5 @@
 import type { ControlCallError } from '../../node-client/control-call.error';
-import type { FailoverPolicy } from './failover-policy.interface';
+import type { FailoverPolicy } from '../core/failover-policy.interface';
 
 /**
  * A refusal ("not now", "not this offer"): a 4xx, or a 503, which a media node answers at

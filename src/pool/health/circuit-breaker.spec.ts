@@ -1,4 +1,4 @@
-import { PoolEvents, type PoolEventMap } from '../pool.events';
+import { PoolEvents, type PoolEventMap } from '../core/pool.events';
 import { CircuitBreaker } from './circuit-breaker';
 
 describe('CircuitBreaker', () => {

@@ -1,4 +1,4 @@
-import type { PoolEvents } from '../pool.events';
+import type { PoolEvents } from '../core/pool.events';
 
 /** A node's circuit on this instance: `open` skips it, `half_open` lets one trial call through. */
 export type CircuitState = 'closed' | 'open' | 'half_open';

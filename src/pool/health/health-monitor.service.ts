@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { HealthResponse } from '../../contract/contract.types';
 import { NodeControlClient } from '../../node-client/node-control.client';
-import { JobScheduler } from '../jobs/job-scheduler';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import { PoolEvents } from '../pool.events';
-import type { HealthReport, NodeState } from '../pool.types';
-import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { JobScheduler } from '../core/job-scheduler';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
+import { PoolEvents } from '../core/pool.events';
+import type { HealthReport, NodeState } from '../core/pool.types';
+import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 import { CircuitBreaker } from './circuit-breaker';
 
 export const HEALTH_JOB = 'rtp-pool:health';

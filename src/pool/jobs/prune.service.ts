@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import { NodeRegistry } from '../registry/node-registry';
-import { FailureStreak } from './failure-streak';
-import { JobScheduler } from './job-scheduler';
+import { FailureStreak } from '../core/failure-streak';
+import { JobScheduler } from '../core/job-scheduler';
 
 export const PRUNE_JOB = 'rtp-pool:prune';
 

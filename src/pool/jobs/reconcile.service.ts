@@ -5,12 +5,12 @@ import { CallRouter } from '../calls/call-router';
 import { LeftLegs } from '../calls/left-legs';
 import { NodeLegs } from '../calls/node-legs';
 import { EventFeed } from '../events/event-feed.service';
-import { CLOCK } from '../pool.constants';
-import { PoolEvents, type ReconcileRound } from '../pool.events';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import type { Binding, NodeState } from '../pool.types';
-import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
-import { JobScheduler } from './job-scheduler';
+import { CLOCK } from '../core/pool.constants';
+import { PoolEvents, type ReconcileRound } from '../core/pool.events';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
+import type { Binding, NodeState } from '../core/pool.types';
+import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { JobScheduler } from '../core/job-scheduler';
 
 export const RECONCILE_JOB = 'rtp-pool:reconcile';
 /** The store lease that lets one instance reconcile at a time. */

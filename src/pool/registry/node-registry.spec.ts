@@ -1,9 +1,9 @@
 import type { TestingModule } from '@nestjs/testing';
 import type { ManualClock } from '../../testing/manual-clock';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import { PoolEvents } from '../pool.events';
+import { PoolEvents } from '../core/pool.events';
 import { createTestingPool } from '../../testing/testing-pool';
-import { POOL_STORE, type PoolStore } from '../store/pool-store.interface';
+import { POOL_STORE, type PoolStore } from '../core/pool-store.interface';
 import { NodeRegistry } from './node-registry';
 
 describe('NodeRegistry', () => {
@@ -57,7 +57,7 @@ describe('NodeRegistry', () => {
     await registry.register({ nodeId: 'a', controlUrl: 'http://h:1' });
     expect((await registry.nodeInfo('a')).draining).toBe(true);
     expect((await registry.undrain('a')).draining).toBe(false);
-    await expect(registry.drain('nope')).rejects.toMatchObject({ status: 404 });
+    await expect(registry.drain('nope')).rejects.toMatchObject({ code: 'RTP_NODE_NOT_FOUND' });
   });
 
   it('unregister: 404 for a static or unknown node; forgets the circuit of a removed one', async () => {
@@ -67,8 +67,8 @@ describe('NodeRegistry', () => {
     expect((await registry.nodeInfo('a')).healthy).toBe(false); // an open circuit shows as unhealthy
     await registry.unregister('a');
     expect(circuit.state('a')).toBe('closed');
-    await expect(registry.unregister('seed-1')).rejects.toMatchObject({ status: 404 });
-    await expect(registry.unregister('a')).rejects.toMatchObject({ status: 404 });
+    await expect(registry.unregister('seed-1')).rejects.toMatchObject({ code: 'RTP_NODE_NOT_FOUND' });
+    await expect(registry.unregister('a')).rejects.toMatchObject({ code: 'RTP_NODE_NOT_FOUND' });
     expect(await m.get<PoolStore>(POOL_STORE).getNode('seed-1')).toBeDefined();
   });
 });

@@ -3,12 +3,12 @@ import type { Clock } from '../../common/clock';
 import type { NodeInfo, RegisterNodeResponse } from '../../contract/contract.types';
 import { toNodeInfo } from '../../contract/mappers';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import { CLOCK } from '../pool.constants';
-import { NodeNotFoundException, RegistryFullException, StaticNodeConflictException } from '../pool.errors';
-import { PoolEvents } from '../pool.events';
-import { POOL_OPTIONS, type ResolvedPoolOptions } from '../pool.module-definition';
-import type { NodeReport, NodeState } from '../pool.types';
-import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { CLOCK } from '../core/pool.constants';
+import { NodeNotFoundException, RegistryFullException, StaticNodeConflictException } from '../core/pool.errors';
+import { PoolEvents } from '../core/pool.events';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
+import type { NodeReport, NodeState } from '../core/pool.types';
+import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 
 /** A node's self-description, as a registration carries it (camelCase). */
 export interface RegisterNodeInput {

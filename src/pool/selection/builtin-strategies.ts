@@ -1,4 +1,4 @@
-import type { SelectionStrategy } from './selection-strategy.interface';
+import type { SelectionStrategy } from '../core/selection-strategy.interface';
 import { CallHashStrategy } from './call-hash.strategy';
 import { LeastLoadedStrategy } from './least-loaded.strategy';
 import { PowerOfTwoStrategy } from './power-of-two.strategy';

@@ -1,5 +1,5 @@
 import { candidate } from '../../../test/support/candidates';
-import type { Candidate } from '../pool.types';
+import type { Candidate } from '../core/pool.types';
 import { CallHashStrategy } from './call-hash.strategy';
 
 const cand = (id: string, load = 0, weight = 1): Candidate => candidate(id, load, { weight });

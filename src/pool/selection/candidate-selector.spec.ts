@@ -3,14 +3,14 @@ import type { ManualClock } from '../../testing/manual-clock';
 import { CircuitBreaker } from '../health/circuit-breaker';
 import { createTestingPool } from '../../testing/testing-pool';
 import { NodeRegistry, type RegisterNodeInput } from '../registry/node-registry';
-import { POOL_STORE, type PoolStore } from '../store/pool-store.interface';
+import { POOL_STORE, type PoolStore } from '../core/pool-store.interface';
 import fc from 'fast-check';
-import type { Candidate, NodeReport } from '../pool.types';
+import type { Candidate, NodeReport } from '../core/pool.types';
 import { MemoryPoolStore } from '../store/memory-pool.store';
 import { CandidateSelector, type Selection } from './candidate-selector';
 import { LeastLoadedStrategy } from './least-loaded.strategy';
 import { RoundRobinStrategy } from './round-robin.strategy';
-import type { SelectionStrategy } from './selection-strategy.interface';
+import type { SelectionStrategy } from '../core/selection-strategy.interface';
 
 describe('CandidateSelector', () => {
   let m: TestingModule;

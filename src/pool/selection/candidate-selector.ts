@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import { type Candidate, candidateOf, effectiveLoad, isDraining, type NodeState } from '../pool.types';
-import { InjectPoolStore, type PoolStore } from '../store/pool-store.interface';
+import { type Candidate, candidateOf, effectiveLoad, isDraining, type NodeState } from '../core/pool.types';
+import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 import { byLoadThenId, LeastLoadedStrategy } from './least-loaded.strategy';
-import { InjectSelectionStrategy, type SelectionStrategy } from './selection-strategy.interface';
+import { InjectSelectionStrategy, type SelectionStrategy } from '../core/selection-strategy.interface';
 import { topK } from './top-k';
 
 /** Options of one prepare. */

@@ -3,7 +3,7 @@ import { candidate } from '../../../test/support/candidates';
 import { CallHashStrategy } from './call-hash.strategy';
 import { LeastLoadedStrategy } from './least-loaded.strategy';
 import { PowerOfTwoStrategy } from './power-of-two.strategy';
-import type { SelectionStrategy } from './selection-strategy.interface';
+import type { SelectionStrategy } from '../core/selection-strategy.interface';
 import { WeightedStrategy } from './weighted.strategy';
 
 // `limit` lets a built-in pick its first few candidates without sorting all of them:

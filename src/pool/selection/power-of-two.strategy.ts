@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRandom, type RandomSource } from '../pool.constants';
-import type { Candidate } from '../pool.types';
+import { InjectRandom, type RandomSource } from '../core/pool.constants';
+import type { Candidate } from '../core/pool.types';
 import { byLoadThenId } from './least-loaded.strategy';
-import type { SelectionContext, SelectionStrategy } from './selection-strategy.interface';
+import type { SelectionContext, SelectionStrategy } from '../core/selection-strategy.interface';
 import { topK } from './top-k';
 
 /**

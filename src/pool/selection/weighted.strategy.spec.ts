@@ -1,5 +1,5 @@
 import { candidate } from '../../../test/support/candidates';
-import type { Candidate } from '../pool.types';
+import type { Candidate } from '../core/pool.types';
 import { WeightedStrategy } from './weighted.strategy';
 
 const cand = (id: string, load: number, weight = 1): Candidate => candidate(id, load, { weight });

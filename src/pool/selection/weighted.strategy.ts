@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Candidate } from '../pool.types';
-import type { SelectionContext, SelectionStrategy } from './selection-strategy.interface';
+import type { Candidate } from '../core/pool.types';
+import type { SelectionContext, SelectionStrategy } from '../core/selection-strategy.interface';
 import { topK } from './top-k';
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { byLoadThenId } from '../selection/least-loaded.strategy';
-import { candidateOf, effectiveLoad, type Binding, type NodeReport, type NodeState } from '../pool.types';
+import { candidateOf, effectiveLoad, type Binding, type NodeReport, type NodeState } from '../core/pool.types';
 import { MemoryPoolStore } from './memory-pool.store';
 
 const report = (id: string, activeLegs: number, lastSeen: number): NodeReport => ({

@@ -1,4 +1,4 @@
-import { effectiveLoad, type NodeState } from '../pool.types';
+import { effectiveLoad, type NodeState } from '../core/pool.types';
 
 /** (effective load, id) order: the least-loaded strategy's (`byLoadThenId`), on stored nodes. */
 function before(a: Readonly<NodeState>, b: Readonly<NodeState>): boolean {

@@ -1,4 +1,4 @@
-import type { Binding, NodeReport } from '../pool.types';
+import type { Binding, NodeReport } from '../core/pool.types';
 import { MemoryPoolStore } from './memory-pool.store';
 
 const report = (id: string, extra: Partial<NodeReport> = {}): NodeReport => ({

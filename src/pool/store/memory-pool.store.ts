@@ -1,26 +1,21 @@
-import { type Binding, type HealthReport, type NodeReport, type NodeState, nodeOf, nodeState } from '../pool.types';
+import type { Binding, HealthReport, NodeReport, NodeState } from '../core/pool.types';
 import type {
   BindExpectation, BindOutcome, CallHold, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, Tombstone, UpsertOutcome,
-} from './pool-store.interface';
+} from '../core/pool-store.interface';
 import { ExpiringMap } from './expiring-map';
-import { LoadIndex } from './load-index';
+import { MemoryNodeTable } from './memory-node-table';
 import { CallIndex } from './sorted-ids';
 
 /**
  * The embedded default store: one process, nothing shared, nothing survives a restart.
  * Plain maps; every method completes synchronously, so each is atomic on the event loop.
- *
- * Node objects are copy-on-write: a change replaces a node's object and never mutates it,
- * so `getNode`/`listNodes` hand out the stored objects themselves (read-only snapshots).
- * A prepare lists every node; copying 1,000 of them per prepare cost ~0.4 ms (bench/ §2).
- * Every stored object is built by `nodeState`, so all share one hidden class.
+ * The nodes live in a {@link MemoryNodeTable}; `getNode`/`listNodes` hand out its
+ * copy-on-write objects themselves (read-only snapshots).
  */
 export class MemoryPoolStore implements PoolStore {
   /** Never unavailable: the router keeps no route cache for it. */
   readonly inProcess = true;
-  private readonly nodes = new Map<string, NodeState>();
-  /** The same nodes, lightest first (see nodesByLoad). */
-  private readonly byLoad = new LoadIndex();
+  private readonly nodes = new MemoryNodeTable();
   private readonly bindings = new Map<string, Binding>();
   /** Claims of first prepares: the holder's token. */
   private readonly claims: ExpiringMap<string>;
@@ -30,8 +25,6 @@ export class MemoryPoolStore implements PoolStore {
   private readonly migrations: ExpiringMap<true>;
   /** Call ids by node (pages of one node's calls), and all of them (pages of every call). */
   private readonly calls = new CallIndex();
-  private seq = 0;
-  private dynamicCount = 0;
 
   /** @param now clock in epoch ms (tests pass their own). */
   constructor(private readonly now: () => number = Date.now) {
@@ -39,20 +32,7 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async upsertNode(report: NodeReport, maxNodes = Infinity): Promise<UpsertOutcome> {
-    const prev = this.nodes.get(report.id);
-    if (prev?.static && !report.static) return 'conflict';
-    if (!prev && !report.static && this.dynamicCount >= maxNodes) return 'full';
-    if (!prev && !report.static) this.dynamicCount++;
-    this.put(prev, nodeOf(report, {
-      healthy: prev?.healthy ?? true,
-      adminDrained: prev?.adminDrained ?? false,
-      drainDeadline: prev?.drainDeadline ?? null,
-      pendingLegs: 0,
-      // A node that comes back finds the calls still bound to it (they stay through its removal).
-      boundCalls: prev?.boundCalls ?? this.calls.sizeOf(report.id),
-      seq: prev?.seq ?? ++this.seq,
-    }));
-    return prev ? 'updated' : 'created';
+    return this.nodes.upsert(report, maxNodes, (id) => this.calls.sizeOf(id));
   }
 
   async getNode(id: string): Promise<Readonly<NodeState> | undefined> {
@@ -60,58 +40,27 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   async listNodes(): Promise<Readonly<NodeState>[]> {
-    // Map iteration is insertion order, which is seq order.
-    return Array.from(this.nodes.values());
+    return this.nodes.list();
   }
 
   nodesByLoad(): readonly Readonly<NodeState>[] {
-    return this.byLoad.nodes;
+    return this.nodes.lightestFirst();
   }
 
   async removeNode(id: string): Promise<RemoveOutcome> {
-    const n = this.nodes.get(id);
-    if (!n) return 'not-found';
-    if (n.static) return 'static';
-    this.nodes.delete(id);
-    this.byLoad.delete(n);
-    this.dynamicCount--;
-    return 'removed';
+    return this.nodes.remove(id);
   }
 
   async pruneNodes(cutoffMs: number): Promise<Readonly<NodeState>[]> {
-    const removed: NodeState[] = [];
-    for (const n of this.nodes.values()) {
-      if (!n.static && n.lastSeen < cutoffMs) {
-        this.nodes.delete(n.id);
-        this.byLoad.delete(n);
-        this.dynamicCount--;
-        removed.push(n);
-      }
-    }
-    return removed;
+    return this.nodes.prune(cutoffMs);
   }
 
   async setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void> {
-    const n = this.nodes.get(id);
-    if (!n) return;
-    const patch: Partial<NodeState> = { healthy };
-    if (report) {
-      if (report.activeLegs !== undefined) {
-        patch.activeLegs = report.activeLegs;
-        patch.pendingLegs = 0;
-      }
-      if (report.mediaIp !== undefined) patch.mediaIp = report.mediaIp;
-      if (report.capacity !== undefined) patch.capacity = report.capacity;
-      if (report.reportedDraining !== undefined) patch.reportedDraining = report.reportedDraining;
-    }
-    this.replace(n, patch);
+    this.nodes.setHealth(id, healthy, report);
   }
 
   async setAdminDrain(id: string, drained: boolean, deadlineMs: number | null = null): Promise<boolean> {
-    const n = this.nodes.get(id);
-    if (!n) return false;
-    this.replace(n, { adminDrained: drained, drainDeadline: drained ? deadlineMs : null });
-    return true;
+    return this.nodes.setAdminDrain(id, drained, deadlineMs);
   }
 
   async claimCall(callId: string, ttlMs: number): Promise<boolean> {
@@ -286,8 +235,7 @@ export class MemoryPoolStore implements PoolStore {
     this.bindings.delete(b.callId);
     this.unindex(b);
     // An expired binding's leg is long gone from the node's own report: only the bound count moves.
-    const n = this.nodes.get(b.nodeId);
-    if (n) this.replace(n, { boundCalls: Math.max(0, n.boundCalls - 1) });
+    this.nodes.count(b.nodeId, -1, false);
   }
 
   private index(b: Binding): void {
@@ -299,19 +247,6 @@ export class MemoryPoolStore implements PoolStore {
   }
 
   private count(nodeId: string, delta: number, pending: boolean): void {
-    const n = this.nodes.get(nodeId);
-    if (!n) return;
-    this.replace(n, { boundCalls: Math.max(0, n.boundCalls + delta), pendingLegs: pending ? n.pendingLegs + delta : n.pendingLegs });
-  }
-
-  /** Copy-on-write: the node's object is replaced, never changed (readers hold snapshots). */
-  private replace(n: NodeState, patch: Partial<NodeState>): void {
-    this.put(n, Object.assign(nodeState(n), patch));
-  }
-
-  /** Every node change goes through here: the map and the load index. */
-  private put(prev: NodeState | undefined, next: NodeState): void {
-    this.nodes.set(next.id, next);
-    this.byLoad.put(prev, next);
+    this.nodes.count(nodeId, delta, pending);
   }
 }

@@ -1,8 +1,9 @@
-import type { Binding } from '../pool.types';
+import type { Binding } from '../core/pool.types';
+import { isPoolErrorCode } from '../../contract/pool-error';
 import { WRITE_BINDING } from './redis-pool.scripts';
 import type {
   BindExpectation, BindOutcome, ClaimFailure, ClaimResult, DeleteCallResult, Tombstone,
-} from './pool-store.interface';
+} from '../core/pool-store.interface';
 
 /**
  * The CONTRACT §7 half of the Redis store: claim tokens, claim-failure records, tombstones,
@@ -10,7 +11,7 @@ import type {
  *
  * Calls — `C` = `{P call:<callId>}` (the call's own tag, as `C b` and `C claim`):
  * - `C claim`   string: the holder's token (SET NX PX)
- * - `C f`       string: `{token, status, message}` of a holder that gave up (PX)
+ * - `C f`       string: `{token, code, message}` of a holder that gave up (PX)
  * - `C t`       hash: tombstone of a DELETE: `nodeId`, `controlUrl`, `claim` (PX)
  * Registry — `R` = `{P}`:
  * - `R lease:<name>`  string: the lease holder (SET NX PX)
@@ -149,14 +150,16 @@ export function decodeClaim(r: ClaimReply, decodeBinding: (h: Record<string, str
   if (r[0] === 1) return { claimed: true };
   if (r[0] === 2) return { claimed: false, bound: true, binding: decodeBinding(pairs(r[1])) };
   if (r[0] === 3) {
-    const f = JSON.parse(r[1]) as { status: number; message: string };
-    return { claimed: false, failure: { status: f.status, message: f.message } };
+    const f = JSON.parse(r[1]) as { code?: unknown; message: string };
+    // A record without a known code (written by an instance of an older version, which kept
+    // an HTTP status) is read as a node failure: the waiting prepare fails, as the holder's did.
+    return { claimed: false, failure: { code: isPoolErrorCode(f.code) ? f.code : 'RTP_NODE_FAILED', message: f.message } };
   }
   return { claimed: false, holder: r[1] };
 }
 
 export function encodeFailure(token: string, f?: ClaimFailure): string {
-  return f ? JSON.stringify({ token, status: f.status, message: f.message }) : '';
+  return f ? JSON.stringify({ token, code: f.code, message: f.message }) : '';
 }
 
 export function bindArgs(expect: BindExpectation): [string, string, string] {

@@ -1,7 +1,7 @@
-import { HttpException, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
-import { StoreUnavailableException } from '../pool.errors';
-import type { StoreDescription } from './pool-store.interface';
+import { PoolError, StoreUnavailableException } from '../core/pool.errors';
+import type { StoreDescription } from '../core/pool-store.interface';
 import {
   createRedisClient, describeRedisTarget, isCluster, type RedisClient, type RedisConnectionOptions, redisTopology,
   type RedisTopology,
@@ -170,7 +170,7 @@ export class RedisLink {
       if (this.down) this.markUp();
       return out;
     } catch (e) {
-      if (e instanceof HttpException) throw e;
+      if (e instanceof PoolError) throw e;
       // A reply error is Redis refusing a command (a bug here, OOM, …), not an outage: say
       // it every time. READONLY/MASTERDOWN/CLUSTERDOWN/TRYAGAIN are a failover in progress.
       const msg = (e as Error)?.message ?? '';

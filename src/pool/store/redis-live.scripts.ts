@@ -11,7 +11,7 @@
  * nothing. A binding refreshed between pages (re-INVITE, migrate) gets a later expiresAt
  * and may show up again on a later page; none is ever missed.
  */
-import { SET_LOAD } from './redis-pool.scripts';
+import { SET_LOAD } from './redis-node.scripts';
 
 /**
  * KEYS: R bound:<nodeId> or R exp. ARGV: now, limit, cursorScore or '', cursorMember

@@ -1,17 +1,8 @@
 import { InvalidCursorException } from '../../contract/cursor';
-import type { Binding } from '../pool.types';
+import type { Binding } from '../core/pool.types';
+import type { RedisKeys } from './redis-keys';
 import type { RedisLink } from './redis-link';
 import { encodeBinding } from './redis-pool.codec';
-
-/** How the Redis store names its keys (see redis-pool.scripts.ts for the layout). */
-export interface RedisKeys {
-  /** The registry's hash tag, `{prefix}`. */
-  readonly reg: string;
-  /** A registry key. */
-  rk(kind: string, id?: string): string;
-  /** A call key, under the call's own tag. */
-  ck(callId: string, kind: string): string;
-}
 
 /**
  * The live-calls half of the Redis store (CONTRACT §5): pages of the per-node call index,
@@ -39,7 +30,7 @@ export class RedisLiveCalls {
       if (!m) throw new InvalidCursorException();
       [cs, cm] = [m[1], m[2]];
     }
-    const key = nodeId === undefined ? this.keys.rk('exp') : this.keys.rk('bound:', nodeId);
+    const key = nodeId === undefined ? this.keys.registry('exp') : this.keys.registry('bound:', nodeId);
     const flat = (await this.link.cmd('rtpIndexPage', [key], [this.now(), limit, cs, cm])) as string[];
     const entries: Array<[string, string]> = [];
     for (let i = 0; i + 1 < flat.length; i += 2) entries.push([flat[i], flat[i + 1]]);
@@ -56,7 +47,7 @@ export class RedisLiveCalls {
    * the load hints and index in the registry's slot.
    */
   async swapBinding(callId: string, expectedNodeId: string, next: Binding): Promise<boolean> {
-    const b = this.keys.ck(callId, 'b');
+    const b = this.keys.call(callId, 'b');
     const now = this.now();
     const px = Math.max(1, Math.ceil(next.expiresAt - now));
     // With WAIT, a swap the replicas did not acknowledge is swapped back: keep what it replaces.
@@ -68,18 +59,18 @@ export class RedisLiveCalls {
     };
     const out = (await this.link.acked('rtpSwapBindingCall', [b], [expectedNodeId, px, now, ...encodeBinding(next)], undo)) as string[] | null;
     if (!out) return false;
-    await this.link.cmd('rtpSwapBindingRegistry', [this.keys.rk('exp')], [
-      this.keys.reg, callId, expectedNodeId, out[0], next.nodeId, next.expiresAt,
+    await this.link.cmd('rtpSwapBindingRegistry', [this.keys.registry('exp')], [
+      this.keys.registryTag, callId, expectedNodeId, out[0], next.nodeId, next.expiresAt,
     ]).catch(() => undefined);
     return true;
   }
 
   async claimMigration(callId: string, ttlMs: number): Promise<boolean> {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    return (await this.link.run(() => this.link.client.set(this.keys.ck(callId, 'migrate'), '1', 'PX', ttl, 'NX'))) === 'OK';
+    return (await this.link.run(() => this.link.client.set(this.keys.call(callId, 'migrate'), '1', 'PX', ttl, 'NX'))) === 'OK';
   }
 
   async releaseMigration(callId: string): Promise<void> {
-    await this.link.run(() => this.link.client.del(this.keys.ck(callId, 'migrate')));
+    await this.link.run(() => this.link.client.del(this.keys.call(callId, 'migrate')));
   }
 }

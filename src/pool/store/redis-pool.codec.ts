@@ -1,4 +1,4 @@
-import type { Binding, NodeReport, NodeState } from '../pool.types';
+import type { Binding, NodeReport, NodeState } from '../core/pool.types';
 
 // ---- field codecs -------------------------------------------------------------------
 // Hash fields are strings: numbers in decimal, booleans '1'/'0', nullable fields as JSON

@@ -1,13 +1,15 @@
 import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { Binding, HealthReport, NodeReport, NodeState } from '../pool.types';
+import type { Binding, HealthReport, NodeReport, NodeState } from '../core/pool.types';
 import type {
   BindExpectation, BindOutcome, CallHold, ClaimFailure, ClaimResult, DeleteCallResult, PoolStore, RemoveOutcome, StoreDescription, UpsertOutcome,
-} from './pool-store.interface';
+} from '../core/pool-store.interface';
 import * as calls from './redis-call-state';
 import type { RedisClient, RedisConnectionOptions } from './redis-connection';
-import { type Arg, RedisLink } from './redis-link';
+import { RedisLink } from './redis-link';
+import { RedisKeys } from './redis-keys';
 import { RedisLiveCalls } from './redis-live';
-import { decodeBinding, decodeNode, encodeBinding, encodeReport, flag, type NodeRow, pairs } from './redis-pool.codec';
+import { RedisNodes } from './redis-nodes';
+import { decodeBinding, encodeBinding, flag, pairs } from './redis-pool.codec';
 import { DEFAULT_REDIS_STORE_OPTIONS, type RedisPoolStoreOptions } from './redis-pool.options';
 
 export { DEFAULT_REDIS_STORE_OPTIONS, redisCommandTimeoutFor, type RedisPoolStoreOptions } from './redis-pool.options';
@@ -31,14 +33,14 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
   private readonly link: RedisLink;
   private readonly live: RedisLiveCalls;
   readonly prefix: string;
-  /** The registry's hash tag, `{prefix}`: every registry key starts with it. */
-  private readonly reg: string;
+  private readonly keys: RedisKeys;
+  private readonly nodes: RedisNodes;
   private readonly now: () => number;
 
   constructor(options: RedisPoolStoreOptions = {}) {
     const d = DEFAULT_REDIS_STORE_OPTIONS;
     this.prefix = options.prefix ?? d.prefix;
-    this.reg = `{${this.prefix}}`;
+    this.keys = new RedisKeys(this.prefix);
     this.now = options.now ?? Date.now;
     const conn: RedisConnectionOptions = {
       commandTimeoutMs: options.commandTimeoutMs ?? d.commandTimeoutMs,
@@ -50,8 +52,8 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
       Math.max(0, Math.floor(options.waitReplicas ?? d.waitReplicas)),
       Math.max(1, Math.floor(options.waitTimeoutMs ?? d.waitTimeoutMs)),
     );
-    const keys = { reg: this.reg, rk: (k: string, id?: string) => this.rk(k, id), ck: (c: string, k: string) => this.ck(c, k) };
-    this.live = new RedisLiveCalls(this.link, keys, this.now, (id) => this.getBinding(id));
+    this.nodes = new RedisNodes(this.link, this.keys, this.now);
+    this.live = new RedisLiveCalls(this.link, this.keys, this.now, (id) => this.getBinding(id));
   }
 
   /** The ioredis client (the store's own, or the one it was given). */
@@ -79,56 +81,38 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     return this.link.describe();
   }
 
-  // ---- nodes ----------------------------------------------------------------------
+  // ---- nodes (redis-nodes.ts) -----------------------------------------------------
 
   async upsertNode(report: NodeReport, maxNodes = Infinity): Promise<UpsertOutcome> {
-    const max = Number.isFinite(maxNodes) ? Math.max(0, Math.floor(maxNodes)) : -1;
-    const out = await this.link.cmd('rtpUpsertNode', [this.rk('n:', report.id), this.rk('nodes'), this.rk('seen'), this.rk('seq')], [
-      this.reg, report.id, flag(report.static), max, report.lastSeen, ...encodeReport(report),
-    ]);
-    return out as UpsertOutcome;
+    return this.nodes.upsert(report, maxNodes);
   }
 
   async getNode(id: string): Promise<NodeState | undefined> {
-    const row = await this.link.cmd('rtpGetNode', [this.rk('n:', id)], [this.reg, id, this.now()]);
-    return row ? decodeNode(row as NodeRow) : undefined;
+    return this.nodes.get(id);
   }
 
   async listNodes(): Promise<NodeState[]> {
-    const json = (await this.link.cmd('rtpListNodes', [this.rk('nodes')], [this.reg, this.now()])) as string;
-    const parsed = JSON.parse(json) as NodeRow[] | Record<string, never>;
-    const rows = Array.isArray(parsed) ? parsed : [];
-    return rows.map(decodeNode);
+    return this.nodes.list();
   }
 
   async lightestNodes(count: number): Promise<{ nodes: NodeState[]; complete: boolean }> {
-    const json = (await this.link.cmd('rtpLightest', [this.rk('load'), this.rk('nodes')], [this.reg, this.now(), Math.max(1, Math.floor(count))])) as string;
-    const [complete, rows] = JSON.parse(json) as [number, NodeRow[] | Record<string, never>];
-    return { nodes: Array.isArray(rows) ? rows.map(decodeNode) : [], complete: complete === 1 };
+    return this.nodes.lightest(count);
   }
 
   async removeNode(id: string): Promise<RemoveOutcome> {
-    const out = await this.link.cmd('rtpRemoveNode', [this.rk('n:', id), this.rk('nodes'), this.rk('seen'), this.rk('bound:', id), this.rk('load')], [id]);
-    return out as RemoveOutcome;
+    return this.nodes.remove(id);
   }
 
   async pruneNodes(cutoffMs: number): Promise<NodeState[]> {
-    const rows = (await this.link.cmd('rtpPruneNodes', [this.rk('nodes'), this.rk('seen')], [this.reg, cutoffMs, this.now()])) as NodeRow[];
-    return rows.map(decodeNode);
+    return this.nodes.prune(cutoffMs);
   }
 
   async setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void> {
-    const args: Arg[] = [this.reg, id, 'healthy', flag(healthy)];
-    if (report?.activeLegs !== undefined) args.push('activeLegs', report.activeLegs, 'pendingLegs', 0);
-    if (report?.mediaIp !== undefined) args.push('mediaIp', report.mediaIp);
-    if (report?.capacity !== undefined) args.push('capacity', JSON.stringify(report.capacity));
-    if (report?.reportedDraining !== undefined) args.push('reportedDraining', flag(report.reportedDraining));
-    await this.link.cmd('rtpHsetIfExists', [this.rk('n:', id)], args);
+    await this.nodes.setHealth(id, healthy, report);
   }
 
   async setAdminDrain(id: string, drained: boolean, deadlineMs: number | null = null): Promise<boolean> {
-    const deadline = drained && deadlineMs !== null ? String(deadlineMs) : '';
-    return (await this.link.cmd('rtpHsetIfExists', [this.rk('n:', id)], [this.reg, id, 'adminDrained', flag(drained), 'drainDeadline', deadline])) === 1;
+    return this.nodes.setAdminDrain(id, drained, deadlineMs);
   }
 
   // ---- live calls (CONTRACT §5; redis-live.ts) --------------------------------------
@@ -142,15 +126,15 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
 
   async claimCall(callId: string, ttlMs: number): Promise<boolean> {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    return (await this.link.cmd('rtpClaimCall', [this.ck(callId, 'claim'), this.ck(callId, 'b')], [ttl, this.now()])) === 1;
+    return (await this.link.cmd('rtpClaimCall', [this.keys.call(callId, 'claim'), this.keys.call(callId, 'b')], [ttl, this.now()])) === 1;
   }
 
   async releaseClaim(callId: string): Promise<void> {
-    await this.link.run(() => this.link.client.del(this.ck(callId, 'claim')));
+    await this.link.run(() => this.link.client.del(this.keys.call(callId, 'claim')));
   }
 
   async isClaimed(callId: string): Promise<boolean> {
-    return (await this.link.run(() => this.link.client.exists(this.ck(callId, 'claim')))) === 1;
+    return (await this.link.run(() => this.link.client.exists(this.keys.call(callId, 'claim')))) === 1;
   }
 
   /**
@@ -161,14 +145,14 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
   async putBinding(binding: Binding, isNew: boolean): Promise<void> {
     const now = this.now();
     const px = Math.max(1, Math.ceil(binding.expiresAt - now));
-    const b = this.ck(binding.callId, 'b');
+    const b = this.keys.call(binding.callId, 'b');
     const undo = () => (isNew ? this.link.cmd('rtpUndoPutBinding', [b], [binding.nodeId, binding.expiresAt]).catch(() => undefined) : undefined);
-    const [prevNode, prevExp, prevLive] = (await this.link.acked('rtpPutBindingCall', [b, this.ck(binding.callId, 'claim')], [
+    const [prevNode, prevExp, prevLive] = (await this.link.acked('rtpPutBindingCall', [b, this.keys.call(binding.callId, 'claim')], [
       px, now, ...encodeBinding(binding),
     ], undo)) as [string, string, number];
     try {
-      await this.link.cmd('rtpPutBindingRegistry', [this.rk('exp')], [
-        this.reg, binding.callId, binding.nodeId, binding.expiresAt, flag(isNew), prevNode, prevExp, prevLive,
+      await this.link.cmd('rtpPutBindingRegistry', [this.keys.registry('exp')], [
+        this.keys.registryTag, binding.callId, binding.nodeId, binding.expiresAt, flag(isNew), prevNode, prevExp, prevLive,
       ]);
     } catch (e) {
       await undo();
@@ -177,7 +161,7 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
   }
 
   async getBinding(callId: string): Promise<Binding | undefined> {
-    const h = await this.link.run(() => this.link.client.hgetall(this.ck(callId, 'b')));
+    const h = await this.link.run(() => this.link.client.hgetall(this.keys.call(callId, 'b')));
     const b = h && Object.keys(h).length ? decodeBinding(h) : undefined;
     // Redis drops the key at expiresAt by its own clock; this instance's clock decides too.
     return b && b.expiresAt > this.now() ? b : undefined;
@@ -185,7 +169,7 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
 
   async markStarted(callId: string, expect?: { nodeId: string; version?: string }): Promise<Binding | undefined> {
     const args = [this.now(), expect?.nodeId ?? '', expect?.version ?? ''];
-    const flat = await this.link.cmd('rtpMarkStarted', [this.ck(callId, 'b')], args);
+    const flat = await this.link.cmd('rtpMarkStarted', [this.keys.call(callId, 'b')], args);
     return flat ? decodeBinding(pairs(flat as string[])) : undefined;
   }
 
@@ -195,7 +179,7 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
    * load hints.
    */
   async deleteBinding(callId: string): Promise<Binding | undefined> {
-    const b = this.ck(callId, 'b');
+    const b = this.keys.call(callId, 'b');
     let removed: Binding | undefined;
     const restore = async () => {
       if (!removed) return;
@@ -210,7 +194,7 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     const [live, flat] = out;
     const h = pairs(flat);
     // Load hints only: a failure here is not the client's business (the binding is gone).
-    await this.link.cmd('rtpDeleteBindingRegistry', [this.rk('exp')], [this.reg, callId, h.nodeId, h.expiresAt, live]).catch(() => undefined);
+    await this.link.cmd('rtpDeleteBindingRegistry', [this.keys.registry('exp')], [this.keys.registryTag, callId, h.nodeId, h.expiresAt, live]).catch(() => undefined);
     return live === 1 ? decodeBinding(h) : undefined;
   }
 
@@ -218,7 +202,7 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
     let total = 0;
     // Bounded: each batch removes what it returns, so at most ⌈expired / batch⌉ + 1 calls.
     for (let trim = true; ; trim = false) {
-      const n = Number(await this.link.cmd('rtpSweepBindings', [this.rk('exp'), this.rk('nodes')], [this.reg, nowMs, SWEEP_BATCH, flag(trim)]));
+      const n = Number(await this.link.cmd('rtpSweepBindings', [this.keys.registry('exp'), this.keys.registry('nodes')], [this.keys.registryTag, nowMs, SWEEP_BATCH, flag(trim)]));
       total += n;
       if (n < SWEEP_BATCH) return total;
     }
@@ -226,28 +210,28 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
 
   // ---- no leg left behind (CONTRACT §7; scripts in redis-call-state.ts) ------------
   async claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult> {
-    const keys = [this.ck(callId, 'claim'), this.ck(callId, 'b'), this.ck(callId, 'f')];
+    const keys = [this.keys.call(callId, 'claim'), this.keys.call(callId, 'b'), this.keys.call(callId, 'f')];
     return calls.decodeClaim((await this.link.cmd('rtpClaim', keys, [Math.max(1, Math.ceil(ttlMs)), this.now(), token, waitingFor ?? ''])) as calls.ClaimReply, decodeBinding);
   }
 
   async giveUpClaim(callId: string, token: string, failure?: ClaimFailure, failureTtlMs = 5_000): Promise<void> {
-    await this.link.cmd('rtpGiveUpClaim', [this.ck(callId, 'claim'), this.ck(callId, 'f')], [token, calls.encodeFailure(token, failure), Math.max(1, Math.ceil(failureTtlMs))]);
+    await this.link.cmd('rtpGiveUpClaim', [this.keys.call(callId, 'claim'), this.keys.call(callId, 'f')], [token, calls.encodeFailure(token, failure), Math.max(1, Math.ceil(failureTtlMs))]);
   }
 
   /** As putBinding (two steps, acknowledged), the first step conditional (CONTRACT §7). */
   async bindCall(binding: Binding, expect: BindExpectation): Promise<BindOutcome> {
     const now = this.now();
     const isNew = 'claim' in expect;
-    const b = this.ck(binding.callId, 'b');
+    const b = this.keys.call(binding.callId, 'b');
     const undo = () => (isNew ? this.link.cmd('rtpUndoPutBinding', [b], [binding.nodeId, binding.expiresAt]).catch(() => undefined) : undefined);
     const px = Math.max(1, Math.ceil(binding.expiresAt - now));
-    const reply = (await this.link.acked('rtpBindCall', [b, this.ck(binding.callId, 'claim'), this.ck(binding.callId, 't')], [
+    const reply = (await this.link.acked('rtpBindCall', [b, this.keys.call(binding.callId, 'claim'), this.keys.call(binding.callId, 't')], [
       ...calls.bindArgs(expect), px, now, ...encodeBinding(binding),
     ], undo)) as [string, string, string, number];
     if (calls.decodeBindOutcome(reply) !== 'bound') return calls.decodeBindOutcome(reply);
     try {
-      await this.link.cmd('rtpPutBindingRegistry', [this.rk('exp')], [
-        this.reg, binding.callId, binding.nodeId, binding.expiresAt, flag(isNew), reply[1], reply[2], reply[3],
+      await this.link.cmd('rtpPutBindingRegistry', [this.keys.registry('exp')], [
+        this.keys.registryTag, binding.callId, binding.nodeId, binding.expiresAt, flag(isNew), reply[1], reply[2], reply[3],
       ]);
     } catch (e) {
       await undo();
@@ -257,7 +241,7 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
   }
 
   async deleteCall(callId: string, tombstoneTtlMs: number, hold?: CallHold): Promise<DeleteCallResult> {
-    const keys = [this.ck(callId, 'b'), this.ck(callId, 'claim'), this.ck(callId, 't')];
+    const keys = [this.keys.call(callId, 'b'), this.keys.call(callId, 'claim'), this.keys.call(callId, 't')];
     const args = [this.now(), Math.max(1, Math.ceil(tombstoneTtlMs)), hold?.token ?? '', Math.max(1, Math.ceil(hold?.ttlMs ?? 1))];
     const r = (await this.link.cmd('rtpDeleteCall', keys, args)) as calls.DeleteCallReply;
     if (r[1]) await this.dropHints(callId, r[0], pairs(r[1]));
@@ -266,37 +250,25 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
 
   async unbindIf(callId: string, match: { nodeId: string; createdAt: number; version?: string }): Promise<boolean> {
     const args = [this.now(), match.nodeId, String(match.createdAt), match.version ?? ''];
-    const r = (await this.link.cmd('rtpUnbindIf', [this.ck(callId, 'b')], args)) as [number, string[]] | null;
+    const r = (await this.link.cmd('rtpUnbindIf', [this.keys.call(callId, 'b')], args)) as [number, string[]] | null;
     if (r) await this.dropHints(callId, r[0], pairs(r[1]));
     return !!r;
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.link.cmd('rtpAcquireLease', [this.rk('lease:', name)], [holder, Math.max(1, Math.ceil(ttlMs))])) === 1;
+    return (await this.link.cmd('rtpAcquireLease', [this.keys.registry('lease:', name)], [holder, Math.max(1, Math.ceil(ttlMs))])) === 1;
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
-    await this.link.cmd('rtpReleaseLease', [this.rk('lease:', name)], [holder]);
+    await this.link.cmd('rtpReleaseLease', [this.keys.registry('lease:', name)], [holder]);
   }
   /** The registry step of a removed binding (load hints only: a failure is not the caller's). */
   private async dropHints(callId: string, live: number, h: Record<string, string>): Promise<void> {
-    await this.link.cmd('rtpDeleteBindingRegistry', [this.rk('exp')], [this.reg, callId, h.nodeId, h.expiresAt, live]).catch(() => undefined);
+    await this.link.cmd('rtpDeleteBindingRegistry', [this.keys.registry('exp')], [this.keys.registryTag, callId, h.nodeId, h.expiresAt, live]).catch(() => undefined);
   }
 
   async ping(): Promise<void> {
     // On a Cluster, PING goes to one node: ask for the registry's slot (the one every request needs).
-    await this.link.run(() => this.link.client.exists(this.rk('nodes')));
-  }
-
-  // ---- plumbing -------------------------------------------------------------------
-
-  /** A registry key: `{prefix}<kind><id>` (one hash slot for the whole registry). */
-  private rk(kind: string, id = ''): string {
-    return this.reg + kind + id;
-  }
-
-  /** A call key: `{prefix}call:<id>}<kind>`, tagged by the call id (calls spread over a cluster). */
-  private ck(callId: string, kind: string): string {
-    return `{${this.prefix}call:${callId}}${kind}`;
+    await this.link.run(() => this.link.client.exists(this.keys.registry('nodes')));
   }
 }

@@ -1,10 +1,10 @@
 import { ConfigurableModuleBuilder, type ModuleMetadata, type Type } from '@nestjs/common';
-import { withDefaults } from '../common/options';
-import { cronProblem } from './jobs/cron-expression';
-import type { EventLog } from './events/event-log.interface';
-import type { FailoverPolicy } from './failover/failover-policy.interface';
-import type { SelectionStrategy } from './selection/selection-strategy.interface';
-import type { PoolStore } from './store/pool-store.interface';
+import { withDefaults } from '../../common/options';
+import { cronProblem } from './cron-expression';
+import type { EventLog } from './event-log.interface';
+import type { FailoverPolicy } from './failover-policy.interface';
+import type { SelectionStrategy } from './selection-strategy.interface';
+import type { PoolStore } from './pool-store.interface';
 
 /** Options of {@link PoolModule}. Every field has a default in {@link DEFAULT_POOL_OPTIONS}. */
 export interface PoolModuleOptions {

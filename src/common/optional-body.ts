@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext, type Type } from '@nestjs/common';
-import { JsonValidationPipe } from '../common/json-validation.pipe';
+import { JsonValidationPipe } from './json-validation.pipe';
 
 const pipe = new JsonValidationPipe();
 

@@ -8,9 +8,9 @@ export type RandomSource = () => number;
 /** Where the pool reads the time ({@link Clock}); tests inject one they control. */
 export const CLOCK = Symbol('RTP_CLOCK');
 export const InjectClock = () => Inject(CLOCK);
-export type { Clock } from '../common/clock';
+export type { Clock } from '../../common/clock';
 
-export { POOL_STORE, InjectPoolStore } from './store/pool-store.interface';
-export { SELECTION_STRATEGY, InjectSelectionStrategy } from './selection/selection-strategy.interface';
-export { FAILOVER_POLICY, InjectFailoverPolicy } from './failover/failover-policy.interface';
+export { POOL_STORE, InjectPoolStore } from './pool-store.interface';
+export { SELECTION_STRATEGY, InjectSelectionStrategy } from './selection-strategy.interface';
+export { FAILOVER_POLICY, InjectFailoverPolicy } from './failover-policy.interface';
 export { POOL_OPTIONS, POOL_MODULE_OPTIONS } from './pool.module-definition';

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import type { ControlCallError } from '../../node-client/control-call.error';
-import type { Candidate } from '../pool.types';
+import type { Candidate } from './pool.types';
 
 export const FAILOVER_POLICY = Symbol('RTP_FAILOVER_POLICY');
 /** Injects the active {@link FailoverPolicy}. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { ControlCallError } from '../node-client/control-call.error';
-import type { StreamEvent } from './events/event-log.interface';
+import type { ControlCallError } from '../../node-client/control-call.error';
+import type { StreamEvent } from './event-log.interface';
 
 /** What happened to one call operation. */
 export type CallOutcome = 'ok' | 'refused' | 'failed' | 'no_nodes' | 'not_found' | 'error';

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import type { Candidate } from '../pool.types';
+import type { Candidate } from './pool.types';
 
 export const SELECTION_STRATEGY = Symbol('RTP_SELECTION_STRATEGY');
 /** Injects the active {@link SelectionStrategy}. */

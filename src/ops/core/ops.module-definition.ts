@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder, Inject } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { withDefaults } from '../common/options';
+import { withDefaults } from '../../common/options';
 
 /** Options of {@link OpsModule}. Every field has a default in {@link DEFAULT_OPS_OPTIONS}. */
 export interface OpsModuleOptions {

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
-import type { Binding, HealthReport, NodeReport, NodeState } from '../pool.types';
+import type { PoolErrorCode } from '../../contract/pool-error';
+import type { Binding, HealthReport, NodeReport, NodeState } from './pool.types';
 
 export const POOL_STORE = Symbol('RTP_POOL_STORE');
 /** Injects the active {@link PoolStore}. */
@@ -19,8 +20,8 @@ export type RemoveOutcome = 'removed' | 'not-found' | 'static';
 
 /** Why a first prepare gave its claim up: shared with the instances that waited on it. */
 export interface ClaimFailure {
-  /** The HTTP status the holder answered (422, 502, 503). */
-  status: number;
+  /** The code of the holder's error (RTP_OFFER_REFUSED, RTP_NODE_FAILED, RTP_NO_HEALTHY_NODES, …). */
+  code: PoolErrorCode;
   /** Its `error` text. */
   message: string;
 }
