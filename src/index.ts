@@ -21,7 +21,9 @@ export { parseControlUrls } from './contract/control-urls';
 // ── Pool: module, service, options, tokens, events, errors ─────────────────────────────
 export { PoolModule } from './pool/pool.module';
 export { DEFAULT_POOL_OPTIONS, type PoolModuleOptions, type ResolvedPoolOptions } from './pool/core/pool.module-definition';
-export { PoolService, type RegisterNodeInput, type PrepareOptions, type ListCallsOptions } from './pool/pool.service';
+export { PoolService, type ListCallsOptions } from './pool/pool.service';
+export type { RegisterNodeInput } from './pool/registry/node-registry';
+export type { PrepareOptions } from './pool/selection/candidate-selector';
 // The parts behind the facade, for subclassing (e.g. CandidateSelector.isEligible) and overrideProvider.
 export { NodeRegistry } from './pool/registry/node-registry';
 export { CandidateSelector } from './pool/selection/candidate-selector';

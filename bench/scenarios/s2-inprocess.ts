@@ -102,7 +102,7 @@ export const s2: Scenario = {
     }
 
     const raw50 = spread(lat.get('raw')!.p50).median;
-    // Each run's p50 over the client floor's p50 in the same run (issue 14's bar: ≤ 1.3×), median of the runs.
+    // Each run's p50 over the client floor's p50 in the same run (the target: ≤ 1.3×), median of the runs.
     const over = (k: string, floor: string) => spread(lat.get(k)!.p50.map((p, r) => p / lat.get(floor)!.p50[r])).median;
     const overClient = (k: string) => over(k, 'client');
     // The same, over the client floor to the same N nodes in turn (the one-node floor at N = 1).
@@ -148,7 +148,7 @@ export const s2: Scenario = {
       `\`PoolService\` taken from the real \`AppModule\` (no HTTP in front), calling fake nodes over loopback HTTP `
       + `in another process. Latency: ${perRun} sequential prepares per run. Throughput: ${concurrency} concurrent callers `
       + `for ${tputMs / 1000} s, 10 nodes. Floors in the same run: a raw node:http keep-alive request (transport), and the `
-      + `service's own \`NodeControlClient\` (the HTTP client it uses, on undici since this issue), and the same request through `
+      + `service's own \`NodeControlClient\` (the HTTP client it uses, on undici), and the same request through `
       + `@nestjs/axios with the options the client had before (the "before" of that change). The client floor is also measured `
       + `over 10, 100 and 1,000 nodes in turn, as the pool spreads its calls (a connection per node). Throughput also has a `
       + `minimal pool on the same client, the least any pool does per call (pick the node with the fewest legs placed, prepare, `

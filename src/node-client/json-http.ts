@@ -90,8 +90,8 @@ export class JsonHttp {
 
   /**
    * The origin and path prefix of a base URL, parsed once; null sends the call through
-   * the URL parser (`joinUrl`) as before: a path with a dot segment, which the parser
-   * resolves away (ids never are one; the contract refuses them).
+   * the URL parser (`joinUrl`), for what the parser would rewrite: a path with a dot segment,
+   * which it resolves away (ids never are one; the contract refuses them).
    */
   private target(base: string, path: string): Target | null {
     if (path.includes('/.')) return null;
@@ -100,7 +100,7 @@ export class JsonHttp {
       try {
         const u = new URL(joinUrl(base, ''));
         const prefix = u.pathname === '/' ? '' : u.pathname;
-        // Anything the parser would rewrite (a query, a fragment, user-info, a dot segment) keeps the old way.
+        // Anything the parser would rewrite (a query, a fragment, user-info, a dot segment) goes through joinUrl.
         t = u.search || u.hash || u.username || u.password || joinUrl(base, '') !== u.origin + prefix ? null : { origin: u.origin, prefix };
       } catch {
         t = null;
@@ -158,8 +158,8 @@ function classify(e: unknown, timeoutMs: number, timedOut: boolean, sent: boolea
 /**
  * One call in flight: undici's dispatch handler, the call's deadline and its answer at once.
  * undici's `request()` built a body stream, an async iterator and an abort signal per call;
- * this object is the only thing allocated per call besides the chunks (bench/ s8 third round:
- * ~25 µs of CPU less per call). The bound runs from dispatch to the last byte: one timer, and
+ * this object is the only thing allocated per call besides the chunks (~25 µs of CPU less per
+ * call, measured with bench/ scenario 8). The bound runs from dispatch to the last byte: one timer, and
  * an outer signal (shutdown) ends the call the same way; both are reported as a timeout.
  */
 class JsonCall implements Dispatcher.DispatchHandler {

@@ -13,26 +13,26 @@ describe('OpsModule registration', () => {
     const m = await Test.createTestingModule({ imports: [pool(), OpsModule.forRoot({})] }).compile();
     await m.init();
     expect(m.get(OPS_OPTIONS)).toEqual(DEFAULT_OPS_OPTIONS);
-    const reg = m.get<Registry>(RTP_METRICS_REGISTRY);
-    expect(reg).toBeInstanceOf(Registry);
-    expect(m.get(PoolMetrics).registry).toBe(reg);
-    const text = await reg.metrics();
+    const registry = m.get<Registry>(RTP_METRICS_REGISTRY);
+    expect(registry).toBeInstanceOf(Registry);
+    expect(m.get(PoolMetrics).registry).toBe(registry);
+    const text = await registry.metrics();
     expect(text).toContain('# TYPE rtp_calls_total counter');
     expect(text).toContain('process_cpu_user_seconds_total');
     await m.close();
   });
 
   it('forRoot({ registry }): uses the given registry and, on close, removes only its own metrics', async () => {
-    const reg = new Registry();
-    const mine = new Counter({ name: 'my_app_total', help: 'the owner\'s', registers: [reg] });
-    const m = await Test.createTestingModule({ imports: [pool(), OpsModule.forRoot({ registry: reg, defaultMetrics: false })] }).compile();
+    const registry = new Registry();
+    const mine = new Counter({ name: 'my_app_total', help: 'the owner\'s', registers: [registry] });
+    const m = await Test.createTestingModule({ imports: [pool(), OpsModule.forRoot({ registry, defaultMetrics: false })] }).compile();
     await m.init();
-    expect(m.get(RTP_METRICS_REGISTRY)).toBe(reg);
-    expect(reg.getSingleMetric('rtp_failovers_total')).toBeDefined();
-    expect(reg.getSingleMetric('process_cpu_user_seconds_total')).toBeUndefined();
+    expect(m.get(RTP_METRICS_REGISTRY)).toBe(registry);
+    expect(registry.getSingleMetric('rtp_failovers_total')).toBeDefined();
+    expect(registry.getSingleMetric('process_cpu_user_seconds_total')).toBeUndefined();
     await m.close();
-    expect(reg.getSingleMetric('rtp_failovers_total')).toBeUndefined();
-    expect(reg.getSingleMetric('my_app_total')).toBe(mine);
+    expect(registry.getSingleMetric('rtp_failovers_total')).toBeUndefined();
+    expect(registry.getSingleMetric('my_app_total')).toBe(mine);
   });
 
   it('forRootAsync with useFactory', async () => {

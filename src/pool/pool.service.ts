@@ -13,13 +13,6 @@ import { NodeRegistry, type RegisterNodeInput } from './registry/node-registry';
 import { CandidateSelector, type PrepareOptions } from './selection/candidate-selector';
 import { InjectPoolStore, type PoolStore } from './core/pool-store.interface';
 
-// Kept importable from here: these were PoolService's neighbours before the split.
-export { MAX_CALL_ID_LENGTH, normalizeCallId } from '../contract/call-id';
-export { toCallBinding, toNodeInfo } from '../contract/mappers';
-export type { RegisterNodeInput } from './registry/node-registry';
-export type { PrepareOptions } from './selection/candidate-selector';
-export type { MigrateOptions } from './calls/call-migrator';
-
 /** What {@link PoolService.listCalls} pages through. */
 export interface ListCallsOptions {
   /** Only this node's calls; every node's without it. */

@@ -82,7 +82,7 @@ export type NodeKept = Pick<NodeState, 'healthy' | 'adminDrained' | 'drainDeadli
  *
  * No object spread followed by literal properties here or on any per-request path: on Node 20
  * (V8 11.3) `{ ...report, healthy, …six more }` cost ~10 µs, against 0.14 µs written out, and
- * it was the largest single frame of a heartbeat (bench/results.md, s8 third round).
+ * it was the largest single frame of a heartbeat in a profile of bench/ scenario 8.
  */
 export function nodeOf(r: Readonly<NodeReport>, k: Readonly<NodeKept>): NodeState {
   return {
