@@ -36,7 +36,7 @@ import { builtinStrategy } from './selection/builtin-strategies';
 import { CandidateSelector } from './selection/candidate-selector';
 import { SELECTION_STRATEGY, type SelectionStrategy } from './core/selection-strategy.interface';
 import { MemoryPoolStore } from './store/memory-pool.store';
-import { POOL_STORE, type PoolStore } from './core/pool-store.interface';
+import { POOL_STORE, type StoreStatus } from './core/pool-store.interface';
 
 /**
  * The media-node pool: registry, selection, call routing, failover, bindings, and the
@@ -102,7 +102,7 @@ import { POOL_STORE, type PoolStore } from './core/pool-store.interface';
     {
       // A store in this process never stalls: no cache of recent routes for a BYE during a stall.
       provide: BindingCache,
-      useFactory: (store: PoolStore) => new BindingCache(store.inProcess ? 0 : undefined),
+      useFactory: (store: StoreStatus) => new BindingCache(store.inProcess ? 0 : undefined),
       inject: [POOL_STORE],
     },
     CallPlacer,

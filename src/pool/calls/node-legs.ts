@@ -6,7 +6,7 @@ import { type FailoverPolicy, InjectFailoverPolicy } from '../core/failover-poli
 import { CircuitBreaker } from '../health/circuit-breaker';
 import { StoreUnavailableException } from '../core/pool.errors';
 import type { NodeState } from '../core/pool.types';
-import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { InjectPoolStore, type NodeStore } from '../core/pool-store.interface';
 import { asControlError } from './call-outcomes';
 
 /**
@@ -39,7 +39,7 @@ export class NodeLegs {
     private readonly client: NodeControlClient,
     protected readonly circuit: CircuitBreaker,
     @InjectFailoverPolicy() protected readonly failover: FailoverPolicy,
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: NodeStore,
   ) {}
 
   /** Asks the node for a leg (`POST /v1/legs`); 201 only. */
