@@ -30,8 +30,8 @@ export interface LegTarget {
  * failover, a left leg, a 502) is the caller's to decide.
  *
  * To change what an outcome does to a node (e.g. also count it elsewhere), subclass it,
- * override the hooks (calling super) and provide the subclass in place of `NodeLegs`
- * (`overrideProvider(NodeLegs).useClass(...)`).
+ * override the hooks (calling super) and give it to `PoolModule.forRoot({ nodeLegs })`
+ * (or `overrideProvider(NodeLegs).useClass(...)` in a test).
  */
 @Injectable()
 export class NodeLegs {
