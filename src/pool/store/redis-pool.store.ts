@@ -38,19 +38,19 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
   private readonly now: () => number;
 
   constructor(options: RedisPoolStoreOptions = {}) {
-    const d = DEFAULT_REDIS_STORE_OPTIONS;
-    this.prefix = options.prefix ?? d.prefix;
+    const defaults = DEFAULT_REDIS_STORE_OPTIONS;
+    this.prefix = options.prefix ?? defaults.prefix;
     this.keys = new RedisKeys(this.prefix);
     this.now = options.now ?? Date.now;
-    const conn: RedisConnectionOptions = {
-      commandTimeoutMs: options.commandTimeoutMs ?? d.commandTimeoutMs,
-      maxReconnectDelayMs: options.maxReconnectDelayMs ?? d.maxReconnectDelayMs,
-      ...(options.connection ?? { url: options.url ?? d.url }),
+    const connection: RedisConnectionOptions = {
+      commandTimeoutMs: options.commandTimeoutMs ?? defaults.commandTimeoutMs,
+      maxReconnectDelayMs: options.maxReconnectDelayMs ?? defaults.maxReconnectDelayMs,
+      ...(options.connection ?? { url: options.url ?? defaults.url }),
     };
     this.link = new RedisLink(
-      conn, options.client,
-      Math.max(0, Math.floor(options.waitReplicas ?? d.waitReplicas)),
-      Math.max(1, Math.floor(options.waitTimeoutMs ?? d.waitTimeoutMs)),
+      connection, options.client,
+      Math.max(0, Math.floor(options.waitReplicas ?? defaults.waitReplicas)),
+      Math.max(1, Math.floor(options.waitTimeoutMs ?? defaults.waitTimeoutMs)),
     );
     this.nodes = new RedisNodes(this.link, this.keys, this.now);
     this.live = new RedisLiveCalls(this.link, this.keys, this.now, (id) => this.getBinding(id));
