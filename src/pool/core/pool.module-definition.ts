@@ -61,7 +61,7 @@ export interface PoolModuleOptions {
   strategy?: string | Type<SelectionStrategy> | SelectionStrategy;
   /** With `forRoot`: modules whose providers a strategy class or a `nodeLegs` class may inject. */
   imports?: ModuleMetadata['imports'];
-  /** The state store. @default a new MemoryPoolStore */
+  /** The state store: one object serving every part of {@link PoolStore}. @default a new MemoryPoolStore */
   store?: PoolStore;
   /** The failover policy. @default DefaultFailoverPolicy(maxAttempts) */
   failover?: FailoverPolicy;
