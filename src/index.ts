@@ -73,6 +73,7 @@ export type {
   PoolStore, UpsertOutcome, RemoveOutcome, StoreDescription,
   ClaimResult, ClaimFailure, BindExpectation, BindOutcome, CallHold, DeleteCallResult, Tombstone,
 } from './pool/core/pool-store.interface';
+export type { NodeStore, CallStore, LeaseStore, StoreStatus } from './pool/core/pool-store.interface';
 export { MemoryPoolStore } from './pool/store/memory-pool.store';
 export { RedisPoolStore, DEFAULT_REDIS_STORE_OPTIONS, type RedisPoolStoreOptions } from './pool/store/redis-pool.store';
 export {

@@ -28,7 +28,7 @@ describe('RedisPoolStore specifics', () => {
         id: 'a', controlUrl: 'http://127.0.0.1:1', mediaIp: '', activeLegs: 0, capacity: null, weight: 1,
         region: null, reportedDraining: false, static: false, lastSeen: Date.now(),
       });
-      await store.claimCall('c2', 60_000);
+      await store.claim('c2', 60_000, 'T');
       const now = Date.now();
       await store.putBinding({
         callId: 'c1', nodeId: 'a', controlUrl: 'http://127.0.0.1:1', mediaIp: '', mediaPort: 1, codec: 'PCMU',
@@ -61,8 +61,8 @@ describe('RedisPoolStore specifics', () => {
       });
       expect((await b.listNodes()).map((n) => n.id)).toEqual(['n']);
       expect(await other.listNodes()).toEqual([]);
-      const claims = await Promise.all([a.claimCall('x', 5_000), b.claimCall('x', 5_000), a.claimCall('x', 5_000), b.claimCall('x', 5_000)]);
-      expect(claims.filter(Boolean)).toHaveLength(1);
+      const claims = await Promise.all([a.claim('x', 5_000, 'a1'), b.claim('x', 5_000, 'b1'), a.claim('x', 5_000, 'a2'), b.claim('x', 5_000, 'b2')]);
+      expect(claims.filter((c) => c.claimed)).toHaveLength(1);
     } finally {
       await Promise.all([a.close(), b.close(), other.close()]);
       await deleteKeys(TEST_REDIS_URL, prefix);
@@ -75,7 +75,7 @@ describe('RedisPoolStore specifics', () => {
     try {
       const t0 = Date.now();
       const calls: Promise<unknown>[] = [
-        store.ping(), store.listNodes(), store.getNode('a'), store.claimCall('c', 1000), store.getBinding('c'),
+        store.ping(), store.listNodes(), store.getNode('a'), store.claim('c', 1000, 't'), store.getBinding('c'),
         store.deleteBinding('c'), store.sweepBindings(Date.now()), store.pruneNodes(Date.now()), store.setAdminDrain('a', true),
       ];
       for (const c of calls) await expect(c).rejects.toBeInstanceOf(StoreUnavailableException);

@@ -1,8 +1,8 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { type Clock, systemClock } from '../common/clock';
-import { instanceOrBuilt, withClassProvider } from '../common/di';
+import { instanceOrBuilt, isClass, withClassProvider } from '../common/di';
 import { CONTROL_CLIENT_OPTIONS, type ControlClientOptions, NodeControlClient } from '../node-client/node-control.client';
 import { BindingCache } from './calls/binding-cache';
 import { CallMigrator } from './calls/call-migrator';
@@ -36,7 +36,7 @@ import { builtinStrategy } from './selection/builtin-strategies';
 import { CandidateSelector } from './selection/candidate-selector';
 import { SELECTION_STRATEGY, type SelectionStrategy } from './core/selection-strategy.interface';
 import { MemoryPoolStore } from './store/memory-pool.store';
-import { POOL_STORE, type PoolStore } from './core/pool-store.interface';
+import { POOL_STORE, type StoreStatus } from './core/pool-store.interface';
 
 /**
  * The media-node pool: registry, selection, call routing, failover, bindings, and the
@@ -102,7 +102,7 @@ import { POOL_STORE, type PoolStore } from './core/pool-store.interface';
     {
       // A store in this process never stalls: no cache of recent routes for a BYE during a stall.
       provide: BindingCache,
-      useFactory: (store: PoolStore) => new BindingCache(store.inProcess ? 0 : undefined),
+      useFactory: (store: StoreStatus) => new BindingCache(store.inProcess ? 0 : undefined),
       inject: [POOL_STORE],
     },
     CallPlacer,
@@ -124,17 +124,43 @@ import { POOL_STORE, type PoolStore } from './core/pool-store.interface';
   ],
 })
 export class PoolModule extends PoolConfigurableModule {
-  /** Synchronous registration; a strategy class given here is built by DI (it may inject providers of `imports`). */
-  static forRoot(options: typeof POOL_OPTIONS_TYPE = {}): DynamicModule {
-    return withClassProvider(super.forRoot(options), SELECTION_STRATEGY, options.strategy, options.imports);
+  /**
+   * Synchronous registration; a strategy class and a `nodeLegs` subclass given here are built
+   * by DI (they may inject providers of `imports`).
+   */
+  static forRoot(options: typeof POOL_OPTIONS_TYPE & { nodeLegs?: Type<NodeLegs> } = {}): DynamicModule {
+    const mod = withClassProvider(super.forRoot(options), SELECTION_STRATEGY, options.strategy, options.imports);
+    if (!options.nodeLegs) return mod;
+    const legs = nodeLegsClass(options.nodeLegs);
+    return {
+      ...mod,
+      imports: isClass(options.strategy) ? mod.imports : [...(mod.imports ?? []), ...(options.imports ?? [])],
+      providers: [...(mod.providers ?? []), { provide: NodeLegs, useClass: legs }],
+    };
   }
 
   /**
    * Registration from a factory (e.g. ConfigService). Strategy, store and failover may be
-   * instances or names; a strategy class is built by DI from the module's scope (the
-   * async options' `imports`, global modules).
+   * instances or names; a strategy class and a `nodeLegs` subclass are built by DI from the
+   * module's scope (the async options' `imports`, global modules).
    */
   static forRootAsync(options: typeof POOL_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return super.forRootAsync(options);
+    const mod = super.forRootAsync(options);
+    return {
+      ...mod,
+      providers: [...(mod.providers ?? []), {
+        provide: NodeLegs,
+        useFactory: (o: ResolvedPoolOptions, moduleRef: ModuleRef) => moduleRef.create(o.nodeLegs ? nodeLegsClass(o.nodeLegs) : NodeLegs),
+        inject: [POOL_OPTIONS, ModuleRef],
+      }],
+    };
   }
+}
+
+/** The `nodeLegs` option, refused at start-up unless it is NodeLegs or a subclass of it. */
+function nodeLegsClass(c: Type): Type<NodeLegs> {
+  if (c !== NodeLegs && !(c.prototype instanceof NodeLegs)) {
+    throw new Error(`PoolModule nodeLegs: ${c.name || 'the class given'} does not extend NodeLegs`);
+  }
+  return c as Type<NodeLegs>;
 }

@@ -11,7 +11,7 @@ import { PoolEvents } from './core/pool.events';
 import type { Candidate, NodeState } from './core/pool.types';
 import { NodeRegistry, type RegisterNodeInput } from './registry/node-registry';
 import { CandidateSelector, type PrepareOptions } from './selection/candidate-selector';
-import { InjectPoolStore, type PoolStore } from './core/pool-store.interface';
+import { type CallStore, InjectPoolStore } from './core/pool-store.interface';
 
 /** What {@link PoolService.listCalls} pages through. */
 export interface ListCallsOptions {
@@ -38,7 +38,7 @@ export class PoolService {
     private readonly selector: CandidateSelector,
     private readonly router: CallRouter,
     private readonly migrator: CallMigrator,
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: CallStore,
     /** Everything the pool does, as events (metrics, logs, the dashboard listen here). */
     readonly events: PoolEvents,
     /** This instance's passive failure detection (per node). */

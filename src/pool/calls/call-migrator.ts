@@ -12,7 +12,7 @@ import { CallNotFoundException, MigrationConflictException, NoOtherNodeException
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import type { Binding, NodeState } from '../core/pool.types';
 import { CandidateSelector } from '../selection/candidate-selector';
-import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { type CallStore, InjectPoolStore, type NodeStore } from '../core/pool-store.interface';
 import { bindingFromAnswer, claimTtlMs, walkFailure } from './call-outcomes';
 import { CallPlacer } from './call-placer';
 import { LeftLegs } from './left-legs';
@@ -60,7 +60,7 @@ export class CallMigrator implements BeforeApplicationShutdown {
 
   constructor(
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: NodeStore & CallStore,
     private readonly selector: CandidateSelector,
     private readonly placer: CallPlacer,
     private readonly legs: NodeLegs,

@@ -15,7 +15,7 @@ import { type CallOutcome, PoolEvents } from '../core/pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import type { Binding } from '../core/pool.types';
 import { CandidateSelector, type PrepareOptions } from '../selection/candidate-selector';
-import { type BindOutcome, InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { type BindOutcome, type CallStore, InjectPoolStore, type NodeStore } from '../core/pool-store.interface';
 import { BindingCache } from './binding-cache';
 import {
   bindingFromAnswer, CallDeletedException, CallMovedException, type CandidateList, CLAIM_FAILURE_TTL_MS, claimFailureOf,
@@ -60,7 +60,7 @@ export class CallPlacer {
 
   constructor(
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: NodeStore & CallStore,
     private readonly selector: CandidateSelector,
     @InjectFailoverPolicy() private readonly failover: FailoverPolicy,
     private readonly legs: NodeLegs,

@@ -10,7 +10,7 @@ import { PoolEvents } from '../core/pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import type { Binding } from '../core/pool.types';
 import type { PrepareOptions } from '../selection/candidate-selector';
-import { type DeleteCallResult, InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { type CallStore, type DeleteCallResult, InjectPoolStore } from '../core/pool-store.interface';
 import { BindingCache, type CachedRoute } from './binding-cache';
 import { claimTtlMs } from './call-outcomes';
 import { CallPlacer } from './call-placer';
@@ -41,7 +41,7 @@ export class CallRouter implements BeforeApplicationShutdown {
 
   constructor(
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: CallStore,
     private readonly placer: CallPlacer,
     private readonly legs: NodeLegs,
     private readonly queue: CallQueue,

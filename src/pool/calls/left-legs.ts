@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { randomToken } from '../../common/token';
 import { PoolEvents } from '../core/pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
-import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { type CallStore, InjectPoolStore } from '../core/pool-store.interface';
 import { NodeLegs } from './node-legs';
 
 /** A leg on a node that the pool may have left there: nothing may ever delete it otherwise. */
@@ -63,7 +63,7 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
   private closed = false;
 
   constructor(
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: CallStore,
     private readonly legs: NodeLegs,
     private readonly events: PoolEvents,
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,

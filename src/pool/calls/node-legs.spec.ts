@@ -1,6 +1,10 @@
+import { Inject, Injectable, Module } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { type FakeMediaNode, startFakeNodes } from '../../../test/support/fake-media-node';
 import { waitFor } from '../../../test/support/live';
-import { createTestingPool, type TestingPool } from '../../testing/testing-pool';
+import { createTestingPool, TESTING_POOL_OPTIONS, type TestingPool } from '../../testing/testing-pool';
+import { PoolModule } from '../pool.module';
+import { PoolService } from '../pool.service';
 import type { ControlCallError } from '../../node-client/control-call.error';
 import { CircuitBreaker } from '../health/circuit-breaker';
 import type { NodeState } from '../core/pool.types';
@@ -123,5 +127,75 @@ describe('NodeLegs: overridden hooks', () => {
     await t.pool.delete('h1');
     expect(seen).toEqual(['ok n0', 'ok n0', 'ok n1', 'server n0', 'ok n1']);
     expect(t.get<CircuitBreaker>(CircuitBreaker).state('n0')).toBe('open');
+  });
+});
+
+/**
+ * A subclass given to PoolModule (`nodeLegs`) is built by DI in NodeLegs' place, with a
+ * dependency of its own from the options' `imports`, and sees a prepare through its hooks.
+ */
+describe('NodeLegs: a subclass given to PoolModule', () => {
+  @Injectable()
+  class Tally {
+    readonly seen: string[] = [];
+  }
+  @Module({ providers: [Tally], exports: [Tally] })
+  class TallyModule {}
+  @Injectable()
+  class TallyingLegs extends NodeLegs {
+    @Inject(Tally) private readonly tally!: Tally;
+    protected override onNodeSuccess(node: Readonly<NodeState>): void {
+      this.tally.seen.push(`ok ${node.id}`);
+      super.onNodeSuccess(node);
+    }
+    protected override onNodeFailure(node: Readonly<NodeState>, error: ControlCallError): void {
+      this.tally.seen.push(`${error.kind} ${node.id}`);
+      super.onNodeFailure(node, error);
+    }
+  }
+  let nodes: FakeMediaNode[];
+  let m: TestingModule | undefined;
+
+  beforeEach(async () => {
+    nodes = await startFakeNodes(1);
+  });
+  afterEach(async () => {
+    await m?.close();
+    m = undefined;
+    await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
+  });
+
+  /** Registers the fake node, prepares one call that succeeds and one the node fails, and returns what the hooks saw. */
+  const prepareThrough = async (pool: unknown): Promise<string[]> => {
+    m = await Test.createTestingModule({ imports: [pool as never] }).compile();
+    await m.init();
+    expect(m.get(NodeLegs)).toBeInstanceOf(TallyingLegs);
+    const svc = m.get(PoolService);
+    await m.get<NodeRegistry>(NodeRegistry).register({ nodeId: 'n0', controlUrl: nodes[0].url });
+    expect(await svc.prepare('c1', 'v=0')).toMatchObject({ node_id: 'n0' });
+    nodes[0].mode = 'fail500';
+    await expect(svc.prepare('c2', 'v=0')).rejects.toMatchObject({ code: 'RTP_NODE_FAILED' });
+    return m.get(Tally).seen;
+  };
+
+  it('forRoot({ nodeLegs })', async () => {
+    const seen = await prepareThrough(PoolModule.forRoot({ ...TESTING_POOL_OPTIONS, nodeLegs: TallyingLegs, imports: [TallyModule] }));
+    expect(seen).toEqual(['ok n0', 'server n0']);
+  });
+
+  it('forRootAsync: nodeLegs from the factory', async () => {
+    const seen = await prepareThrough(PoolModule.forRootAsync({
+      imports: [TallyModule],
+      useFactory: () => ({ ...TESTING_POOL_OPTIONS, nodeLegs: TallyingLegs }),
+    }));
+    expect(seen).toEqual(['ok n0', 'server n0']);
+  });
+
+  it('a class that does not extend NodeLegs is refused at start-up', async () => {
+    class NotLegs {}
+    expect(() => PoolModule.forRoot({ nodeLegs: NotLegs as never })).toThrow('PoolModule nodeLegs: NotLegs does not extend NodeLegs');
+    await expect(Test.createTestingModule({
+      imports: [PoolModule.forRootAsync({ useFactory: () => ({ ...TESTING_POOL_OPTIONS, nodeLegs: NotLegs }) })],
+    }).compile()).rejects.toThrow('does not extend NodeLegs');
   });
 });

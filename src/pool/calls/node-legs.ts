@@ -6,7 +6,7 @@ import { type FailoverPolicy, InjectFailoverPolicy } from '../core/failover-poli
 import { CircuitBreaker } from '../health/circuit-breaker';
 import { StoreUnavailableException } from '../core/pool.errors';
 import type { NodeState } from '../core/pool.types';
-import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { InjectPoolStore, type NodeStore } from '../core/pool-store.interface';
 import { asControlError } from './call-outcomes';
 
 /**
@@ -30,8 +30,8 @@ export interface LegTarget {
  * failover, a left leg, a 502) is the caller's to decide.
  *
  * To change what an outcome does to a node (e.g. also count it elsewhere), subclass it,
- * override the hooks (calling super) and provide the subclass in place of `NodeLegs`
- * (`overrideProvider(NodeLegs).useClass(...)`).
+ * override the hooks (calling super) and give it to `PoolModule.forRoot({ nodeLegs })`
+ * (or `overrideProvider(NodeLegs).useClass(...)` in a test).
  */
 @Injectable()
 export class NodeLegs {
@@ -39,7 +39,7 @@ export class NodeLegs {
     private readonly client: NodeControlClient,
     protected readonly circuit: CircuitBreaker,
     @InjectFailoverPolicy() protected readonly failover: FailoverPolicy,
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: NodeStore,
   ) {}
 
   /** Asks the node for a leg (`POST /v1/legs`); 201 only. */

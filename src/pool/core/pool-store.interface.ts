@@ -3,248 +3,171 @@ import type { PoolErrorCode } from '../../contract/pool-error';
 import type { Binding, HealthReport, NodeReport, NodeState } from './pool.types';
 
 export const POOL_STORE = Symbol('RTP_POOL_STORE');
-/** Injects the active {@link PoolStore}. */
+/** Injects the configured store. Type the parameter as the part the class uses ({@link NodeStore}, {@link CallStore}, …). */
 export const InjectPoolStore = () => Inject(POOL_STORE);
 
-export type UpsertOutcome =
-  /** A new node. */
-  | 'created'
-  /** An existing node refreshed. */
-  | 'updated'
-  /** The id belongs to a static seed and the report is not static: nothing changed. */
-  | 'conflict'
-  /** The node is new and the store already holds `maxNodes` dynamic nodes: nothing changed. */
-  | 'full';
+/**
+ * The store's parts. Every method is async so a shared store (Redis) can implement it, and
+ * every read-then-write is atomic in the store: several instances may call it at once.
+ * One store serves every part: a call's writes move its node's counters (`pendingLegs`,
+ * `boundCalls`) in the same atomic step.
+ */
 
+// ---- NodeStore: the registry ----------------------------------------------------------
+
+/** `'conflict'`: the id is a static seed's and the report is not static. `'full'`: a new dynamic node beyond `maxNodes`. Both change nothing. */
+export type UpsertOutcome = 'created' | 'updated' | 'conflict' | 'full';
 export type RemoveOutcome = 'removed' | 'not-found' | 'static';
 
-/** Why a first prepare gave its claim up: shared with the instances that waited on it. */
+/** The media nodes, their health, drain and load counters. Used by registration, selection, health probes, prune. */
+export interface NodeStore {
+  /**
+   * A heartbeat: replaces every reported field, sets `lastSeen`, resets `pendingLegs`; keeps
+   * `healthy`, `adminDrained`, `drainDeadline`, `seq`, `boundCalls`. `maxNodes` limits new
+   * dynamic nodes only.
+   */
+  upsertNode(report: NodeReport, maxNodes?: number): Promise<UpsertOutcome>;
+  /** The node may be the store's own object: read it, never change it. */
+  getNode(id: string): Promise<Readonly<NodeState> | undefined>;
+  /** Every node, by `seq` (registration order), in a fresh array. */
+  listNodes(): Promise<Readonly<NodeState>[]>;
+  /**
+   * Optional, synchronous: every node lightest first (`effectiveLoad`, then id). With it the
+   * least-loaded selection reads a few nodes per prepare instead of all. The array is the
+   * store's own: read it at once, never across an await.
+   */
+  nodesByLoad?(): readonly Readonly<NodeState>[];
+  /** Optional, for an index held elsewhere: the `count` lightest nodes in one round trip, and whether that is all of them. */
+  lightestNodes?(count: number): Promise<{ nodes: readonly Readonly<NodeState>[]; complete: boolean }>;
+  removeNode(id: string): Promise<RemoveOutcome>;
+  /** Removes the dynamic nodes last seen before `cutoffMs` and returns them; each once among concurrent callers. */
+  pruneNodes(cutoffMs: number): Promise<Readonly<NodeState>[]>;
+  /** A probe or control-call outcome; a report with `activeLegs` resets `pendingLegs`. No-op for an unknown id. */
+  setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void>;
+  /** False for an unknown id. `deadlineMs` (epoch ms) or null; clearing the drain clears the deadline. */
+  setAdminDrain(id: string, drained: boolean, deadlineMs?: number | null): Promise<boolean>;
+}
+
+// ---- CallStore: bindings, claims, tombstones --------------------------------------------
+
+/** Why a first prepare gave its claim up: shared with the prepares that waited on it. */
 export interface ClaimFailure {
-  /** The code of the holder's error (RTP_OFFER_REFUSED, RTP_NODE_FAILED, RTP_NO_HEALTHY_NODES, …). */
   code: PoolErrorCode;
-  /** Its `error` text. */
   message: string;
 }
 
-/** What {@link PoolStore.claim} found. */
 export type ClaimResult =
-  /** The caller holds the claim now (under its token). */
   | { claimed: true }
-  /**
-   * Someone else holds it (`holder`: their token), or the call is bound. A store that read
-   * the live binding while it looked (both built-in stores) hands it over in `binding`, which
-   * saves the caller a {@link PoolStore.getBinding} (a round trip on Redis); without it the
-   * caller reads the binding itself.
-   */
+  /** Held by `holder`, or the call is bound; `binding`, when the store read it anyway, saves a getBinding. */
   | { claimed: false; holder?: string; bound?: boolean; binding?: Binding }
-  /** The holder the caller waited for gave up with this failure: share it. */
+  /** The holder waited for gave up with this failure. */
   | { claimed: false; failure: ClaimFailure };
 
-/** What a binding write must find to go through. */
-export type BindExpectation =
-  /** A first prepare: the caller's claim still held under this token. */
-  | { claim: string }
-  /** A re-INVITE: the same binding still there (same node, same `createdAt`). */
-  | { nodeId: string; createdAt: number };
+/** What a binding write must still find: a first prepare's claim, or a re-INVITE's binding. */
+export type BindExpectation = { claim: string } | { nodeId: string; createdAt: number };
 
-/**
- * - `bound`: written.
- * - `deleted`: a DELETE overtook the operation (its claim was turned into a tombstone, or the binding is gone).
- * - `lost`: the claim lapsed or is someone else's; nothing written.
- */
+/** `'deleted'`: a DELETE overtook the claim or removed the binding. `'lost'`: the claim lapsed or is another's. */
 export type BindOutcome = 'bound' | 'deleted' | 'lost';
 
-/** What a DELETE left behind: the call's node, for a delete repeated after an unknown outcome. */
+/** What a DELETE left: the call's node (for a repeated delete) and the claim it overtook. */
 export interface Tombstone {
   callId: string;
-  /** The deleted binding's node, when there was a binding. */
   nodeId?: string;
   controlUrl?: string;
-  /** The claim token the DELETE overtook, when it overtook a first prepare. */
   claim?: string;
 }
 
 /**
- * A DELETE's hold on the call while its node DELETE is in flight: the call's claim, under
- * `token`, for at most `ttlMs`. A node DELETE goes by call id and removes whatever leg of
- * that id the node holds when it arrives; while the claim is held no prepare of the call id
- * (on any instance) places a leg, so a new one cannot be removed by it. The DELETE gives the
- * claim up ({@link PoolStore.giveUpClaim}) once the node answered.
+ * A DELETE's hold on the call while its node DELETE is in flight: the call stays claimed under
+ * `token` for at most `ttlMs`, so no prepare of the same id places a leg the node DELETE could
+ * remove. Given up with giveUpClaim.
  */
 export interface CallHold {
   token: string;
   ttlMs: number;
 }
 
-/** What {@link PoolStore.deleteCall} did. */
 export interface DeleteCallResult {
-  /** The binding it removed. */
   binding?: Binding;
-  /** True when it overtook a first prepare in flight (a claim, no binding yet). */
+  /** It removed the claim of a first prepare in flight. */
   overtookClaim: boolean;
-  /**
-   * The tombstone an earlier DELETE of this call left, whatever this one found: that
-   * delete's node, whose leg may still be there (the earlier DELETE's own answer may have
-   * been lost while the store stalled).
-   */
+  /** An earlier DELETE's tombstone: its node may still hold the leg. */
   earlier?: Tombstone;
 }
 
-/** What a store says about itself for readiness (`/health/ready`): never credentials. */
-export type StoreDescription = Record<string, string | number | boolean>;
-
 /**
- * Where the pool keeps nodes, bindings and load counters. Every method is async so a
- * shared store (Redis) can implement it; every method that reads-then-writes is atomic
- * in the store, because several signaling instances may call it at once.
+ * A call's binding to its node and the claims around it. Expired bindings (`expiresAt` passed
+ * by the store's clock) are invisible to every method. Every write that adds, moves or removes
+ * a binding moves its node's `pendingLegs`/`boundCalls` in the same atomic step.
+ * Used by prepare, start, delete, migrate, live calls and reconciliation.
  */
-export interface PoolStore {
+export interface CallStore {
   /**
-   * Heartbeat upsert: replaces every reported field, refreshes `lastSeen`, resets the
-   * pending count; keeps `healthy`, `adminDrained`, `seq` of an existing node.
-   * @param maxNodes refuse a *new* dynamic node beyond this many (`'full'`); static reports are never refused.
-   */
-  upsertNode(report: NodeReport, maxNodes?: number): Promise<UpsertOutcome>;
-  /** One node, or undefined. Read-only: the store may hand out its own snapshot object. */
-  getNode(id: string): Promise<Readonly<NodeState> | undefined>;
-  /**
-   * Every node, ordered by `seq`, in a fresh array. The node objects are read-only: a store
-   * may hand out its own snapshots (the memory store does, so a prepare copies nothing).
-   */
-  listNodes(): Promise<Readonly<NodeState>[]>;
-  /**
-   * Optional, synchronous: every node, lightest first — `effectiveLoad` then id —
-   * kept up to date by the store (the memory store's `LoadIndex`). With it, the default
-   * least-loaded selection reads the first few nodes of a prepare instead of every node.
-   * The array is the store's own: read it at once, do not keep it across an await.
-   */
-  nodesByLoad?(): readonly Readonly<NodeState>[];
-  /**
-   * Optional, for a store whose load index lives elsewhere (the Redis store's `load` zset):
-   * the `count` lightest nodes in the same order as `nodesByLoad`, and whether they are
-   * every node. Read in one round trip; the selection lists every node when the page
-   * cannot settle it.
-   */
-  lightestNodes?(count: number): Promise<{ nodes: readonly Readonly<NodeState>[]; complete: boolean }>;
-  /** Deregisters a dynamic node; static seeds are refused. */
-  removeNode(id: string): Promise<RemoveOutcome>;
-  /** Removes every dynamic node whose `lastSeen` is before `cutoffMs`; returns them as they were. */
-  pruneNodes(cutoffMs: number): Promise<Readonly<NodeState>[]>;
-  /** Records a probe or control-call outcome; a report with `activeLegs` resets the pending count. No-op for an unknown id. */
-  setHealth(id: string, healthy: boolean, report?: HealthReport): Promise<void>;
-  /**
-   * Sets or clears the operator drain; false when the node is unknown. `deadlineMs` (epoch
-   * ms) is the drain's deadline; omitted or null, none. Clearing the drain clears it too.
-   */
-  setAdminDrain(id: string, drained: boolean, deadlineMs?: number | null): Promise<boolean>;
-
-  /**
-   * Claims a call id for a first prepare: true for exactly one of concurrent claimants. The claim lapses after `ttlMs`.
-   * False while the call id has a live binding: a claimant that read "unbound" just before another
-   * instance bound the call must not place it a second time.
-   * @deprecated The pool no longer calls it: prepares, left-leg deletes and reconciliation go
-   * through {@link claim} (with a token) and {@link giveUpClaim}. Still part of the interface,
-   * and still checked by the store contract tests; to be removed in a release that says so.
-   */
-  claimCall(callId: string, ttlMs: number): Promise<boolean>;
-  /**
-   * Gives a claim up without binding (every node failed).
-   * @deprecated As {@link claimCall}: use {@link giveUpClaim}, which only gives up the caller's own claim.
-   */
-  releaseClaim(callId: string): Promise<void>;
-  /**
-   * True while a claim is held.
-   * @deprecated As {@link claimCall}: a read of the claim cannot stop a prepare that starts right after it; the pool takes the claim itself.
-   */
-  isClaimed(callId: string): Promise<boolean>;
-  /**
-   * Writes a binding (valid until `binding.expiresAt`) and releases the claim. When
-   * `isNew`, the node's pending and bound counts go up by one; a re-INVITE passes false.
-   */
-  putBinding(binding: Binding, isNew: boolean): Promise<void>;
-  /** The live binding of a call id, or undefined (expired bindings are invisible). */
-  getBinding(callId: string): Promise<Binding | undefined>;
-  /**
-   * Marks a binding started; returns it, or undefined when unbound. With `expect`, only the
-   * binding described (same node, and same `version` when given): a start that went to the
-   * node of a binding a migration has replaced since must not mark the new one, whose leg
-   * got no start (undefined then).
-   */
-  markStarted(callId: string, expect?: { nodeId: string; version?: string }): Promise<Binding | undefined>;
-  /** Removes a binding, lowering its node's pending and bound counts; returns it, or undefined. */
-  deleteBinding(callId: string): Promise<Binding | undefined>;
-  /**
-   * One page of live bindings: of one node, or of every node when `nodeId` is undefined,
-   * in a stable order (by call id), after `cursor` (a `next` of an earlier page). `next` is
-   * set when more may follow. Served from a per-node index: never a scan over all calls.
-   */
-  bindingsOfNode(nodeId: string | undefined, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }>;
-  /**
-   * Compare-and-set of a call's node (a migrate): when the call's live binding is on
-   * `expectedNodeId`, replaces it with `next` (and moves the bound and pending counts and the
-   * per-node index from the old node to the new one) and returns true; otherwise changes
-   * nothing and returns false. Atomic.
-   */
-  swapBinding(callId: string, expectedNodeId: string, next: Binding): Promise<boolean>;
-  /**
-   * Claims the migration of a bound call: true for exactly one of concurrent claimants
-   * (across instances) until `ttlMs` passes or {@link releaseMigration}. Independent of
-   * {@link claimCall} (a bound call is migrated, not placed).
-   */
-  claimMigration(callId: string, ttlMs: number): Promise<boolean>;
-  /** Gives a migration claim up. */
-  releaseMigration(callId: string): Promise<void>;
-  /** Drops bindings that expired before `nowMs` (and their bound counts); returns how many. */
-  sweepBindings(nowMs: number): Promise<number>;
-
-  // ---- no leg left behind (CONTRACT §7) -------------------------------------------
-
-  /**
-   * Claims a call id for a first prepare under `token`. Refused while bound (looked at first:
-   * a live binding is the answer whoever holds a claim) or claimed.
-   * With `waitingFor` (the token of a holder this caller saw), a failure that holder
-   * recorded when it gave up is returned instead (looked at before the claim: another may
-   * hold it by now, e.g. a left leg's delete), so waiters share the outcome.
+   * A first prepare's claim under `token`, lapsing after `ttlMs`. Refused while the call is
+   * bound (checked first) or claimed. With `waitingFor`, that holder's recorded failure is
+   * returned instead (checked before the claim).
    */
   claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult>;
-  /** Gives up a claim held under `token` (no-op otherwise); records `failure` for waiters for `failureTtlMs`. */
+  /** No-op unless the claim is held under `token`; keeps `failure` for `failureTtlMs` for the waiters. */
   giveUpClaim(callId: string, token: string, failure?: ClaimFailure, failureTtlMs?: number): Promise<void>;
-  /**
-   * Writes a binding when `expect` still holds, atomically: the first prepare's claim
-   * (then the claim is dropped and counts go up) or the re-INVITE's binding.
-   */
+  /** Writes the binding if `expect` holds; a first prepare's drops the claim and counts the node up. */
   bindCall(binding: Binding, expect: BindExpectation): Promise<BindOutcome>;
+  getBinding(callId: string): Promise<Binding | undefined>;
   /**
-   * A DELETE: removes the binding, or the claim of a first prepare in flight, and leaves a
-   * tombstone (for `tombstoneTtlMs`) naming the binding's node (without a binding, the
-   * earlier tombstone's node) and the overtaken claim. It reports the tombstone of an
-   * earlier delete, if any. With `hold`, a binding removed leaves the call claimed under
-   * `hold.token` ({@link CallHold}); a store without it behaves as before, minus that guard.
+   * Marks the binding started and returns it. With `expect`, only when it is on that node (and
+   * has that `version`): a start sent to a binding a migrate has replaced must not mark the new one.
+   */
+  markStarted(callId: string, expect?: { nodeId: string; version?: string }): Promise<Binding | undefined>;
+  /**
+   * Removes the binding or the claim of a prepare in flight and leaves a tombstone for
+   * `tombstoneTtlMs` (the binding's node, else the earlier tombstone's; the claim overtaken).
+   * With `hold`, a removed binding leaves the call claimed under `hold.token`.
    */
   deleteCall(callId: string, tombstoneTtlMs: number, hold?: CallHold): Promise<DeleteCallResult>;
-  /**
-   * Compare-and-delete: removes the binding only if it is still the one described (same
-   * node and `createdAt`, and same `version` when given). True when it removed it.
-   */
+  /** Removes the binding only if it is still on that node with that `createdAt` (and `version`, when given). */
   unbindIf(callId: string, match: { nodeId: string; createdAt: number; version?: string }): Promise<boolean>;
-  /** Bindings to one node, in pages of at most `limit`; `next` is the cursor of the next page. */
-  bindingsOfNode(nodeId: string, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }>;
-  /** Takes or renews (same `holder`) a named lease for `ttlMs`; false while another holder has it. */
-  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
-  /** Gives a lease up if `holder` has it. */
-  releaseLease(name: string, holder: string): Promise<void>;
+  /**
+   * A page of live bindings, of one node or (undefined) of all, ordered by call id, after
+   * `cursor`; `next` is set when more may follow. From a per-node index, never a scan of all calls.
+   */
+  bindingsOfNode(nodeId: string | undefined, limit: number, cursor?: string): Promise<{ bindings: Binding[]; next?: string }>;
+  /** A migrate: replaces the binding with `next` only if it is on `expectedNodeId`; counts and index move with it. */
+  swapBinding(callId: string, expectedNodeId: string, next: Binding): Promise<boolean>;
+  /** True for one of concurrent claimants until `ttlMs` passes or releaseMigration. Independent of `claim`. */
+  claimMigration(callId: string, ttlMs: number): Promise<boolean>;
+  releaseMigration(callId: string): Promise<void>;
+  /** Drops the bindings expired before `nowMs` and their counts; returns how many. */
+  sweepBindings(nowMs: number): Promise<number>;
+  /** Writes a binding unconditionally and drops any claim; `isNew` counts the node up (a re-INVITE passes false). */
+  putBinding(binding: Binding, isNew: boolean): Promise<void>;
+  /** Removes the binding and its counts; returns it. */
+  deleteBinding(callId: string): Promise<Binding | undefined>;
+}
 
-  /** Resolves when the store can serve requests (readiness); rejects otherwise. */
+// ---- LeaseStore: one instance at a time -------------------------------------------------
+
+/** Named leases, so one instance at a time runs a background job (reconciliation). */
+export interface LeaseStore {
+  /** Takes or renews (same `holder`) the lease for `ttlMs`; false while another holds it. */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** No-op unless `holder` holds it. */
+  releaseLease(name: string, holder: string): Promise<void>;
+}
+
+// ---- StoreStatus: readiness -------------------------------------------------------------
+
+/** What readiness shows of a store: never credentials. */
+export type StoreDescription = Record<string, string | number | boolean>;
+
+/** What `/health/ready` and the route cache ask of a store. */
+export interface StoreStatus {
+  /** Resolves when the store can serve requests; rejects otherwise. */
   ping(): Promise<void>;
-  /**
-   * Optional: the store's kind and connection state, shown by readiness (the Redis store:
-   * topology, target without credentials, connected or not). Synchronous and cheap.
-   */
+  /** Optional, synchronous and cheap: kind and connection state for readiness. */
   describe?(): StoreDescription;
-  /**
-   * Optional: true for a store held in this process, whose calls answer or throw at once and
-   * never time out (the memory store). It is never unavailable, so the router keeps no cache
-   * of recent routes for it (that cache lets a BYE reach its node while a shared store stalls).
-   */
+  /** Optional: true for a store in this process that never stalls; the router then keeps no route cache for it. */
   readonly inProcess?: boolean;
 }
+
+/** Every part: what `PoolModule.forRoot({ store })` takes and the built-in stores implement. */
+export interface PoolStore extends NodeStore, CallStore, LeaseStore, StoreStatus {}

@@ -59,12 +59,20 @@ export interface PoolModuleOptions {
    * @default 'least-loaded'
    */
   strategy?: string | Type<SelectionStrategy> | SelectionStrategy;
-  /** With `forRoot`: modules whose providers a strategy class may inject. */
+  /** With `forRoot`: modules whose providers a strategy class or a `nodeLegs` class may inject. */
   imports?: ModuleMetadata['imports'];
-  /** The state store. @default a new MemoryPoolStore */
+  /** The state store: one object serving every part of {@link PoolStore}. @default a new MemoryPoolStore */
   store?: PoolStore;
   /** The failover policy. @default DefaultFailoverPolicy(maxAttempts) */
   failover?: FailoverPolicy;
+  /**
+   * A subclass of `NodeLegs` (the pool's one door to the media nodes for legs), built by DI
+   * in its place: override its `onNodeSuccess` / `onNodeFailure` hooks to see every leg call's
+   * outcome. Its own dependencies come from `imports` (with `forRootAsync`, the async
+   * options' `imports`). Typed loosely here because the options sit below `NodeLegs`;
+   * `PoolModule` refuses a class that does not extend it. @default NodeLegs
+   */
+  nodeLegs?: Type;
   /** Where the §5 events live (shared across instances when it is shared). @default a new MemoryEventLog */
   eventLog?: EventLog;
   /** Milliseconds between `: ping` comments on an open `GET /v1/events`. @default 15000 */
@@ -76,7 +84,7 @@ export interface PoolModuleOptions {
   drainCheckMs?: number;
 }
 
-type OptionalKeys = 'nodeToken' | 'store' | 'failover' | 'eventLog' | 'strategy' | 'imports' | 'pruneCron';
+type OptionalKeys = 'nodeToken' | 'store' | 'failover' | 'eventLog' | 'strategy' | 'imports' | 'pruneCron' | 'nodeLegs';
 export type ResolvedPoolOptions = Required<Omit<PoolModuleOptions, OptionalKeys>> & Pick<PoolModuleOptions, OptionalKeys>;
 
 /** Defaults, written once. */

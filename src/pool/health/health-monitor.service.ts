@@ -5,7 +5,7 @@ import { JobScheduler } from '../core/job-scheduler';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import { PoolEvents } from '../core/pool.events';
 import type { HealthReport, NodeState } from '../core/pool.types';
-import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { InjectPoolStore, type NodeStore } from '../core/pool-store.interface';
 import { CircuitBreaker } from './circuit-breaker';
 
 export const HEALTH_JOB = 'rtp-pool:health';
@@ -36,7 +36,7 @@ export class HealthMonitorService implements OnApplicationBootstrap {
   private running = false;
 
   constructor(
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: NodeStore,
     private readonly client: NodeControlClient,
     private readonly circuit: CircuitBreaker,
     private readonly events: PoolEvents,

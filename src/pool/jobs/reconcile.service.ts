@@ -9,7 +9,7 @@ import { CLOCK } from '../core/pool.constants';
 import { PoolEvents, type ReconcileRound } from '../core/pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import type { Binding, NodeState } from '../core/pool.types';
-import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { type CallStore, InjectPoolStore, type LeaseStore, type NodeStore } from '../core/pool-store.interface';
 import { JobScheduler } from '../core/job-scheduler';
 
 export const RECONCILE_JOB = 'rtp-pool:reconcile';
@@ -45,7 +45,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
   last?: ReconcileRound;
 
   constructor(
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: NodeStore & CallStore & LeaseStore,
     private readonly legs: NodeLegs,
     private readonly router: CallRouter,
     private readonly leftLegs: LeftLegs,

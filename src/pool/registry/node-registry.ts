@@ -8,7 +8,7 @@ import { NodeNotFoundException, RegistryFullException, StaticNodeConflictExcepti
 import { PoolEvents } from '../core/pool.events';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import type { NodeReport, NodeState } from '../core/pool.types';
-import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { type CallStore, InjectPoolStore, type NodeStore } from '../core/pool-store.interface';
 
 /** A node's self-description, as a registration carries it (camelCase). */
 export interface RegisterNodeInput {
@@ -33,7 +33,7 @@ export class NodeRegistry implements OnModuleInit {
 
   constructor(
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: NodeStore & CallStore,
     private readonly circuit: CircuitBreaker,
     private readonly events: PoolEvents,
     @Inject(CLOCK) private readonly clock: Clock,

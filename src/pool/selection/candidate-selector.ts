@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CircuitBreaker } from '../health/circuit-breaker';
 import { type Candidate, candidateOf, effectiveLoad, isDraining, type NodeState } from '../core/pool.types';
-import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
+import { InjectPoolStore, type NodeStore } from '../core/pool-store.interface';
 import { byLoadThenId, LeastLoadedStrategy } from './least-loaded.strategy';
 import { InjectSelectionStrategy, type SelectionStrategy } from '../core/selection-strategy.interface';
 import { topK } from './top-k';
@@ -34,7 +34,7 @@ export class CandidateSelector {
   private readonly seenCandidates: Candidate[] = [];
 
   constructor(
-    @InjectPoolStore() private readonly store: PoolStore,
+    @InjectPoolStore() private readonly store: NodeStore,
     @InjectSelectionStrategy() private readonly strategy: SelectionStrategy,
     private readonly circuit: CircuitBreaker,
   ) {}
@@ -105,8 +105,8 @@ export class CandidateSelector {
   /**
    * The selection of {@link select} over every node, read from the store's load index
    * instead: the lightest nodes only, until `limit` candidates are certain. From `page`
-   * (nodes lightest first, as `PoolStore.lightestNodes` reads them) when given, else from
-   * `PoolStore.nodesByLoad`. Undefined when the index cannot give the same answer — see
+   * (nodes lightest first, as `NodeStore.lightestNodes` reads them) when given, else from
+   * `NodeStore.nodesByLoad`. Undefined when the index cannot give the same answer — see
    * {@link usesLoadIndex}, a store without an index, a page that ends before the answer is
    * certain — and the caller lists every node for {@link select}. Synchronous, as `select`.
    */

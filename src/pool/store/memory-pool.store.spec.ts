@@ -49,9 +49,9 @@ describe('MemoryPoolStore binding expiry', () => {
   });
 
   it('a claim lapses after its TTL', async () => {
-    expect(await store.claimCall('c9', 100)).toBe(true);
-    expect(await store.claimCall('c9', 100)).toBe(false);
+    expect(await store.claim('c9', 100, 'A')).toEqual({ claimed: true });
+    expect(await store.claim('c9', 100, 'B')).toEqual({ claimed: false, holder: 'A' });
     now = 100;
-    expect(await store.claimCall('c9', 100)).toBe(true);
+    expect(await store.claim('c9', 100, 'B')).toEqual({ claimed: true });
   });
 });

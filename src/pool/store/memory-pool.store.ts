@@ -63,18 +63,6 @@ export class MemoryPoolStore implements PoolStore {
     return this.nodes.setAdminDrain(id, drained, deadlineMs);
   }
 
-  async claimCall(callId: string, ttlMs: number): Promise<boolean> {
-    return (await this.claim(callId, ttlMs, '')).claimed;
-  }
-
-  async releaseClaim(callId: string): Promise<void> {
-    this.claims.delete(callId);
-  }
-
-  async isClaimed(callId: string): Promise<boolean> {
-    return this.claims.get(callId) !== undefined;
-  }
-
   async claim(callId: string, ttlMs: number, token: string, waitingFor?: string): Promise<ClaimResult> {
     const b = this.live(callId);
     if (b) return { claimed: false, bound: true, binding: { ...b } };

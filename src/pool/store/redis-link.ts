@@ -19,7 +19,6 @@ const SCRIPTS = {
   rtpRemoveNode: { numberOfKeys: 5, lua: lua.REMOVE_NODE },
   rtpPruneNodes: { numberOfKeys: 2, lua: lua.PRUNE_NODES },
   rtpHsetIfExists: { numberOfKeys: 1, lua: lua.HSET_IF_EXISTS },
-  rtpClaimCall: { numberOfKeys: 2, lua: lua.CLAIM_CALL },
   rtpPutBindingCall: { numberOfKeys: 2, lua: lua.PUT_BINDING_CALL },
   rtpPutBindingRegistry: { numberOfKeys: 1, lua: lua.PUT_BINDING_REGISTRY },
   rtpUndoPutBinding: { numberOfKeys: 1, lua: lua.UNDO_PUT_BINDING },

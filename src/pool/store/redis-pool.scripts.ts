@@ -38,18 +38,6 @@ import { SET_LOAD } from './redis-node.scripts';
 export * from './redis-node.scripts';
 
 /**
- * KEYS: C claim, C b. ARGV: ttlMs, now  →  1 claimed, 0 refused. Refused while claimed, and
- * while the call has a live binding (a claimant that saw no binding an instant before
- * another instance wrote it must not place the call again).
- */
-export const CLAIM_CALL = `
-local e = tonumber(redis.call('HGET', KEYS[2], 'expiresAt'))
-if e ~= nil and e > tonumber(ARGV[2]) then return 0 end
-if redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'NX') then return 1 end
-return 0
-`;
-
-/**
  * Writes the call's binding hash (KEYS[1]) from ARGV[from..] as field, value pairs, with a TTL
  * of \`px\` ms, and drops its claim (KEYS[2]). Returns what it replaced: the previous nodeId
  * or '', expiresAt or '', and whether that binding was still live at \`now\` (1|0). Shared by

@@ -124,19 +124,6 @@ export class RedisPoolStore implements PoolStore, OnModuleInit, OnModuleDestroy 
 
   // ---- calls ----------------------------------------------------------------------
 
-  async claimCall(callId: string, ttlMs: number): Promise<boolean> {
-    const ttl = Math.max(1, Math.ceil(ttlMs));
-    return (await this.link.cmd('rtpClaimCall', [this.keys.call(callId, 'claim'), this.keys.call(callId, 'b')], [ttl, this.now()])) === 1;
-  }
-
-  async releaseClaim(callId: string): Promise<void> {
-    await this.link.run(() => this.link.client.del(this.keys.call(callId, 'claim')));
-  }
-
-  async isClaimed(callId: string): Promise<boolean> {
-    return (await this.link.run(() => this.link.client.exists(this.keys.call(callId, 'claim')))) === 1;
-  }
-
   /**
    * Two steps: the binding in the call's slot (acknowledged by `waitReplicas` replicas
    * when set), then the load hints in the registry's slot. A first binding whose step
