@@ -22,7 +22,7 @@ const SLOW = [
   'live-failover-process.e2e-spec', 'media-node-drain.e2e-spec', // spawn dist/ (a media node SIGKILLed, one drained): ~8 s, ~6 s
   'live-calls-redis.e2e-spec', // two instances on Redis with real waits (drain deadline, event tails): ~25 s
 ];
-const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
+const slowPattern = `/test/(?:[^/]+/)*(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
 /**
  * Slow suites whose subject is the HTTP front (hostile bodies, the JSON gate, the dashboard in Chromium, graceful
  * shutdown, the service process as deployed): run again on Fastify, as the e2e tier is. The others (floods, Redis
@@ -52,18 +52,18 @@ const base = {
 const e2eFastify = {
   ...base,
   displayName: 'e2e-fastify',
-  testMatch: ['<rootDir>/test/*.e2e-spec.ts'],
+  testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
   testPathIgnorePatterns: [...ignore, slowPattern],
-  setupFiles: ['<rootDir>/test/fastify-adapter.setup.ts'],
+  setupFiles: ['<rootDir>/test/support/fastify-adapter.setup.ts'],
 };
 
 module.exports = {
   testTimeout: base.testTimeout,
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/*.spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/*.e2e-spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
     e2eFastify,
-    { ...base, displayName: 'slow', testMatch: SLOW.map((n) => `<rootDir>/test/${n}.ts`), testPathIgnorePatterns: ignore },
-    { ...e2eFastify, displayName: 'slow-fastify', testMatch: SLOW_FASTIFY.map((n) => `<rootDir>/test/${n}.ts`), testPathIgnorePatterns: ignore },
+    { ...base, displayName: 'slow', testMatch: SLOW.map((n) => `<rootDir>/test/**/${n}.ts`), testPathIgnorePatterns: ignore },
+    { ...e2eFastify, displayName: 'slow-fastify', testMatch: SLOW_FASTIFY.map((n) => `<rootDir>/test/**/${n}.ts`), testPathIgnorePatterns: ignore },
   ],
 };
