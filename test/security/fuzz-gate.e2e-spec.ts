@@ -14,10 +14,11 @@ import { createTestApp, type TestApp } from '../support/test-app';
  * `{"error": string}`, and nothing may change: the node list, the two calls' bindings and
  * both nodes' legs are compared after every case.
  *
- * FUZZ_GATE_RUNS (default 1000) cases per path. Replay a failure with
- * FUZZ_SEED=<seed> FUZZ_PATH=<path> npx jest test/fuzz-gate.e2e-spec.ts -t '<path name>'.
+ * FUZZ_GATE_RUNS (default 300) cases per path on each adapter, from a new seed every run (raise
+ * it to search longer). Replay a failure with
+ * FUZZ_SEED=<seed> FUZZ_PATH=<path> npx jest test/security/fuzz-gate.e2e-spec.ts -t '<path name>'.
  */
-const RUNS = Number(process.env.FUZZ_GATE_RUNS ?? 1000);
+const RUNS = Number(process.env.FUZZ_GATE_RUNS ?? 300);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : undefined;
 const REPLAY_PATH = process.env.FUZZ_PATH;
 const TIMEOUT = 240_000;
