@@ -33,7 +33,7 @@ type Op =
  * arrival); a BYE whose store half was done when Redis froze before it looked up the node (no node DELETE was sent);
  * a prepare that arrived while a BYE of the same call id waited on frozen Redis (the BYE's node DELETE, sent by call id,
  * removed the new leg); a left leg (LeftLegs) deleted by call id while a later prepare of the call id made its leg on that
- * node and bound it (seed 102; rare with this interleaving, test/no-leg-left-behind.e2e-spec.ts #11 makes it every time).
+ * node and bound it (seed 102; rare with this interleaving, test/calls/no-leg-left-behind.e2e-spec.ts #11 makes it every time).
  */
 const FOUND: Op[][] = [
   [{ kind: 'delete', call: 1, at: 376 }, { kind: 'start', call: 2, at: 110 }, { kind: 'prepare', call: 1, at: 180 },
