@@ -1,3 +1,5 @@
+const os = require('node:os');
+
 // swc instead of ts-jest: NestJS 12 is ESM-only and jest cannot require() ESM on Node 20,
 // so @nestjs/* is transpiled to CommonJS too (see docs/TOOLCHAIN notes). Types are checked
 // by `npm run typecheck` (tsc --noEmit), which `npm test` runs first.
@@ -6,31 +8,48 @@ const swc = (parser) => ['@swc/jest', {
   module: { type: 'commonjs' },
 }];
 
-// Three tiers. `npm run test:fast` runs unit + e2e; `npm test` (and CI) runs all three.
-// `slow`: suites that take many seconds alone (fuzzing, the bench smoke run, fault and
-// balance floods, the Chromium dashboard) or spawn the built `dist/` (they need
-// `npm run build` first; test/support/dist.ts refuses a missing or stale build).
-// Times: each suite alone on the 2-core dev box, serial run. A new suite lands in unit or
-// e2e by its name; move it here when it takes more than a few seconds.
-const SLOW = [
-  'fuzz.e2e-spec', 'bench-smoke.e2e-spec', 'faults.e2e-spec', 'dashboard.e2e-spec', // ~105 s, ~89 s, ~57 s, ~17 s
-  'balance.e2e-spec', 'balance-multi-instance.e2e-spec', // 500 and 200 prepare floods: ~15 s, ~6 s
-  'legs-redis-stall.e2e-spec', 'reconcile.e2e-spec', 'legs-property.e2e-spec', // no leg left behind: ~9 s, ~12 s, ~100 s (one and two instances)
-  'main.e2e-spec', 'shutdown.e2e-spec', 'security-startup.e2e-spec', 'e2e-call-process.e2e-spec', // spawn dist/: ~4-6 s each
-  'fuzz-gate.e2e-spec', 'media-node-logging.e2e-spec', // 7,000 hostile bodies: ~85 s; spawns dist/media-node
-  'redis-sentinel.e2e-spec', 'redis-cluster.e2e-spec', // start their own Redis topologies: ~10-15 s each
-  'live-failover-process.e2e-spec', 'media-node-drain.e2e-spec', // spawn dist/ (a media node SIGKILLed, one drained): ~8 s, ~6 s
-  'live-calls-redis.e2e-spec', // two instances on Redis with real waits (drain deadline, event tails): ~25 s
-  'bin.e2e-spec', // spawns dist/bin: ~2 s
-];
-const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
+/**
+ * Projects (docs/testing.md). `npm test` runs unit, e2e, e2e-fastify, slow and slow-fastify;
+ * `npm run test:long` runs long; `npm run test:all` runs both, each suite once.
+ *
+ * Suites are chosen by folder and name, never by a list of every file: `*.spec.ts` is unit,
+ * `*.e2e-spec.ts` is e2e (and e2e-fastify, unless its folder's subject does not depend on the
+ * adapter), and the names below move a suite to slow or long wherever it lives under test/.
+ * A suite added flat under test/ is therefore picked up as unit or e2e.
+ *
+ * The seconds are each suite alone, measured with `npx jest --selectProjects <p> --json`
+ * (endTime - startTime) on the 2-core dev box while other work shared it; the sequencer below
+ * starts the longest first so that two workers finish together.
+ */
+const SLOW = {
+  // no leg left behind: random interleavings on one and two instances (reconciliation's grace is most of it)
+  'legs-property.e2e-spec': 106,
+  'fuzz.e2e-spec': 15, 'fuzz-gate.e2e-spec': 8, // property fuzzing of the HTTP surface and the JSON gate
+  'dashboard.e2e-spec': 14, // headless Chromium
+  'reconcile.e2e-spec': 13, 'legs-redis-stall.e2e-spec': 5, 'live-calls-redis.e2e-spec': 9, // real reconciliation rounds, Redis SIGSTOPped, drain deadlines
+  'redis-sentinel.e2e-spec': 11, 'redis-cluster.e2e-spec': 8, // their own Redis topologies on fixed ports
+  'faults.e2e-spec': 8, 'balance.e2e-spec': 5, 'balance-multi-instance.e2e-spec': 3, // floods
+  // spawn the built dist/ (test/support/dist.ts refuses a missing or stale build)
+  'shutdown.e2e-spec': 10, 'main.e2e-spec': 4, 'security-startup.e2e-spec': 6, 'e2e-call-process.e2e-spec': 3,
+  'live-failover-process.e2e-spec': 7, 'media-node-drain.e2e-spec': 6, 'media-node-logging.e2e-spec': 6,
+  'bin.e2e-spec': 2,
+};
+/** Suites whose subject is not rtp-pool itself: `npm run bench -- --smoke` keeps the benchmark scripts working. */
+const LONG = { 'bench-smoke.e2e-spec': 45 };
 /**
  * Slow suites whose subject is the HTTP front (hostile bodies, the JSON gate, the dashboard in Chromium, graceful
- * shutdown, the service process as deployed): run again on Fastify, as the e2e tier is. The others (floods, Redis
- * topologies, the legs property, the media node) do not depend on the adapter.
+ * shutdown, the service process as deployed): run again on Fastify, as the e2e tier is.
  */
 const SLOW_FASTIFY = ['fuzz.e2e-spec', 'fuzz-gate.e2e-spec', 'dashboard.e2e-spec', 'shutdown.e2e-spec', 'main.e2e-spec', 'security-startup.e2e-spec'];
+/** e2e folders whose subject does not depend on the HTTP adapter (the store, the reference media node): Express only. */
+const ADAPTER_NEUTRAL = ['store', 'media-node'];
+
+const esc = (s) => s.replace(/[.\-]/g, '\\$&');
+/** A path pattern for these suite names in any folder under test/. */
+const named = (names) => `/test/(?:[^/]+/)*(?:${names.map(esc).join('|')})\\.ts$`;
+const anywhere = (names) => names.map((n) => `<rootDir>/test/**/${n}.ts`);
 const ignore = ['/node_modules/', '/dist/'];
+const notSlow = [...ignore, named([...Object.keys(SLOW), ...Object.keys(LONG)])];
 
 const base = {
   testEnvironment: 'node',
@@ -47,24 +66,27 @@ const base = {
   testTimeout: 20000,
 };
 
-// The e2e tier once more, with every createTestApp app on Fastify (RTP_TEST_ADAPTER=fastify,
-// set by test/fastify-adapter.setup.ts): one set of tests, two adapters. The slow tier runs on
-// Express in `npm test`; `RTP_TEST_ADAPTER=fastify npx jest --selectProjects slow` runs it on Fastify.
-const e2eFastify = {
-  ...base,
-  displayName: 'e2e-fastify',
-  testMatch: ['<rootDir>/test/*.e2e-spec.ts'],
-  testPathIgnorePatterns: [...ignore, slowPattern],
-  setupFiles: ['<rootDir>/test/fastify-adapter.setup.ts'],
-};
+// Every createTestApp app on Fastify (RTP_TEST_ADAPTER=fastify, set by test/support/fastify-adapter.setup.ts),
+// and the dist/ processes the suites spawn too: one set of tests, two adapters.
+const onFastify = { setupFiles: ['<rootDir>/test/support/fastify-adapter.setup.ts'] };
 
 module.exports = {
   testTimeout: base.testTimeout,
+  // Most e2e time is spent waiting (timeouts, reconciliation rounds, child processes): two workers
+  // overlap one suite's waits with another's work, even on two cores.
+  maxWorkers: Math.max(2, os.availableParallelism() - 1),
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/*.spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/*.e2e-spec.ts'], testPathIgnorePatterns: [...ignore, slowPattern] },
-    e2eFastify,
-    { ...base, displayName: 'slow', testMatch: SLOW.map((n) => `<rootDir>/test/${n}.ts`), testPathIgnorePatterns: ignore },
-    { ...e2eFastify, displayName: 'slow-fastify', testMatch: SLOW_FASTIFY.map((n) => `<rootDir>/test/${n}.ts`), testPathIgnorePatterns: ignore },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'], testPathIgnorePatterns: notSlow },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: notSlow },
+    {
+      ...base, ...onFastify, displayName: 'e2e-fastify', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      testPathIgnorePatterns: [...notSlow, ...ADAPTER_NEUTRAL.map((d) => `/test/${d}/`)],
+    },
+    { ...base, displayName: 'slow', testMatch: anywhere(Object.keys(SLOW)), testPathIgnorePatterns: ignore },
+    { ...base, ...onFastify, displayName: 'slow-fastify', testMatch: anywhere(SLOW_FASTIFY), testPathIgnorePatterns: ignore },
+    { ...base, displayName: 'long', testMatch: anywhere(Object.keys(LONG)), testPathIgnorePatterns: ignore },
   ],
 };
+// For test/support/sequencer.js; not enumerable, so jest does not read it as an option.
+Object.defineProperty(module.exports, 'expectedSeconds', { value: { ...SLOW, ...LONG } });

@@ -2,7 +2,7 @@ import type { LookupAddress } from 'node:dns';
 import { ControlUrlRefusedException, NodeUrlPolicy } from './node-url-policy';
 import type { HostResolver, SecurityModuleOptions } from './security.module-definition';
 
-/** A resolver answering from a table, counting lookups (the real one is exercised in test/security.e2e-spec.ts). */
+/** A resolver answering from a table, counting lookups (the real one is exercised in test/security/security.e2e-spec.ts). */
 function tableResolver(table: Record<string, string[] | Error | 'hang'>) {
   const calls: string[] = [];
   const resolver: HostResolver = async (name) => {
