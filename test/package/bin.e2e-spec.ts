@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeEnv } from '../src/common/env';
-import { loadAppConfig } from '../src/config/app.config';
-import { loadMediaNodeConfig } from '../src/media-node/media-node.config';
-import { builtEntry } from './support/dist';
+import { describeEnv } from '../../src/common/env';
+import { loadAppConfig } from '../../src/config/app.config';
+import { loadMediaNodeConfig } from '../../src/media-node/media-node.config';
+import { builtEntry } from '../support/dist';
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
 
 /** Runs a built bin with `args` to its end (they never start a server); stdout, stderr, exit code. */

@@ -1,9 +1,9 @@
 import { Test } from '@nestjs/testing';
-import { CallsModule } from '../src/http/calls/calls.module';
-import { createHttpAdapter } from '../src/http/http-adapter';
-import { CallNotFoundException, NoHealthyNodeException, PoolError } from '../src/pool/core/pool.errors';
-import { PoolModule } from '../src/pool/pool.module';
-import { createTestingPool } from '../src/testing/testing-pool';
+import { CallsModule } from '../../src/http/calls/calls.module';
+import { createHttpAdapter } from '../../src/http/http-adapter';
+import { CallNotFoundException, NoHealthyNodeException, PoolError } from '../../src/pool/core/pool.errors';
+import { PoolModule } from '../../src/pool/pool.module';
+import { createTestingPool } from '../../src/testing/testing-pool';
 
 /**
  * The pool's errors: stable codes in-process, statuses only at the HTTP edge. A user of

@@ -1,6 +1,6 @@
-import { FakeMediaNode } from './support/fake-media-node';
-import { RawHttp, type RawResponse } from './support/raw-http';
-import { createTestApp, type TestApp } from './support/test-app';
+import { FakeMediaNode } from '../support/fake-media-node';
+import { RawHttp, type RawResponse } from '../support/raw-http';
+import { createTestApp, type TestApp } from '../support/test-app';
 
 /**
  * One answer for one request, whatever serves it: Express or Fastify, the lean lane or the

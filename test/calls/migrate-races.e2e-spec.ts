@@ -1,10 +1,10 @@
-import { POOL_STORE, type PoolStore } from '../src/pool/core/pool-store.interface';
-import { waitUntil } from './support/concurrency';
-import { expectConverged } from './support/converged';
-import { OFFER, useE2eFixture } from './support/e2e-fixture';
-import { FakeMediaNode } from './support/fake-media-node';
-import { deleteKeys, randomPrefix, TEST_REDIS_URL } from './support/redis';
-import { createTestApp, type TestApp } from './support/test-app';
+import { POOL_STORE, type PoolStore } from '../../src/pool/core/pool-store.interface';
+import { waitUntil } from '../support/concurrency';
+import { expectConverged } from '../support/converged';
+import { OFFER, useE2eFixture } from '../support/e2e-fixture';
+import { FakeMediaNode } from '../support/fake-media-node';
+import { deleteKeys, randomPrefix, TEST_REDIS_URL } from '../support/redis';
+import { createTestApp, type TestApp } from '../support/test-app';
 
 /**
  * Migrates that race each other or a start (CONTRACT §5), each ending in the CONTRACT §7
