@@ -12,11 +12,14 @@ import {
 } from '../../contract/dto/responses.dto';
 import { PoolService } from '../../pool/pool.service';
 import { parseCallListQuery } from './call-list.query';
+import { ContractRoutes } from '../http-surface.module';
 
 /** The calls API (CONTRACT §1) over {@link PoolService}. */
 @ApiTags('calls')
 @ApiBearerAuth('api')
 @Controller('v1/calls')
+// Token check, validation and {"error"} answers on every route, in any app.
+@ContractRoutes()
 // Only when RTP_RATE_LIMIT is set (off by default).
 @ApiErrors({ 429: 'too many requests (rate limiting on: RTP_RATE_LIMIT); see Retry-After' })
 @RequireToken('api')

@@ -185,7 +185,13 @@ export class LeanLane {
       ...(config.getGlobalPreRequestHooks?.() ?? []),
     ];
     if (foreign.length) return off(`global enhancers the lane would skip: ${foreign.map((x) => (x as object).constructor?.name ?? 'unknown').join(', ')}`);
-    const guard = guards.find((g): g is BearerGuard => g instanceof BearerGuard);
+    // The token check the routes carry (HttpSurfaceModule exports the guard).
+    let guard: BearerGuard | undefined;
+    try {
+      guard = this.app.get(BearerGuard, { strict: false });
+    } catch {
+      guard = undefined;
+    }
     const pipe = pipes.find((p) => p instanceof JsonValidationPipe);
     if (!guard || !pipe) return off('the app lacks the bearer guard or the validation pipe');
     const routes = leanRoutes(this.app);

@@ -9,10 +9,13 @@ import { ApiErrors, NodeInfoDto, NodeListDto, RegisterNodeResponseDto } from '..
 import { PoolService } from '../../pool/pool.service';
 import { OptionalBody } from '../optional-body';
 import { NodeUrlPolicy } from '../security/node-url-policy';
+import { ContractRoutes } from '../http-surface.module';
 
 /** The registry (CONTRACT §1): media nodes register/heartbeat and deregister; operators list and drain. */
 @ApiTags('registry')
 @Controller('v1/nodes')
+// Token check, validation and {"error"} answers on every route, in any app.
+@ContractRoutes()
 // Only when RTP_RATE_LIMIT is set (off by default).
 @ApiErrors({ 429: 'too many requests (rate limiting on: RTP_RATE_LIMIT); see Retry-After' })
 export class NodesController {

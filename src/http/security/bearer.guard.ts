@@ -17,6 +17,8 @@ export interface AuthOptions {
   registryToken?: string;
   /** RTP_API_TOKEN: the calls API, node listing, admin paths. */
   apiToken?: string;
+  /** Log one warning at start-up when a token is unset. @default true */
+  warnIfOpen?: boolean;
 }
 
 export const AUTH_OPTIONS = Symbol('RTP_AUTH_OPTIONS');
