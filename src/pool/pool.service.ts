@@ -6,7 +6,6 @@ import { encodeCallCursor } from '../contract/cursor';
 import { toCallBinding } from '../contract/mappers';
 import { CallMigrator, type MigrateOptions } from './calls/call-migrator';
 import { CallRouter } from './calls/call-router';
-import { CircuitBreaker } from './health/circuit-breaker';
 import { PoolEvents } from './pool.events';
 import type { Candidate, NodeState } from './pool.types';
 import { NodeRegistry, type RegisterNodeInput } from './registry/node-registry';
@@ -48,8 +47,6 @@ export class PoolService {
     @InjectPoolStore() private readonly store: PoolStore,
     /** Everything the pool does, as events (metrics, logs, the dashboard listen here). */
     readonly events: PoolEvents,
-    /** This instance's passive failure detection (per node). */
-    readonly circuit: CircuitBreaker,
   ) {}
 
   // ---- registry -------------------------------------------------------------------

@@ -33,8 +33,8 @@ const lanes = new WeakMap<INestApplication, LeanLane>();
  * the access log and X-Request-Id, connection order, the JSON gate (inspectJsonBuffer), the
  * bearer check (BearerGuard.refusal), the validation pipe (JsonValidationPipe), the controller
  * method, and the `{"error"}` answer (describeHttpError). What it skips is the frameworks'
- * per-request machinery: routers, middleware chains, body-parser, Nest's execution context.
- * bench/ scenario 8 measures what that saves.
+ * per-request machinery: routers, middleware chains, body-parser, Nest's execution context
+ * (what that saves: docs/performance-http.md).
  *
  * It takes a request only when the ordinary path would do nothing else with it: the exact
  * path (no query, no trailing slash, a well-formed escape in a call id), a body declared by Content-Length
@@ -61,7 +61,7 @@ export class LeanLane {
   /**
    * The security headers as one flat name, value list, written with the answer's own in a
    * single `writeHead`: a `setHeader` per header validated, lowercased and stored each one
-   * on every request (about 2.5 µs of the lane's CPU per request; bench/results.md, eighth round).
+   * on every request (docs/performance.md, figures behind the code).
    * The headers the app removes are never set on a response the lane takes.
    */
   private readonly head: readonly string[];

@@ -12,7 +12,7 @@ import { CallIndex } from './sorted-ids';
  *
  * Node objects are copy-on-write: a change replaces a node's object and never mutates it,
  * so `getNode`/`listNodes` hand out the stored objects themselves (read-only snapshots).
- * A prepare lists every node; copying 1,000 of them per prepare cost ~0.4 ms (bench/ §2).
+ * A prepare may list every node, and copying them all on each prepare would cost more than the prepare.
  * Every stored object is built by `nodeState`, so all share one hidden class.
  */
 export class MemoryPoolStore implements PoolStore {
