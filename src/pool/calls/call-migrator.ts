@@ -25,8 +25,8 @@ import { LeftLegs } from './left-legs';
 export interface MigrateOptions {
   /** Move the call to this node only (else: any eligible node but its current one). */
   nodeId?: string;
-  /** Preferred region for the new node. */
-  region?: string;
+  /** Preferred region for the new node. Absent or null: none. */
+  region?: string | null;
 }
 
 /**

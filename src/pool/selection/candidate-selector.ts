@@ -8,8 +8,8 @@ import { topK } from './top-k';
 
 /** Options of one prepare. */
 export interface PrepareOptions {
-  /** Preferred region: its nodes are tried first, the others after. */
-  region?: string;
+  /** Preferred region: its nodes are tried first, the others after. Absent or null: none. */
+  region?: string | null;
 }
 
 /** A selection: the candidates in the order to try them; `panic` when every one has an open circuit. */
