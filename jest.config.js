@@ -21,7 +21,7 @@ const SLOW = [
   'redis-sentinel.e2e-spec', 'redis-cluster.e2e-spec', // start their own Redis topologies: ~10-15 s each
   'live-failover-process.e2e-spec', 'media-node-drain.e2e-spec', // spawn dist/ (a media node SIGKILLed, one drained): ~8 s, ~6 s
   'live-calls-redis.e2e-spec', // two instances on Redis with real waits (drain deadline, event tails): ~25 s
-  'root-import.e2e-spec', // spawns node over dist/index.js: ~2 s
+  'root-import.e2e-spec', 'public-api-doc.e2e-spec', // read dist/ (spawn node over index.js; index.d.ts against docs/public-api.md): ~2 s, ~5-12 s
 ];
 const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
 /**
