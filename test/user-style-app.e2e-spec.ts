@@ -1,6 +1,7 @@
 import { Controller, type INestApplication, type LoggerService, Post, Req } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { gzipSync } from 'node:zlib';
 import { CallsModule, EventsModule, PoolModule, RegistryModule, SecurityModule } from '../src/index';
 import { FakeMediaNode } from './support/fake-media-node';
 
@@ -128,6 +129,20 @@ describe(`a user's app from the modules alone, no configureApp (${ADAPTER})`, ()
       expect(await send(u, 'POST', '/v1/calls/u-c1/start')).toMatchObject({ status: 200 });
       expect((await send(u, 'DELETE', '/v1/calls/u-c1')).status).toBe(204);
       expect(node.requests.map((r) => r.method + ' ' + r.rawPath)).toEqual(expect.arrayContaining(['POST /v1/legs', 'POST /v1/legs/u-c1/start', 'DELETE /v1/legs/u-c1']));
+    });
+
+    it('inflates a gzip body and counts the limit on the inflated bytes', async () => {
+      const gz = (v: unknown) => gzipSync(Buffer.from(JSON.stringify(v)));
+      const post = async (body: Buffer, encoding: string) => {
+        const res = await fetch(u.url + '/v1/nodes/register', { method: 'POST', body, headers: { 'content-type': 'application/json', 'content-encoding': encoding } });
+        return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.json() as unknown };
+      };
+      expect(await post(gz({ node_id: 'gz1', control_url: node.url }), 'gzip')).toMatchObject({ status: 200, body: { node_id: 'gz1' } });
+      // 1 KB on the wire, 300 KB inflated.
+      expectError(await post(gz({ node_id: 'gz2', control_url: node.url, pad: ' '.repeat(300_000) }), 'gzip'), 413, /too large/);
+      expectError(await post(Buffer.from('{}'), 'compress'), 415, /encoding/);
+      expect((await send(u, 'GET', '/v1/nodes')).body).toMatchObject({ nodes: expect.arrayContaining([expect.objectContaining({ node_id: 'gz1' })]) });
+      expect((await send(u, 'DELETE', '/v1/nodes/gz1')).status).toBe(204);
     });
 
     it("leaves the app's own routes to the app's own body handling", async () => {
