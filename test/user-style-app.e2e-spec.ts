@@ -160,7 +160,7 @@ describe(`a user's app from the modules alone, no configureApp (${ADAPTER})`, ()
   describe('with tokens (SecurityModule.forRoot)', () => {
     let u: UserApp;
     beforeAll(async () => {
-      u = await userApp({ registryToken: REG, apiToken: API });
+      u = await userApp({ registryToken: REG, apiToken: API, maxBodyBytes: 4096 });
     });
     afterAll(async () => {
       await u?.app.close();
@@ -182,6 +182,11 @@ describe(`a user's app from the modules alone, no configureApp (${ADAPTER})`, ()
       const registryRoute = path.startsWith('/v1/nodes') && method !== 'GET';
       const wrong = await send(u, method, path, body, { authorization: `Bearer ${registryRoute ? API : REG}` });
       expectError(wrong, 401, /invalid bearer token/);
+    });
+
+    it('refuses a body over its maxBodyBytes with 413', async () => {
+      const body = json({ call_id: 'c1', offer_sdp: 'v=0\r\n' + 'a=x\r\n'.repeat(1_000) });
+      expectError(await send(u, 'POST', '/v1/calls', body, { authorization: `Bearer ${API}` }), 413, /too large/);
     });
 
     it('accepts the right token, and does not warn', async () => {

@@ -5,6 +5,7 @@ import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { JsonErrorFilter } from '../common/http-exception.filter';
 import { JsonValidationPipe } from '../common/json-validation.pipe';
 import { AUTH_OPTIONS, type AuthOptions, BearerGuard } from './security/bearer.guard';
+import { SECURITY_MODULE_OPTIONS, type SecurityModuleOptions } from './security/security.module-definition';
 import { installSurfaceJsonGate } from './surface-json-gate';
 
 /**
@@ -31,11 +32,12 @@ export class SurfaceSafety implements OnApplicationBootstrap {
     host: HttpAdapterHost,
     config: ApplicationConfig,
     @Optional() @Inject(AUTH_OPTIONS) private readonly auth: AuthOptions = {},
+    @Optional() @Inject(SECURITY_MODULE_OPTIONS) security: SecurityModuleOptions = {},
   ) {
     // init$ replays: it fires now if the adapter is set (NestFactory.create), else when it
     // is (a testing module's createNestApplication); both before init() adds body parsers.
     host.init$.subscribe(() => {
-      if (host.httpAdapter) installSurfaceJsonGate(host.httpAdapter, () => config.getGlobalPrefix());
+      if (host.httpAdapter) installSurfaceJsonGate(host.httpAdapter, () => config.getGlobalPrefix(), security.maxBodyBytes);
     });
   }
 

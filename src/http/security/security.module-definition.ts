@@ -30,6 +30,12 @@ export interface SecurityModuleOptions {
    */
   apiToken?: string;
   /**
+   * Largest body the routes of `RegistryModule`, `CallsModule` and `EventsModule` accept in an
+   * app without `configureApp` (413 beyond; measured inflated). `configureApp(app, { maxBodyBytes })`
+   * sets it for every route instead. @default 262144
+   */
+  maxBodyBytes?: number;
+  /**
    * Log one warning at start-up when a token above is unset. The service turns it off: it
    * names the unset environment variables itself. @default true
    */

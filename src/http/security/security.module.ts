@@ -25,6 +25,6 @@ import { SECURITY_MODULE_OPTIONS, SecurityConfigurableModule, type SecurityModul
       }),
     },
   ],
-  exports: [NodeUrlPolicy, AUTH_OPTIONS],
+  exports: [NodeUrlPolicy, AUTH_OPTIONS, SECURITY_MODULE_OPTIONS],
 })
 export class SecurityModule extends SecurityConfigurableModule {}
