@@ -32,7 +32,7 @@ const SLOW = {
   // spawn the built dist/ (test/support/dist.ts refuses a missing or stale build)
   'shutdown.e2e-spec': 10, 'main.e2e-spec': 4, 'security-startup.e2e-spec': 6, 'e2e-call-process.e2e-spec': 3,
   'live-failover-process.e2e-spec': 7, 'media-node-drain.e2e-spec': 6, 'media-node-logging.e2e-spec': 6,
-  'bin.e2e-spec': 2,
+  'bin.e2e-spec': 2, 'root-import.e2e-spec': 2, 'public-api-doc.e2e-spec': 8, // spawn dist/bin; read dist/ (index.js loaded by node; index.d.ts against docs/public-api.md)
 };
 /** Suites whose subject is not rtp-pool itself: `npm run bench -- --smoke` keeps the benchmark scripts working. */
 const LONG = { 'bench-smoke.e2e-spec': 45 };

@@ -3,7 +3,6 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
-import { AUTH_OPTIONS, type AuthOptions, BearerGuard } from './http/security/bearer.guard';
 import { CallsModule } from './http/calls/calls.module';
 import { EventsModule } from './http/events/events.module';
 import { APP_CONFIG, type AppConfig } from './config/app.config';
@@ -56,7 +55,11 @@ export class AppModule {
         }),
         SecurityModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (c: ConfigService) => ({ allowedNodeCidrs: c.getOrThrow<AppConfig>(APP_CONFIG).allowedNodeCidrs }),
+          useFactory: (c: ConfigService) => {
+            const cfg = c.getOrThrow<AppConfig>(APP_CONFIG);
+            // main.ts warns about unset tokens itself, naming their environment variables.
+            return { allowedNodeCidrs: cfg.allowedNodeCidrs, registryToken: cfg.registryToken, apiToken: cfg.apiToken, warnIfOpen: false };
+          },
         }),
         // Rate limiting is off by default (RTP_RATE_LIMIT=0): then neither the module nor its guard exists.
         ...(config.rateLimit > 0 ? [ThrottlerModule.forRootAsync({
@@ -84,19 +87,8 @@ export class AppModule {
           },
         }),
       ],
-      providers: [
-        {
-          provide: AUTH_OPTIONS,
-          inject: [ConfigService],
-          useFactory: (c: ConfigService): AuthOptions => {
-            const cfg = c.getOrThrow<AppConfig>(APP_CONFIG);
-            return { registryToken: cfg.registryToken, apiToken: cfg.apiToken };
-          },
-        },
-        // Throttle before authenticating: a token guesser is limited too.
-        ...(config.rateLimit > 0 ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : []),
-        { provide: APP_GUARD, useClass: BearerGuard },
-      ],
+      // Global, so it runs before the routes' own token check: a token guesser is limited too.
+      providers: config.rateLimit > 0 ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : [],
     };
   }
 }

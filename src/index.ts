@@ -87,7 +87,7 @@ export { CallsModule } from './http/calls/calls.module';
 export { EventsModule } from './http/events/events.module';
 export { configureApp, type AppSetupOptions } from './http/app.setup';
 export { createHttpAdapter, type HttpAdapterOptions } from './http/http-adapter';
-export { BearerGuard, RequireToken, AUTH_OPTIONS, type AuthOptions } from './http/security/bearer.guard';
+export { BearerGuard, RequireToken, AUTH_OPTIONS, type AuthOptions } from './common/bearer.guard';
 export { SecurityModule } from './http/security/security.module';
 export {
   DEFAULT_SECURITY_OPTIONS, SECURITY_MODULE_OPTIONS, type SecurityModuleOptions, type HostResolver,

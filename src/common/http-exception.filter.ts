@@ -1,4 +1,5 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, type HttpServer, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, type HttpServer, HttpStatus, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { rawResponse } from './raw-http';
 
 /**
@@ -7,21 +8,24 @@ import { rawResponse } from './raw-http';
  * unknown routes (404) — and anything unexpected as a 500 whose details stay in the log.
  */
 @Catch()
+@Injectable()
 export class JsonErrorFilter implements ExceptionFilter {
   protected readonly logger = new Logger('JsonErrorFilter');
 
   /**
-   * @param adapter the app's HTTP adapter (Express or Fastify), which writes the answer; without
-   * one (a filter given to `@UseFilters`) the answer is written through the response itself.
+   * @param adapter the app's HTTP adapter (Express or Fastify), which writes the answer; or,
+   * when the filter is built by DI (`@UseFilters(JsonErrorFilter)` on a controller), the
+   * adapter host, read on each error since the adapter is set after the module is built.
    */
-  constructor(private readonly adapter?: HttpServer) {}
+  constructor(@Optional() @Inject(HttpAdapterHost) private readonly adapter?: HttpServer | HttpAdapterHost) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<unknown>();
     const { status, error } = this.describe(exception);
     if (rawResponse(res).headersSent) return;
-    if (this.adapter) {
-      this.adapter.reply(res, { error }, status);
+    const adapter = this.adapter instanceof HttpAdapterHost ? this.adapter.httpAdapter : this.adapter;
+    if (adapter) {
+      adapter.reply(res, { error }, status);
       return;
     }
     const fastify = res as { code?: unknown; send?: unknown; raw?: unknown };

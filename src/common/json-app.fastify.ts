@@ -48,7 +48,7 @@ function mediaType(headers: IncomingHttpHeaders): string {
 }
 
 /** The payload stream Fastify reads: the request itself, or an inflating stream. Throws a 415. */
-function gateBody(method: string, headers: IncomingHttpHeaders, payload: Readable): Readable {
+export function gateBody(method: string, headers: IncomingHttpHeaders, payload: Readable): Readable {
   if (!takesBody(method)) return payload;
   const hasBody = (headers['content-length'] !== undefined && headers['content-length'] !== '0') || headers['transfer-encoding'] !== undefined;
   if (!hasBody) return payload;
@@ -71,7 +71,7 @@ function gateBody(method: string, headers: IncomingHttpHeaders, payload: Readabl
 }
 
 /** The charset parameter of the content type, lower-cased, or undefined. */
-function charsetOf(headers: IncomingHttpHeaders): string | undefined {
+export function charsetOf(headers: IncomingHttpHeaders): string | undefined {
   const m = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(headers['content-type'] ?? '');
   return m ? m[1].toLowerCase() : undefined;
 }

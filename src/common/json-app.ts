@@ -31,6 +31,7 @@ export function configureJsonApp(
   app: INestApplication, opts: JsonAppOptions = {}, errorFilter: ExceptionFilter = new JsonErrorFilter(app.getHttpAdapter()),
 ): INestApplication {
   const ex = app as NestExpressApplication;
+  appJsonGates.add(app.getHttpAdapter());
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   // Slow or malformed requests are cut and answered in JSON by the HTTP server itself.
   hardenHttpServer(app.getHttpServer() as Server, { requestTimeoutMs: opts.requestTimeoutMs });
@@ -45,6 +46,17 @@ export function configureJsonApp(
   app.useGlobalPipes(new JsonValidationPipe());
   app.useGlobalFilters(errorFilter);
   return app;
+}
+
+/** Adapters whose app has the JSON set-up of {@link configureJsonApp}. */
+const appJsonGates = new WeakSet<object>();
+
+/**
+ * Whether {@link configureJsonApp} set up the app of this HTTP adapter: then its JSON gate
+ * serves every route, and the gate the HTTP modules carry for an app without it stands aside.
+ */
+export function hasAppJsonGate(adapter: object): boolean {
+  return appJsonGates.has(adapter);
 }
 
 function configureExpressJsonBody(ex: NestExpressApplication, limit: number): void {

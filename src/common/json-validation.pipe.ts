@@ -73,6 +73,9 @@ export class JsonValidationPipe extends ValidationPipe {
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
+      // Already validated: the app's global pipe ran before the controller's own (a parsed
+      // JSON body is a plain object, never an instance of a DTO class).
+      if (!BUILT_IN_TYPES.has(metadata.metatype) && value instanceof metadata.metatype) return value;
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw new BadRequestException('body must be a JSON object');
       }

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream, Level, LevelWithSilent } from 'pino';
-import pinoPretty from 'pino-pretty';
 import { bool, type Env, oneOf } from './env';
 
 /*
@@ -85,8 +84,9 @@ export function pinoLoggerParams(o: LoggingOptions = {}): Params {
     serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
   };
   // pino-pretty as a stream in this thread (not a transport worker): nothing is lost at exit.
+  // Loaded only for LOG_PRETTY: a development aid the package root does not load.
   const stream = o.pretty
-    ? pinoPretty({ sync: true, singleLine: true, ...(o.destination ? { destination: o.destination } : {}) })
+    ? (require('pino-pretty') as typeof import('pino-pretty')).build({ sync: true, singleLine: true, ...(o.destination ? { destination: o.destination } : {}) })
     : o.destination;
   return { pinoHttp: stream ? [options, stream] : options, forRoutes: [] };
 }

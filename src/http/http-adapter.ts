@@ -1,7 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { HttpAdapterKind } from './http-adapter-kind';
 import { DEFAULT_MAX_BODY_BYTES } from '../common/json-app';
 import { fastifyFrameworkError } from '../common/json-app.fastify';
@@ -20,7 +18,12 @@ export interface HttpAdapterOptions {
  * characters with a 414; call ids are up to 256).
  */
 export function createHttpAdapter(kind: HttpAdapterKind, opts: HttpAdapterOptions = {}): AbstractHttpAdapter {
-  if (kind === 'express') return new ExpressAdapter();
+  // Each platform is loaded when chosen: the package root loads neither (an Express user never loads Fastify).
+  if (kind === 'express') {
+    const { ExpressAdapter } = require('@nestjs/platform-express') as typeof import('@nestjs/platform-express');
+    return new ExpressAdapter();
+  }
+  const { FastifyAdapter } = require('@nestjs/platform-fastify') as typeof import('@nestjs/platform-fastify');
   return new FastifyAdapter({
     bodyLimit: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false, maxParamLength: 8 * 1024 },

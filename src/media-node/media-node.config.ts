@@ -37,8 +37,8 @@ export interface MediaNodeConfig {
   heartbeatSec: number;
   /** RTP_DRAIN_TIMEOUT_SEC: at shutdown (SIGTERM), how long to keep serving legs until they end; 0 = exit at once. @default 30 */
   drainTimeoutSec: number;
-  /** RTP_NODE_REGION: region label sent with heartbeats. */
-  region?: string;
+  /** RTP_NODE_REGION: region label sent with heartbeats. Absent or null: none. */
+  region?: string | null;
   /** LOG_LEVEL (pino: fatal, error, warn, info, debug, trace, silent), as the service. @default info */
   logLevel?: LogLevel;
   /** LOG_PRETTY: human-readable lines instead of JSON, as the service. @default false */

@@ -19,8 +19,8 @@ export interface ControlClientOptions {
  * Every failure is a {@link ControlCallError} with its kind.
  *
  * Transport: {@link JsonHttp} (an undici `Agent`, a keep-alive connection pool per node origin), owned by
- * this client and closed at application shutdown. It replaced @nestjs/axios, which cost
- * 2–3× the latency and a third of the throughput per control call (bench scenario 2).
+ * this client and closed at application shutdown; cheaper per control call than @nestjs/axios
+ * (docs/performance.md, figures behind the code).
  */
 @Injectable()
 export class NodeControlClient implements OnApplicationShutdown {

@@ -6,7 +6,6 @@ import { encodeCallCursor } from '../contract/cursor';
 import { toCallBinding } from '../contract/mappers';
 import { CallMigrator, type MigrateOptions } from './calls/call-migrator';
 import { CallRouter } from './calls/call-router';
-import { CircuitBreaker } from './health/circuit-breaker';
 import { PoolEvents } from './core/pool.events';
 import type { Candidate, NodeState } from './core/pool.types';
 import { NodeRegistry, type RegisterNodeInput } from './registry/node-registry';
@@ -41,8 +40,6 @@ export class PoolService {
     @InjectPoolStore() private readonly store: CallStore,
     /** Everything the pool does, as events (metrics, logs, the dashboard listen here). */
     readonly events: PoolEvents,
-    /** This instance's passive failure detection (per node). */
-    readonly circuit: CircuitBreaker,
   ) {}
 
   // ---- registry -------------------------------------------------------------------

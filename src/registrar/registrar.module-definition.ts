@@ -25,8 +25,8 @@ export interface RegistrarModuleOptions {
   mediaIp?: string;
   /** Max legs, sent as `capacity`; unset or 0 = unbounded, not sent (`RTP_MAX_LEGS`). */
   capacity?: number;
-  /** Region label, sent as `region` when set. */
-  region?: string;
+  /** Region label, sent as `region` when set. Absent or null: none. */
+  region?: string | null;
   /** Relative share for weighted strategies, sent as `weight` when set. */
   weight?: number;
   /** Start out draining (normally the registrar drains at shutdown only). @default false */

@@ -33,7 +33,7 @@ export interface HeartbeatBody {
   media_ip?: string;
   active_legs: number;
   capacity?: number;
-  region?: string;
+  region?: string | null;
   weight?: number;
   draining?: boolean;
 }

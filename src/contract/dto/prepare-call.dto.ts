@@ -28,5 +28,5 @@ export class PrepareCallDto {
   /** Preferred region: its nodes are tried first. */
   @ApiPropertyOptional({ maxLength: 64, example: 'eu-west', description: 'Preferred region: its nodes are tried first.' })
   @IsOptional() @Trim() @IsString() @MaxLength(64)
-  region?: string;
+  region?: string | null;
 }

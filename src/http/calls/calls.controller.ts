@@ -1,8 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseFilters } from '@nestjs/common';
-import { ApiErrorFilter } from '../errors/api-error.filter';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { NoBodyFields } from '../../common/no-body-fields';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { RequireToken } from '../security/bearer.guard';
+import { RequireToken } from '../../common/bearer.guard';
 import type {
   CallBinding, CallListResponse, MigrateCallResponse, PrepareCallResponse, StartCallResponse,
 } from '../../contract/contract.types';
@@ -13,15 +12,17 @@ import {
 } from '../../contract/dto/responses.dto';
 import { PoolService } from '../../pool/pool.service';
 import { parseCallListQuery } from './call-list.query';
+import { ContractRoutes } from '../surface/http-surface.module';
 
 /** The calls API (CONTRACT §1) over {@link PoolService}. */
 @ApiTags('calls')
 @ApiBearerAuth('api')
 @Controller('v1/calls')
+// Token check, validation and {"error"} answers on every route, in any app.
+@ContractRoutes()
 // Only when RTP_RATE_LIMIT is set (off by default).
 @ApiErrors({ 429: 'too many requests (rate limiting on: RTP_RATE_LIMIT); see Retry-After' })
 @RequireToken('api')
-@UseFilters(new ApiErrorFilter())
 export class CallsController {
   constructor(private readonly pool: PoolService) {}
 

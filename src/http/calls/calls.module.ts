@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { requiresPoolModule } from '../../pool/pool-required';
+import { HttpSurfaceModule } from '../surface/http-surface.module';
 import { CallsController } from './calls.controller';
 
 /** The calls HTTP surface. Needs PoolModule (global by default): without it the boot fails naming it. */
-@Module({ controllers: [CallsController], providers: [requiresPoolModule('CallsModule')] })
+@Module({ imports: [HttpSurfaceModule], controllers: [CallsController], providers: [requiresPoolModule('CallsModule')] })
 export class CallsModule {}

@@ -5,7 +5,8 @@ import { ApiErrors } from '../../contract/dto/responses.dto';
 import { EventFeed } from '../../pool/events/event-feed.service';
 import { parseEventId, type StreamEvent } from '../../pool/core/event-log.interface';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../../pool/core/pool.module-definition';
-import { RequireToken } from '../security/bearer.guard';
+import { RequireToken } from '../../common/bearer.guard';
+import { ContractRoutes } from '../surface/http-surface.module';
 
 /** Events replayed per read while catching a reconnecting client up. */
 const REPLAY_BATCH = 1_000;
@@ -23,6 +24,8 @@ type RawRequest = IncomingMessage | { raw: IncomingMessage };
 @ApiTags('events')
 @ApiBearerAuth('api')
 @Controller('v1/events')
+// Token check, validation and {"error"} answers on every route, in any app.
+@ContractRoutes()
 @RequireToken('api')
 export class EventsController implements OnModuleDestroy {
   /** Open streams: ended at shutdown, so closing the server does not wait for clients that never leave. */

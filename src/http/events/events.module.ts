@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { requiresPoolModule } from '../../pool/pool-required';
+import { HttpSurfaceModule } from '../surface/http-surface.module';
 import { EventsController } from './events.controller';
 
 /** `GET /v1/events` (CONTRACT §5). Needs PoolModule (global by default). */
-@Module({ controllers: [EventsController], providers: [requiresPoolModule('EventsModule')] })
+@Module({ imports: [HttpSurfaceModule], controllers: [EventsController], providers: [requiresPoolModule('EventsModule')] })
 export class EventsModule {}

@@ -7,7 +7,7 @@ import { requestIdOf } from '../../common/logger.params';
 import { inspectJsonBuffer, strictJson } from '../../common/json-body-inspector';
 import { JsonValidationPipe } from '../../common/json-validation.pipe';
 import { describeApiError } from '../errors/api-error.filter';
-import { BearerGuard } from '../security/bearer.guard';
+import { BearerGuard } from '../../common/bearer.guard';
 import { type LeanRoute, type LeanRoutes, leanRoutes } from './lean-routes';
 import { httpCodeMetadataKey, resolvedSecurityHeaders, routingProblem, securityFeatureProblem, viewOf } from './nest-internals';
 
@@ -34,8 +34,8 @@ const lanes = new WeakMap<INestApplication, LeanLane>();
  * the access log and X-Request-Id, connection order, the JSON gate (inspectJsonBuffer), the
  * bearer check (BearerGuard.refusal), the validation pipe (JsonValidationPipe), the controller
  * method, and the `{"error"}` answer (describeApiError). What it skips is the frameworks'
- * per-request machinery: routers, middleware chains, body-parser, Nest's execution context.
- * bench/ scenario 8 measures what that saves.
+ * per-request machinery: routers, middleware chains, body-parser, Nest's execution context
+ * (what that saves: docs/performance-http.md).
  *
  * It takes a request only when the ordinary path would do nothing else with it: the exact
  * path (no query, no trailing slash, a well-formed escape in a call id), a body declared by Content-Length
@@ -64,7 +64,7 @@ export class LeanLane {
   /**
    * The security headers as one flat name, value list, written with the answer's own in a
    * single `writeHead`: a `setHeader` per header validated, lowercased and stored each one
-   * on every request (about 2.5 µs of the lane's CPU per request, measured with bench/ scenario 8).
+   * on every request (docs/performance.md, figures behind the code).
    * The headers the app removes are never set on a response the lane takes.
    */
   private readonly head: readonly string[] | undefined;
@@ -191,7 +191,13 @@ export class LeanLane {
       ...config.getGlobalPreRequestHooks(),
     ];
     if (foreign.length) return off(`global enhancers the lane would skip: ${foreign.map((x) => (x as object).constructor?.name ?? 'unknown').join(', ')}`);
-    const guard = guards.find((g): g is BearerGuard => g instanceof BearerGuard);
+    // The token check the routes carry (HttpSurfaceModule exports the guard).
+    let guard: BearerGuard | undefined;
+    try {
+      guard = this.app.get(BearerGuard, { strict: false });
+    } catch {
+      guard = undefined;
+    }
     const pipe = pipes.find((p) => p instanceof JsonValidationPipe);
     if (!guard || !pipe) return off('the app lacks the bearer guard or the validation pipe');
     const httpCode = httpCodeMetadataKey();

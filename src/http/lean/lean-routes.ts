@@ -1,5 +1,5 @@
 import type { INestApplication, Type } from '@nestjs/common';
-import { type TokenKind, tokenKindOf } from '../security/bearer.guard';
+import { type TokenKind, tokenKindOf } from '../../common/bearer.guard';
 import { CallsController } from '../calls/calls.controller';
 import { NodesController } from '../registry/nodes.controller';
 

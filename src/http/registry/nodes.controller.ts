@@ -1,8 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post, UseFilters } from '@nestjs/common';
-import { ApiErrorFilter } from '../errors/api-error.filter';
+import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post } from '@nestjs/common';
 import { NoBodyFields } from '../../common/no-body-fields';
 import { ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { RequireToken } from '../security/bearer.guard';
+import { RequireToken } from '../../common/bearer.guard';
 import type { NodeInfo, RegisterNodeResponse } from '../../contract/contract.types';
 import { DrainNodeDto } from '../../contract/dto/drain-node.dto';
 import { RegisterNodeDto } from '../../contract/dto/register-node.dto';
@@ -10,13 +9,15 @@ import { ApiErrors, NodeInfoDto, NodeListDto, RegisterNodeResponseDto } from '..
 import { PoolService } from '../../pool/pool.service';
 import { OptionalBody } from '../../common/optional-body';
 import { NodeUrlPolicy } from '../security/node-url-policy';
+import { ContractRoutes } from '../surface/http-surface.module';
 
 /** The registry (CONTRACT §1): media nodes register/heartbeat and deregister; operators list and drain. */
 @ApiTags('registry')
 @Controller('v1/nodes')
+// Token check, validation and {"error"} answers on every route, in any app.
+@ContractRoutes()
 // Only when RTP_RATE_LIMIT is set (off by default).
 @ApiErrors({ 429: 'too many requests (rate limiting on: RTP_RATE_LIMIT); see Retry-After' })
-@UseFilters(new ApiErrorFilter())
 export class NodesController {
   constructor(
     private readonly pool: PoolService,

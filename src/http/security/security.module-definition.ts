@@ -19,6 +19,27 @@ export interface SecurityModuleOptions {
   resolveCacheSec?: number;
   /** Most names remembered at once. @default 10000 */
   resolveCacheSize?: number;
+  /**
+   * Bearer token registrars must send to register and deregister (`RTP_REGISTRY_TOKEN`);
+   * unset: those routes are open, with a warning at start-up. @default undefined
+   */
+  registryToken?: string;
+  /**
+   * Bearer token for the calls API, node listing, drain and the events stream
+   * (`RTP_API_TOKEN`); unset: those routes are open, with a warning at start-up. @default undefined
+   */
+  apiToken?: string;
+  /**
+   * Largest body the routes of `RegistryModule`, `CallsModule` and `EventsModule` accept in an
+   * app without `configureApp` (413 beyond; measured inflated). `configureApp(app, { maxBodyBytes })`
+   * sets it for every route instead. @default 262144
+   */
+  maxBodyBytes?: number;
+  /**
+   * Log one warning at start-up when a token above is unset. The service turns it off: it
+   * names the unset environment variables itself. @default true
+   */
+  warnIfOpen?: boolean;
   /** How names are resolved. @default `dns.promises.lookup(name, { all: true })` (the system resolver, as the HTTP client uses) */
   resolver?: HostResolver;
 }

@@ -1,7 +1,8 @@
-import { Controller, Get, Header, Req } from '@nestjs/common';
+import { Controller, Get, Header, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeController, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
 import { bearerOf, RequireToken, safeEqual } from '../../common/bearer';
+import { BearerGuard } from '../../common/bearer.guard';
 import { ErrorResponseDto } from '../../contract/dto/responses.dto';
 import { InjectOpsOptions, type ResolvedOpsOptions } from '../core/ops.module-definition';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './dashboard.assets';
@@ -51,6 +52,7 @@ export class DashboardController {
 @ApiBearerAuth('api')
 @Controller('v1/ops')
 @RequireToken('api')
+@UseGuards(BearerGuard)
 export class OpsSummaryController {
   constructor(private readonly summaries: OpsSummaryService) {}
 

@@ -35,9 +35,9 @@ export class BindingCache {
   }
 
   /**
-   * Drops the oldest entries down to `max`. One at a time (`keys().next()` per put) cost
-   * ~30 µs a put at 50,000 entries: a Map's deleted slots stay at the front of its table
-   * until it rehashes, and each new iterator walks over all of them.
+   * Drops the oldest entries down to `max`, in batches: one at a time (`keys().next()` per
+   * put) is slow on a large Map, whose deleted slots stay at the front of its table until it
+   * rehashes, and each new iterator walks over all of them.
    */
   private evict(): void {
     let n = this.routes.size - this.max;

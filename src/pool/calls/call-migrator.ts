@@ -22,8 +22,8 @@ import { NodeLegs } from './node-legs';
 export interface MigrateOptions {
   /** Move the call to this node only (else: any eligible node but its current one). */
   nodeId?: string;
-  /** Preferred region for the new node. */
-  region?: string;
+  /** Preferred region for the new node. Absent or null: none. */
+  region?: string | null;
 }
 
 /** A migrate of one call on this instance: its request, its answer, and when its claim is released. */

@@ -78,11 +78,10 @@ export type NodeKept = Pick<NodeState, 'healthy' | 'adminDrained' | 'drainDeadli
  * A node state with every field written in one fixed order, from a report and the state kept
  * beside it, so every node object shares one V8 hidden class. Stores that keep node objects build
  * them with this (or {@link nodeState}): a prepare reads a few fields of every node, and on
- * objects of mixed shapes (spread copies) that scan cost ~4× as much at 1,000 nodes.
+ * objects of mixed shapes (spread copies) that scan costs several times as much.
  *
- * No object spread followed by literal properties here or on any per-request path: on Node 20
- * (V8 11.3) `{ ...report, healthy, …six more }` cost ~10 µs, against 0.14 µs written out, and
- * it was the largest single frame of a heartbeat in a profile of bench/ scenario 8.
+ * No object spread followed by literal properties here or on any per-request path: V8 builds
+ * such an object far more slowly than one written out (docs/performance.md, figures behind the code).
  */
 export function nodeOf(r: Readonly<NodeReport>, k: Readonly<NodeKept>): NodeState {
   return {

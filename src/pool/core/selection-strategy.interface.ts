@@ -9,8 +9,8 @@ export const InjectSelectionStrategy = () => Inject(SELECTION_STRATEGY);
 export interface SelectionContext {
   /** The call id being prepared (trimmed). */
   callId: string;
-  /** The caller's preferred region, when it gave one. */
-  region?: string;
+  /** The caller's preferred region; absent or null when it gave none. */
+  region?: string | null;
   /**
    * How many candidates the pool will try at most (its attempt budget), when it knows.
    * A strategy may return only the first `limit` of its order — the built-ins then pick

@@ -8,8 +8,8 @@ import { topK } from './top-k';
 
 /** Options of one prepare. */
 export interface PrepareOptions {
-  /** Preferred region: its nodes are tried first, the others after. */
-  region?: string;
+  /** Preferred region: its nodes are tried first, the others after. Absent or null: none. */
+  region?: string | null;
 }
 
 /** A selection: the candidates in the order to try them; `panic` when every one has an open circuit. */
@@ -97,6 +97,7 @@ export class CandidateSelector {
    * Whether a lightest-first read of the store's load index gives this prepare the
    * selection {@link select} would give over every node: the least-loaded strategy (its
    * own `order`, not a subclass's), no region, a limit.
+   * @internal
    */
   usesLoadIndex(opts: PrepareOptions, limit: number | undefined): limit is number {
     return limit !== undefined && limit >= 1 && !opts.region && this.strategy.order === LeastLoadedStrategy.prototype.order;
@@ -109,6 +110,7 @@ export class CandidateSelector {
    * `NodeStore.nodesByLoad`. Undefined when the index cannot give the same answer — see
    * {@link usesLoadIndex}, a store without an index, a page that ends before the answer is
    * certain — and the caller lists every node for {@link select}. Synchronous, as `select`.
+   * @internal
    */
   selectLightest(
     callId: string, opts: PrepareOptions, limit: number | undefined,
@@ -145,12 +147,12 @@ export class CandidateSelector {
     return { candidates: panic ? topK(tripped, limit, byLoadThenId) : best, panic };
   }
 
-  /** A prepare is being sent to the node: count it as load until {@link release}. */
+  /** A prepare is being sent to the node: count it as load until {@link release}. @internal */
   reserve(nodeId: string): void {
     this.placing.set(nodeId, (this.placing.get(nodeId) ?? 0) + 1);
   }
 
-  /** The prepare sent after {@link reserve} is over (its binding, if any, is written). */
+  /** The prepare sent after {@link reserve} is over (its binding, if any, is written). @internal */
   release(nodeId: string): void {
     const left = (this.placing.get(nodeId) ?? 1) - 1;
     if (left > 0) this.placing.set(nodeId, left);

@@ -10,7 +10,7 @@ function before(a: Readonly<NodeState>, b: Readonly<NodeState>): boolean {
 /**
  * The memory store's nodes, lightest first: effective load, then id. Kept as the store
  * replaces nodes, so a least-loaded prepare reads the first few nodes instead of every
- * one (a full pass was ~45 µs of a prepare at 1,000 nodes, bench/profile-pool.ts).
+ * one (docs/performance.md, figures behind the code).
  *
  * One sorted array: a change is a binary search for the node's old place and one for its
  * new place, and a splice out and in (a memmove, under a microsecond at 10,000 nodes).

@@ -1,4 +1,4 @@
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 
 /** How the store reaches Redis: one server, a Sentinel-monitored master, or a Cluster. */
 export type RedisTopology = 'single' | 'sentinel' | 'cluster';
@@ -131,6 +131,8 @@ function baseOptions(o: RedisConnectionOptions): RedisOptions {
  * command timeout) and reconnects forever by itself.
  */
 export function createRedisClient(o: RedisConnectionOptions): RedisClient {
+  // Loaded here, when a Redis store or event log is built: the package root does not load ioredis.
+  const { Cluster, Redis } = require('ioredis') as typeof import('ioredis');
   const maxDelay = o.maxReconnectDelayMs ?? DEFAULT_REDIS_CONNECTION.maxReconnectDelayMs;
   const retry = (times: number) => Math.min(50 * times, maxDelay);
   const base = baseOptions(o);

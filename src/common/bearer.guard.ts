@@ -3,8 +3,8 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import { bearerOf, RequireToken, safeEqual, TOKEN_KIND, type TokenKind, tokenKindOf } from '../../common/bearer';
-import { rawResponse } from '../../common/raw-http';
+import { bearerOf, RequireToken, safeEqual, TOKEN_KIND, type TokenKind, tokenKindOf } from './bearer';
+import { rawResponse } from './raw-http';
 
 export { bearerOf, RequireToken, safeEqual, type TokenKind, tokenKindOf };
 
@@ -14,6 +14,8 @@ export interface AuthOptions {
   registryToken?: string;
   /** RTP_API_TOKEN: the calls API, node listing, admin paths. */
   apiToken?: string;
+  /** Log one warning at start-up when a token is unset. @default true */
+  warnIfOpen?: boolean;
 }
 
 export const AUTH_OPTIONS = Symbol('RTP_AUTH_OPTIONS');
