@@ -9,7 +9,7 @@ import { builtEntry } from '../support/dist';
  * exported, so the document cannot go stale. In the document's tables a name in backticks is
  * an export; a member is written qualified (`PoolStore.claim`) and is not one.
  */
-const DOC = readFileSync(join(__dirname, '..', 'docs', 'public-api.md'), 'utf8');
+const DOC = readFileSync(join(__dirname, '..', '..', 'docs', 'public-api.md'), 'utf8');
 
 /** The names a declaration file exports (values and types), as a user's import sees them. */
 function exportedNames(dts: string): string[] {
