@@ -202,6 +202,24 @@ describe('SIP edge: Kamailio in front of rtp-pool, two fake media nodes', () => 
     });
   }, 20_000);
 
+  it('a call whose BYE never comes: the leg is deleted when the call timer runs out', async () => {
+    k = await edge(pool.url, { callTimeoutSec: 2 });
+    await withLog(k, async () => {
+      const ua = await new SipUa(k!.port).open();
+      try {
+        ua.send(ua.invite(sdpOffer(41010)));
+        expect((await ua.final('INVITE')).status).toBe(200);
+        const node = fakes.find((f) => f.legs.has(ua.callId))!;
+        ua.send(ua.ack());
+        await eventually(() => node.legs.get(ua.callId)?.started === true, 3000, 'start');
+        await eventually(() => !node.legs.has(ua.callId), 6000, 'the leg to be deleted');
+        await expectConverged(pool.url, nodes, 2000);
+      } finally {
+        ua.close();
+      }
+    });
+  }, 20_000);
+
   it('re-INVITEs through SIPp stay on the call\'s node; every call succeeds and leaves no leg', async () => {
     k = await edge(pool.url);
     await withLog(k, async () => {
