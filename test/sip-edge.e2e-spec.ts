@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { runSipDemo } from '../src/demo/sip-demo';
 import { findSipTools, KamailioEdge, type KamailioOptions, type SipTools, sipRequest, startSipp } from '../src/demo/sip-tools';
 import { type FakeMediaNode, startFakeNodes } from '../src/testing/fake-media-node';
 import { spawnBuilt } from './support/dist';
@@ -261,6 +262,45 @@ describe('SIP edge: Kamailio in front of rtp-pool, two fake media nodes', () => 
     });
   }, 90_000);
 
+  it('a CANCEL is answered at once while prepares hold workers; its INVITE gets 487 and leaves no leg', async () => {
+    k = await edge(pool.url, { children: 8 });
+    // Below the pool's control timeout (1 s here), so the other prepares succeed.
+    for (const f of fakes) f.prepareDelayMs = 800;
+    await withLog(k, async () => {
+      const uas = await Promise.all(Array.from({ length: 5 }, () => new SipUa(k!.port).open()));
+      try {
+        for (const [i, ua] of uas.entries()) ua.send(ua.invite(sdpOffer(41020 + 2 * i)));
+        const target = uas[0];
+        await target.waitFor((m) => m.status === 100, 3000, '100 Trying');
+        const t0 = Date.now();
+        target.send([
+          `CANCEL sip:edge@127.0.0.1:${k!.port} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${target.port};branch=${target.branch}`,
+          `From: <sip:ua@127.0.0.1:${target.port}>;tag=${target.fromTag}`,
+          `To: <sip:edge@127.0.0.1:${k!.port}>`,
+          `Call-ID: ${target.callId}`, 'CSeq: 1 CANCEL', 'Max-Forwards: 70', 'Content-Length: 0', '', '',
+        ].join('\r\n'));
+        const cancelOk = await target.final('CANCEL', 3000);
+        const answeredIn = Date.now() - t0;
+        expect(cancelOk.status).toBe(200);
+        // Four prepares still hold their workers: the CANCEL did not wait for them.
+        expect(answeredIn).toBeLessThan(600);
+        expect((await target.final('INVITE', 5000)).status).toBe(487);
+        for (const ua of uas.slice(1)) expect((await ua.final('INVITE', 8000)).status).toBe(200);
+        expect(fakes.some((f) => f.legs.has(target.callId))).toBe(false);
+        for (const ua of uas.slice(1)) {
+          ua.send(ua.ack());
+          ua.send(ua.bye());
+          expect((await ua.final('BYE')).status).toBe(200);
+        }
+        await expectConverged(pool.url, nodes, 3000);
+        expect(totalLegs(fakes)).toBe(0);
+      } finally {
+        for (const ua of uas) ua.close();
+      }
+    });
+  }, 30_000);
+
   it('errors as SIP: no node → 503 with Retry-After; a Call-ID the pool refuses (400) → 488', async () => {
     const empty = await createTestApp({ listen: true });
     const k2 = await edge(empty.url);
@@ -419,3 +459,15 @@ async function freeTcpPort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+describe('npm run sip:demo', () => {
+  it('places its calls through Kamailio: each succeeds, carries RTP from its node, and leaves no leg', async () => {
+    const lines: string[] = [];
+    const r = await runSipDemo({ calls: 6, rate: 6, durationMs: 600, log: (l) => lines.push(l) });
+    if (!r.ok) throw new Error(lines.join('\n'));
+    expect(r).toMatchObject({ calls: 6, successful: 6, failed: 0, legsLeft: 0, bindingsLeft: 0 });
+    expect(r.rtp.every((n) => n > 0)).toBe(true);
+    expect(r.afterBye.every((n) => n === 0)).toBe(true);
+    expect(lines.join('\n')).toMatch(/calls\s+success\s+setup p50\s+setup p99/);
+  }, 60_000);
+});
