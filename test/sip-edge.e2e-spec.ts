@@ -372,8 +372,12 @@ describe('SIP edge: a media node SIGKILLed under SIPp load', () => {
     const procs = [mediaNodeProcess('kill-a', pool.url), mediaNodeProcess('kill-b', pool.url)];
     let k: KamailioEdge | undefined;
     try {
-      const listed = async () => (await getJson<{ nodes: { node_id: string; control_url: string }[] }>(`${pool.url}/v1/nodes`)).nodes;
-      await eventually(async () => (await listed()).length === 2, 15_000, 'both nodes registered');
+      let lastListed: unknown;
+      const listed = async () => (lastListed = (await getJson<{ nodes: { node_id: string; control_url: string }[] }>(`${pool.url}/v1/nodes`)).nodes) as { node_id: string; control_url: string }[];
+      // Process start-up on a loaded 2-core machine can take many seconds.
+      await eventually(async () => (await listed()).length === 2, 30_000, 'both nodes registered').catch((e: Error) => {
+        throw new Error(`${e.message}; listed: ${JSON.stringify(lastListed)}\n${procs.map((p) => p.out()).join('\n')}`);
+      });
       const urls = Object.fromEntries((await listed()).map((n) => [n.node_id, n.control_url]));
       k = await edge(pool.url, { children: 16 });
       const calls = 150;
@@ -426,7 +430,11 @@ describe('SIP edge: two rtp-pool instances on one Redis store behind one Kamaili
     try {
       const urls = ports.map((p) => `http://127.0.0.1:${p}`);
       for (const [i, url] of urls.entries()) {
-        await eventually(async () => (await fetch(`${url}/v1/nodes`).catch(() => undefined))?.status === 200, 20_000, `rtp-pool instance ${i + 1} serving\n${instances[i].out()}`);
+        // Process start-up on a loaded 2-core machine can take many seconds.
+        await eventually(async () => (await fetch(`${url}/v1/nodes`).catch(() => undefined))?.status === 200, 30_000, `rtp-pool instance ${i + 1} serving`)
+          .catch((e: Error) => {
+            throw new Error(`${e.message}\n${instances[i].out()}`);
+          });
       }
       k = await edge(urls.join(','), { children: 16 });
       const calls = 120;
