@@ -241,7 +241,7 @@ export interface SippResult {
   failed: number;
   /** INVITE sent → 200 received, ms, one per answered call ("setup" in the scenarios). */
   setupMs: number[];
-  /** Failure reasons SIPp wrote (-trace_err), trimmed. */
+  /** Failure reasons SIPp wrote (-trace_err), the first MB. */
   errors: string;
   /** What SIPp printed. */
   output: string;
@@ -296,7 +296,8 @@ export async function startSipp(bin: string, o: SippRunOptions): Promise<SippRun
       const stats = parseStat(read('stat.csv'));
       const rttFile = readdirSync(dir).find((f) => f.endsWith('_rtt.csv'));
       const setupMs = rttFile ? parseRtt(read(rttFile), 'setup') : [];
-      const errors = read('errors.log').slice(0, 4000);
+      // Kept whole up to 1 MB: a test reads the reason of every failed call.
+      const errors = read('errors.log').slice(0, 1 << 20);
       rmSync(dir, { recursive: true, force: true });
       const callIds = Array.from({ length: stats.created }, (_, i) => `${i + 1}-${child.pid}@127.0.0.1`);
       resolve({ exitCode: code, ...stats, setupMs, errors, output, callIds });
