@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { RtpCaller } from '../src/demo/rtp-caller';
 import { runSipDemo } from '../src/demo/sip-demo';
 import { findSipTools, KamailioEdge, type KamailioOptions, type SipTools, sipRequest, startSipp } from '../src/demo/sip-tools';
 import { type FakeMediaNode, startFakeNodes } from '../src/testing/fake-media-node';
@@ -95,6 +96,7 @@ async function withLog<T>(k: KamailioEdge, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+// Fake media nodes send no RTP: the ports in these suites' offers are never written to.
 describe('SIP edge: Kamailio in front of rtp-pool, two fake media nodes', () => {
   let fakes: FakeMediaNode[];
   let pool: TestApp;
@@ -376,6 +378,7 @@ describe('SIP edge: a media node SIGKILLed under SIPp load', () => {
     const pool = await createTestApp({ listen: true, env: { RTP_HEALTH_INTERVAL_MS: '200', RTP_HEALTH_TIMEOUT_MS: '500', RTP_CONTROL_TIMEOUT_MS: '1000', RTP_NODE_TTL_SEC: '30' } });
     const procs = [mediaNodeProcess('kill-a', pool.url), mediaNodeProcess('kill-b', pool.url)];
     let k: KamailioEdge | undefined;
+    const callers: RtpCaller[] = [];
     try {
       let lastListed: unknown;
       const listed = async () => (lastListed = (await getJson<{ nodes: { node_id: string; control_url: string }[] }>(`${pool.url}/v1/nodes`)).nodes) as { node_id: string; control_url: string }[];
@@ -387,9 +390,11 @@ describe('SIP edge: a media node SIGKILLed under SIPp load', () => {
       k = await edge(pool.url, { children: 16 });
       const calls = 150;
       const rate = 30;
+      // The reference nodes send RTP to the offers: each points at a socket of this test.
+      for (let i = 0; i < calls; i++) callers.push(await new RtpCaller().open());
       const run = await startSipp(tools.sipp, {
         scenario: 'uac-basic.xml', target: k.address, calls, rate, pauseMs: 1000,
-        callers: Array.from({ length: calls }, (_, i) => ({ ip: '127.0.0.1', port: 44000 + 2 * i })),
+        callers: callers.map((c) => ({ ip: c.address, port: c.port })),
       });
       const startedAt = Date.now();
       await sleep(2000);
@@ -411,10 +416,15 @@ describe('SIP edge: a media node SIGKILLed under SIPp load', () => {
       const survivor: NodeView = { id: 'kill-b', legs: async () => (await getJson<{ legs: { call_id: string }[] }>(`${urls['kill-b']}/v1/legs`)).legs.map((l) => l.call_id) };
       await expectConverged(pool.url, [survivor], 5000);
       expect(await bindingsOf(pool.url, 'kill-a')).toEqual([]);
+      // Calls placed after the kill got their media from the survivor.
+      const late = callers.filter((_, i) => i / rate * 1000 > killedAt + 1000);
+      expect(late.length).toBeGreaterThan(0);
+      expect(late.filter((c) => c.stats.fromNode === 0)).toHaveLength(0);
       process.stdout.write(`media node killed at ${killedAt} ms: ${res.successful}/${calls} calls succeeded, ${res.failed} failed\n`);
     } finally {
       await k?.stop();
       for (const p of procs) p.child.kill('SIGKILL');
+      await Promise.all(callers.map((c) => c.close()));
       await pool.close();
     }
   }, 120_000);

@@ -262,6 +262,26 @@ export interface SippRun {
  * ports picked free (SIPp's own defaults, 5060 and 6000, are shared with whatever else runs here).
  */
 export async function startSipp(bin: string, o: SippRunOptions): Promise<SippRun> {
+  let current = await launchSipp(bin, o);
+  const relaunch = async (): Promise<SippResult> => {
+    // A port picked free can be taken before SIPp binds it (SIPp also binds the media port + 2):
+    // SIPp then exits at once with 254, before placing a call. Start it again on other ports.
+    for (let attempt = 1; ; attempt++) {
+      const res = await current.done;
+      if (res.exitCode !== 254 || res.created > 0 || attempt >= 3) return res;
+      current = await launchSipp(bin, o);
+    }
+  };
+  return {
+    get pid() {
+      return current.pid;
+    },
+    kill: () => current.kill(),
+    done: relaunch(),
+  };
+}
+
+async function launchSipp(bin: string, o: SippRunOptions): Promise<SippRun> {
   const sipPort = await freeUdpPort();
   const mediaPort = await freeUdpPort();
   const dir = mkdtempSync(join(tmpdir(), 'rtp-pool-sipp-'));
