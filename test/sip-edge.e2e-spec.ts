@@ -255,17 +255,17 @@ describe('SIP edge: Kamailio in front of rtp-pool, two fake media nodes', () => 
       });
       const res = await run.done;
       expect(res.created).toBe(calls);
-      // A CANCEL that arrives after the 200 is too late (RFC 3261 §9.2): the INVITE's 200 comes
-      // first, SIPp takes it for the CANCEL's, then gets the CANCEL's 200 where it expects the 487
-      // and counts the call failed; the edge's ACK timer deletes its leg. That is the only failure.
+      // A CANCEL that arrives after the edge decided on the 200 is too late (RFC 3261 §9.2): SIPp
+      // gets the INVITE's 200 before or after the CANCEL's, where it expects the 487, and counts the
+      // call failed; the edge's ACK timer deletes its leg. That is the only failure.
       const aborted = [...res.errors.matchAll(/Aborting call on unexpected message[^']*'[^']*': while expecting '(\d+)'[^']*received 'SIP\/2\.0 (\d+)[^']*?CSeq: 1 (\w+)/gs)]
         .map((m) => `expected ${m[1]}, got ${m[2]} to ${m[3]}`);
       expect(aborted).toHaveLength(res.failed);
-      expect(new Set(aborted)).toEqual(new Set(res.failed ? ['expected 487, got 200 to CANCEL'] : []));
+      expect(aborted.filter((a) => a !== 'expected 487, got 200 to CANCEL' && a !== 'expected 487, got 200 to INVITE')).toEqual([]);
       expect(res.successful).toBeGreaterThan(0);
       await eventually(() => totalLegs(fakes) === 0, 8000, 'no leg on the nodes');
       await expectConverged(pool.url, nodes, 3000);
-      process.stdout.write(`CANCEL race: ${res.successful}/${calls} answered 487, ${res.failed} answered 200 before the CANCEL; legs left 0\n`);
+      process.stdout.write(`CANCEL race: ${res.successful}/${calls} answered 487, ${res.failed} answered 200 (their CANCEL too late); legs left 0\n`);
     });
   }, 90_000);
 
