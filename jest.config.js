@@ -33,6 +33,7 @@ const SLOW = {
   'shutdown.e2e-spec': 10, 'main.e2e-spec': 4, 'security-startup.e2e-spec': 6, 'e2e-call-process.e2e-spec': 3,
   'live-failover-process.e2e-spec': 7, 'media-node-drain.e2e-spec': 6, 'media-node-logging.e2e-spec': 6,
   'bin.e2e-spec': 2, 'root-import.e2e-spec': 2, 'public-api-doc.e2e-spec': 8, // spawn dist/bin; read dist/ (index.js loaded by node; index.d.ts against docs/public-api.md)
+  'sip-edge.e2e-spec': 55, // real Kamailio and SIPp (provisioned like Chromium), media node and instance kills
 };
 /** Suites whose subject is not rtp-pool itself: `npm run bench -- --smoke` keeps the benchmark scripts working. */
 const LONG = { 'bench-smoke.e2e-spec': 45 };
