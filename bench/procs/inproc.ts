@@ -29,7 +29,7 @@ import { quantileSorted } from '../lib/stats';
  */
 class ReportedOnlyLeastLoaded implements SelectionStrategy {
   order(c: readonly Candidate[]): Candidate[] {
-    return [...c].sort((a, b) => a.activeLegs - b.activeLegs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...c].sort((a, b) => a.activeLegs - b.activeLegs || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
   }
 }
 

@@ -27,7 +27,7 @@ async function fillStore(size: number): Promise<MemoryPoolStore> {
   const store = new MemoryPoolStore();
   const t = Date.now();
   for (const n of NODES) {
-    await store.upsertNode({ id: n.id, controlUrl: n.url, mediaIp: '10.0.0.1', activeLegs: 0, capacity: null, weight: 1, region: null, reportedDraining: false, static: false, lastSeen: t });
+    await store.upsertNode({ nodeId: n.id, controlUrl: n.url, mediaIp: '10.0.0.1', activeLegs: 0, capacity: null, weight: 1, region: null, reportedDraining: false, static: false, lastSeen: t });
   }
   for (let i = 0; i < size; i++) {
     const node = NODES[i % NODES.length];

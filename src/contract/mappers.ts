@@ -6,7 +6,7 @@ import type { CallBinding, NodeInfo, PrepareCallResponse } from './contract.type
  * contract imports nothing of the pool.
  */
 export interface NodeView {
-  id: string; controlUrl: string; mediaIp: string; activeLegs: number; healthy: boolean; static: boolean;
+  nodeId: string; controlUrl: string; mediaIp: string; activeLegs: number; healthy: boolean; static: boolean;
   capacity: number | null; weight: number; region: string | null; reportedDraining: boolean; adminDrained: boolean;
   /** Epoch ms, null without a deadline. */
   drainDeadline: number | null;
@@ -24,7 +24,7 @@ export interface BindingView {
 /** A `GET /v1/nodes` row. */
 export function toNodeInfo(n: NodeView): NodeInfo {
   return {
-    node_id: n.id, control_url: n.controlUrl, media_ip: n.mediaIp, active_legs: n.activeLegs,
+    node_id: n.nodeId, control_url: n.controlUrl, media_ip: n.mediaIp, active_legs: n.activeLegs,
     healthy: n.healthy, static: n.static, capacity: n.capacity, weight: n.weight, region: n.region,
     draining: n.reportedDraining || n.adminDrained, last_seen: new Date(n.lastSeen).toISOString(), bound_calls: n.boundCalls,
     drain_deadline: n.drainDeadline === null ? null : new Date(n.drainDeadline).toISOString(),

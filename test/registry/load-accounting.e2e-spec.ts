@@ -8,7 +8,7 @@ import { useE2eFixture } from '../support/e2e-fixture';
  */
 describe('load accounting, capacity and draining (e2e)', () => {
   const { t, http, nodes, boot, register, prepare } = useE2eFixture({ nodes: 3 });
-  const loads = async () => Object.fromEntries((await t.get(PoolService).candidates('probe')).map((c) => [c.id, c.load]));
+  const loads = async () => Object.fromEntries((await t.get(PoolService).candidates('probe')).map((c) => [c.nodeId, c.load]));
   const legs = () => nodes.map((n) => n.legs.size);
 
   describe('with an API token', () => {

@@ -52,7 +52,7 @@ describe('selection strategies (e2e)', () => {
     await boot({ RTP_SELECTION_STRATEGY: 'call-hash' });
     for (const [i, n] of nodes.entries()) await register(`n${i}`, n.url, { active_legs: i * 10 });
     const candidates = await t.get(PoolService).candidates('x');
-    const expected = (id: string) => new CallHashStrategy().order(candidates, { callId: id })[0].id;
+    const expected = (id: string) => new CallHashStrategy().order(candidates, { callId: id })[0].nodeId;
     const seen = new Set<string>();
     for (let i = 0; i < 40; i++) {
       const id = `${i}@host.example`;
@@ -76,8 +76,8 @@ describe('selection strategies (e2e)', () => {
       const candidates = (await store.listNodes()).map((n) => ({ ...n, load: effectiveLoad(n) }));
       const [first, second] = twin.order(candidates, { callId: `p${i}` });
       expect(first.load).toBeLessThanOrEqual(second.load);
-      picks.push(first.id);
-      expect(await nodeOf(`p${i}`)).toBe(first.id);
+      picks.push(first.nodeId);
+      expect(await nodeOf(`p${i}`)).toBe(first.nodeId);
     }
     expect(new Set(picks).size).toBeGreaterThan(1);
   });
@@ -106,7 +106,7 @@ describe('selection strategies (e2e)', () => {
       expect(await nodeOf('r1', { region: 'eu' })).toBe('eu-1');
       expect(await nodeOf('r2', { region: 'us' })).toBe('us-1');
       expect(await nodeOf('r3')).toBe('us-1');
-      const order = (await t.get(PoolService).candidates('x', { region: 'eu' })).map((c) => c.id);
+      const order = (await t.get(PoolService).candidates('x', { region: 'eu' })).map((c) => c.nodeId);
       expect(order).toEqual(['eu-1', 'eu-2', 'us-1', 'none']);
     });
 

@@ -25,7 +25,7 @@ describe('RedisPoolStore specifics', () => {
     const r = new Redis(TEST_REDIS_URL);
     try {
       await store.upsertNode({
-        id: 'a', controlUrl: 'http://127.0.0.1:1', mediaIp: '', activeLegs: 0, capacity: null, weight: 1,
+        nodeId: 'a', controlUrl: 'http://127.0.0.1:1', mediaIp: '', activeLegs: 0, capacity: null, weight: 1,
         region: null, reportedDraining: false, static: false, lastSeen: Date.now(),
       });
       await store.claim('c2', 60_000, 'T');
@@ -56,10 +56,10 @@ describe('RedisPoolStore specifics', () => {
     const other = new RedisPoolStore({ url: TEST_REDIS_URL, prefix: randomPrefix('other') });
     try {
       await a.upsertNode({
-        id: 'n', controlUrl: 'http://127.0.0.1:1', mediaIp: '', activeLegs: 0, capacity: null, weight: 1,
+        nodeId: 'n', controlUrl: 'http://127.0.0.1:1', mediaIp: '', activeLegs: 0, capacity: null, weight: 1,
         region: null, reportedDraining: false, static: false, lastSeen: Date.now(),
       });
-      expect((await b.listNodes()).map((n) => n.id)).toEqual(['n']);
+      expect((await b.listNodes()).map((n) => n.nodeId)).toEqual(['n']);
       expect(await other.listNodes()).toEqual([]);
       const claims = await Promise.all([a.claim('x', 5_000, 'a1'), b.claim('x', 5_000, 'b1'), a.claim('x', 5_000, 'a2'), b.claim('x', 5_000, 'b2')]);
       expect(claims.filter((c) => c.claimed)).toHaveLength(1);
@@ -107,7 +107,7 @@ describe('RedisPoolStore specifics', () => {
 describe('RedisPoolStore with RTP_REDIS_WAIT_REPLICAS', () => {
   const lonely = new RedisChild();
   const report = {
-    id: 'a', controlUrl: 'http://127.0.0.1:1', mediaIp: '', activeLegs: 0, capacity: null, weight: 1,
+    nodeId: 'a', controlUrl: 'http://127.0.0.1:1', mediaIp: '', activeLegs: 0, capacity: null, weight: 1,
     region: null, reportedDraining: false, static: false, lastSeen: Date.now(),
   };
   const binding = (callId: string) => {

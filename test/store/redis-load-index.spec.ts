@@ -8,7 +8,7 @@ import { RedisPoolStore } from '../../src/pool/store/redis-pool.store';
 import { deleteKeys, randomPrefix, TEST_REDIS_URL } from '../support/redis';
 
 const report = (id: string, activeLegs: number, extra: Partial<NodeReport> = {}): NodeReport => ({
-  id, controlUrl: `http://127.0.0.1:1/${id}`, mediaIp: '', activeLegs, capacity: null, weight: 1, region: null,
+  nodeId: id, controlUrl: `http://127.0.0.1:1/${id}`, mediaIp: '', activeLegs, capacity: null, weight: 1, region: null,
   reportedDraining: false, static: false, lastSeen: 1_000, ...extra,
 });
 const binding = (callId: string, nodeId: string): Binding => ({
@@ -17,9 +17,9 @@ const binding = (callId: string, nodeId: string): Binding => ({
 });
 /** What the index must hold: every node, least-loaded order (effective load, then id). */
 const model = (nodes: readonly Readonly<NodeState>[]) => [...nodes]
-  .sort((a, b) => effectiveLoad(a) - effectiveLoad(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  .map((n) => `${n.id}:${effectiveLoad(n)}`);
-const shape = (s: Selection) => ({ panic: s.panic, candidates: s.candidates.map((c) => `${c.id}:${c.load}`) });
+  .sort((a, b) => effectiveLoad(a) - effectiveLoad(b) || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0))
+  .map((n) => `${n.nodeId}:${effectiveLoad(n)}`);
+const shape = (s: Selection) => ({ panic: s.panic, candidates: s.candidates.map((c) => `${c.nodeId}:${c.load}`) });
 
 describe('RedisPoolStore load index (the `load` zset, lightestNodes)', () => {
   const stores: { store: RedisPoolStore; prefix: string }[] = [];
@@ -66,10 +66,10 @@ describe('RedisPoolStore load index (the `load` zset, lightestNodes)', () => {
         const all = await store.listNodes();
         const page = await store.lightestNodes(10);
         expect(page.complete).toBe(true);
-        expect(page.nodes.map((n) => `${n.id}:${effectiveLoad(n)}`)).toEqual(model(all));
+        expect(page.nodes.map((n) => `${n.nodeId}:${effectiveLoad(n)}`)).toEqual(model(all));
         // A shorter page: the same prefix, and it says whether it holds every node.
         const two = await store.lightestNodes(2);
-        expect(two.nodes.map((n) => n.id)).toEqual(page.nodes.slice(0, 2).map((n) => n.id));
+        expect(two.nodes.map((n) => n.nodeId)).toEqual(page.nodes.slice(0, 2).map((n) => n.nodeId));
         expect(two.complete).toBe(all.length <= 2);
       }
     }), { numRuns: 200 });
@@ -78,7 +78,7 @@ describe('RedisPoolStore load index (the `load` zset, lightestNodes)', () => {
   it('moves a node on a binding, its delete and a migration, as its pending legs move', async () => {
     const { store } = open();
     for (const id of ['a', 'b', 'c']) await store.upsertNode(report(id, 1));
-    const order = async () => (await store.lightestNodes(10)).nodes.map((n) => `${n.id}:${effectiveLoad(n)}`);
+    const order = async () => (await store.lightestNodes(10)).nodes.map((n) => `${n.nodeId}:${effectiveLoad(n)}`);
     await store.putBinding(binding('x', 'a'), true);
     expect(await order()).toEqual(['b:1', 'c:1', 'a:2']);
     await store.swapBinding('x', 'a', { ...binding('x', 'b'), createdAt: 1 });
@@ -96,7 +96,7 @@ describe('RedisPoolStore load index (the `load` zset, lightestNodes)', () => {
     try {
       await r.del(`{${prefix}}load`);
       await r.zrem(`{${prefix}}load`, 'n0');
-      expect((await store.lightestNodes(10)).nodes.map((n) => n.id)).toEqual(['n1', 'n3', 'n2', 'n0']);
+      expect((await store.lightestNodes(10)).nodes.map((n) => n.nodeId)).toEqual(['n1', 'n3', 'n2', 'n0']);
       expect(await r.zcard(`{${prefix}}load`)).toBe(4);
     } finally {
       r.disconnect();

@@ -37,7 +37,7 @@ function freshStore<S>(factory: StoreFactory<S>) {
     await t.h?.dispose();
   });
   const report = (id: string, over: Partial<NodeReport> = {}): NodeReport => ({
-    id, controlUrl: `http://127.0.0.1:1/${id}`, mediaIp: '10.0.0.1', activeLegs: 0, capacity: null, weight: 1,
+    nodeId: id, controlUrl: `http://127.0.0.1:1/${id}`, mediaIp: '10.0.0.1', activeLegs: 0, capacity: null, weight: 1,
     region: null, reportedDraining: false, static: false, lastSeen: now(), ...over,
   });
   const binding = (callId: string, nodeId: string, over: Partial<Binding> = {}): Binding => ({
@@ -63,7 +63,7 @@ export function nodeStoreContract(name: string, factory: StoreFactory<NodeStore>
       await store.setAdminDrain('a', true);
       const first = (await store.getNode('a'))!;
       expect(first).toEqual({
-        id: 'a', controlUrl: 'http://127.0.0.1:1/a', mediaIp: '10.0.0.1', activeLegs: 3, capacity: 10, weight: 2.5,
+        nodeId: 'a', controlUrl: 'http://127.0.0.1:1/a', mediaIp: '10.0.0.1', activeLegs: 3, capacity: 10, weight: 2.5,
         region: 'eu', reportedDraining: true, static: false, lastSeen: t, healthy: false, adminDrained: true, drainDeadline: null,
         pendingLegs: 0, boundCalls: 0, seq: first.seq,
       });
@@ -81,7 +81,7 @@ export function nodeStoreContract(name: string, factory: StoreFactory<NodeStore>
       for (const id of ['c', 'a', 'b']) await store.upsertNode(report(id));
       await store.upsertNode(report('a', { activeLegs: 9 }));
       const list = await store.listNodes();
-      expect(list.map((n) => n.id)).toEqual(['c', 'a', 'b']);
+      expect(list.map((n) => n.nodeId)).toEqual(['c', 'a', 'b']);
       expect(list[0].seq).toBeLessThan(list[1].seq);
       expect(list[1].seq).toBeLessThan(list[2].seq);
       expect(list[1].activeLegs).toBe(9);
@@ -133,7 +133,7 @@ export function nodeStoreContract(name: string, factory: StoreFactory<NodeStore>
       expect(await store.removeNode('a')).toBe('removed');
       expect(await store.removeNode('a')).toBe('not-found');
       expect(await store.removeNode('s')).toBe('static');
-      expect((await store.listNodes()).map((n) => n.id)).toEqual(['s']);
+      expect((await store.listNodes()).map((n) => n.nodeId)).toEqual(['s']);
     });
 
     it('prunes silent dynamic nodes only, returns them as they were, once', async () => {
@@ -143,9 +143,9 @@ export function nodeStoreContract(name: string, factory: StoreFactory<NodeStore>
       await store.upsertNode(report('fresh', { lastSeen: t0 }));
       await store.upsertNode(report('seed', { static: true, lastSeen: t0 - 99_000 }));
       const removed = await store.pruneNodes(t0 - 5_000);
-      expect(removed.map((n) => n.id)).toEqual(['old']);
+      expect(removed.map((n) => n.nodeId)).toEqual(['old']);
       expect(removed[0]).toMatchObject({ lastSeen: t0 - 10_000, activeLegs: 4 });
-      expect((await store.listNodes()).map((n) => n.id).sort()).toEqual(['edge', 'fresh', 'seed']);
+      expect((await store.listNodes()).map((n) => n.nodeId).sort()).toEqual(['edge', 'fresh', 'seed']);
       expect(await store.pruneNodes(t0 - 5_000)).toEqual([]);
     });
 
@@ -153,7 +153,7 @@ export function nodeStoreContract(name: string, factory: StoreFactory<NodeStore>
       const t = now();
       for (let i = 0; i < 10; i++) await store.upsertNode(report(`n${i}`, { lastSeen: t - 10_000 }));
       const runs = await Promise.all(Array.from({ length: 4 }, () => store.pruneNodes(t)));
-      expect(runs.flat().map((n) => n.id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `n${i}`).sort());
+      expect(runs.flat().map((n) => n.nodeId).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `n${i}`).sort());
       expect(await store.listNodes()).toEqual([]);
     });
 
@@ -218,7 +218,7 @@ export function callStoreContract(name: string, factory: StoreFactory<NodeStore 
         await store.upsertNode(report('old', { lastSeen: t0 - 10_000 }));
         await store.putBinding(binding('c1', 'old'), true);
         const removed = await store.pruneNodes(t0 - 5_000);
-        expect(removed[0]).toMatchObject({ id: 'old', boundCalls: 1, pendingLegs: 1 });
+        expect(removed[0]).toMatchObject({ nodeId: 'old', boundCalls: 1, pendingLegs: 1 });
         // start/delete still reach its last URL
         expect((await store.getBinding('c1'))?.nodeId).toBe('old');
       });

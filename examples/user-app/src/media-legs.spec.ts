@@ -64,7 +64,7 @@ describe('MediaLegs over the pool with VipStrategy', () => {
     await t.pool.register({ nodeId: 'media-main', controlUrl: main.url }); // a heartbeat: only media-vip goes silent
     t.clock.advance(20_000); // media-vip: 50 s since its last report, over the 45 s default TTL
     expect(await t.pool.prune()).toEqual(['media-vip']);
-    expect((await t.pool.nodes()).map((n) => n.id)).toEqual(['media-main']);
+    expect((await t.pool.nodes()).map((n) => n.nodeId)).toEqual(['media-main']);
     // A VIP call now has only the other node left.
     expect((await legs.onInvite('d1@vip.example.com', 'v=0')).node_id).toBe('media-main');
   });

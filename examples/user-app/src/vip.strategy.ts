@@ -13,7 +13,7 @@ export class VipStrategy implements SelectionStrategy {
 
   order(candidates: readonly Candidate[], ctx: SelectionContext): Candidate[] {
     const vipCall = this.routing.callIdSuffixes.some((s) => ctx.callId.endsWith(s));
-    const reserved = (c: Candidate) => this.routing.nodeIds.includes(c.id);
+    const reserved = (c: Candidate) => this.routing.nodeIds.includes(c.nodeId);
     const sorted = [...candidates].sort(byLoadThenId);
     return [...sorted.filter((c) => reserved(c) === vipCall), ...sorted.filter((c) => reserved(c) !== vipCall)];
   }

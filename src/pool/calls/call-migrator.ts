@@ -116,12 +116,12 @@ export class CallMigrator implements BeforeApplicationShutdown {
         // The call was deleted, or re-bound, while the new leg was made: give the leg back,
         // unless the call is now bound to that very node (the leg is then the binding's).
         const now = await this.store.getBinding(callId);
-        if (now?.nodeId !== node.id) last = this.giveBack(node, callId);
+        if (now?.nodeId !== node.nodeId) last = this.giveBack(node, callId);
         if (!now) throw new CallNotFoundException();
         throw new MigrationConflictException('the call changed while it was being migrated');
       }
-      void this.feed.publish('call_migrated', { call_id: callId, from_node_id: bound.nodeId, to_node_id: node.id });
-      this.logger.log(`call ${JSON.stringify(callId)} migrated ${bound.nodeId} -> ${node.id}`);
+      void this.feed.publish('call_migrated', { call_id: callId, from_node_id: bound.nodeId, to_node_id: node.nodeId });
+      this.logger.log(`call ${JSON.stringify(callId)} migrated ${bound.nodeId} -> ${node.nodeId}`);
       last = this.releaseOldLeg(bound);
       return { ...toPrepareAnswer(binding), previous_node_id: bound.nodeId };
     } finally {
@@ -136,7 +136,7 @@ export class CallMigrator implements BeforeApplicationShutdown {
   private async place(bound: Binding, offerSdp: string, opts: MigrateOptions): Promise<{ node: Readonly<NodeState>; binding: Binding }> {
     const started = performance.now();
     const callId = bound.callId;
-    const nodes = (await this.store.listNodes()).filter((n) => (opts.nodeId === undefined ? n.id !== bound.nodeId : n.id === opts.nodeId));
+    const nodes = (await this.store.listNodes()).filter((n) => (opts.nodeId === undefined ? n.nodeId !== bound.nodeId : n.nodeId === opts.nodeId));
     const list = this.selector.select(nodes, callId, { region: opts.region }, this.options.maxAttempts);
     const walk = await this.placer.walk(list, { callId, offerSdp, started, what: 'migrate' });
     if (!walk.ok) throw walkFailure(walk, () => new NoOtherNodeException());
@@ -153,7 +153,7 @@ export class CallMigrator implements BeforeApplicationShutdown {
     try {
       await this.legs.delete({ node, url: node.controlUrl }, callId);
     } catch {
-      this.leftLegs.remember({ nodeId: node.id, controlUrl: node.controlUrl, callId });
+      this.leftLegs.remember({ nodeId: node.nodeId, controlUrl: node.controlUrl, callId });
     }
   }
 

@@ -50,7 +50,7 @@ export function walkFailure(walk: Extract<WalkResult, { ok: false }>, noNodes: (
 export interface BindingParts {
   callId: string;
   /** The node that answered, as the pool knows it (its id, URL, media address). */
-  node: Pick<NodeState, 'id' | 'controlUrl' | 'mediaIp'>;
+  node: Pick<NodeState, 'nodeId' | 'controlUrl' | 'mediaIp'>;
   answer: PrepareLegResponse;
   /** Epoch ms now: the binding expires `callTtlSec` after it. */
   now: number;
@@ -67,7 +67,7 @@ export interface BindingParts {
  */
 export function bindingFromAnswer(p: BindingParts, options: Pick<ResolvedPoolOptions, 'callTtlSec'>): Binding {
   return {
-    callId: p.callId, nodeId: p.node.id, controlUrl: p.node.controlUrl,
+    callId: p.callId, nodeId: p.node.nodeId, controlUrl: p.node.controlUrl,
     mediaIp: mediaIpOf(p.answer.media_ip, p.node.mediaIp), mediaPort: p.answer.media_port, codec: internCodec(p.answer.codec),
     started: false, createdAt: p.createdAt, expiresAt: p.now + options.callTtlSec * 1000, version: p.version,
   };

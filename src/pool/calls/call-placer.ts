@@ -128,9 +128,9 @@ export class CallPlacer {
     for (const node of list.candidates) {
       // The circuit may have opened since the list was made (a concurrent prepare failed
       // there), and an open circuit lets exactly one half-open trial through.
-      if (!list.panic && !this.circuit.tryPass(node.id)) continue;
+      if (!list.panic && !this.circuit.tryPass(node.nodeId)) continue;
       attempt++;
-      this.selector.reserve(node.id);
+      this.selector.reserve(node.nodeId);
       try {
         const answer = await this.legs.prepare({ node, url: node.controlUrl }, { call_id: callId, offer_sdp: offerSdp });
         return { ok: true, node, answer, attempt };
@@ -138,12 +138,12 @@ export class CallPlacer {
         const err = e as ControlCallError;
         last = err;
         if (!isRefusal(err)) allRefused = false;
-        this.releaseLateLeg({ id: node.id, controlUrl: node.controlUrl }, callId, err);
-        this.events.emit('failover', { callId, nodeId: node.id, error: err });
-        this.logger.warn(`${leg.what} ${JSON.stringify(callId)} on ${node.id} failed (${err.kind}): ${err.message}`);
+        this.releaseLateLeg(node, callId, err);
+        this.events.emit('failover', { callId, nodeId: node.nodeId, error: err });
+        this.logger.warn(`${leg.what} ${JSON.stringify(callId)} on ${node.nodeId} failed (${err.kind}): ${err.message}`);
         if (!this.failover.shouldRetry(err, attempt, performance.now() - started, node)) break;
       } finally {
-        this.selector.release(node.id);
+        this.selector.release(node.nodeId);
       }
     }
     return { ok: false, attempt, allRefused, reason: last?.message ?? 'no node answered' };
@@ -187,7 +187,7 @@ export class CallPlacer {
     const binding = bindingFromAnswer({ callId, node, answer, now, createdAt: now, version: token }, this.options);
     // The node answered: no failover from here on (it would allocate more legs).
     await this.bind(binding, { expect: { claim: token }, deletes, started });
-    this.emit({ callId, nodeId: node.id, outcome: 'ok', started, attempts: attempt, reinvite: false });
+    this.emit({ callId, nodeId: node.nodeId, outcome: 'ok', started, attempts: attempt, reinvite: false });
     return toPrepareAnswer(binding);
   }
 
@@ -201,12 +201,12 @@ export class CallPlacer {
       const err = e as ControlCallError;
       // Usually a late leg here is the call's own (legs are keyed by call id), but a migration
       // may move the call meanwhile and delete this node's leg before the late one is made.
-      this.releaseLateLeg({ id: bound.nodeId, controlUrl: target.url }, bound.callId, err);
+      this.releaseLateLeg({ nodeId: bound.nodeId, controlUrl: target.url }, bound.callId, err);
       const refused = isRefusal(err);
       this.emit({ callId: bound.callId, nodeId: bound.nodeId, outcome: refused ? 'refused' : 'failed', started, attempts: 1, reinvite: true });
       throw walkFailure({ ok: false, attempt: 1, allRefused: refused, reason: err.message }, () => new NoHealthyNodeException());
     }
-    const node = { id: bound.nodeId, controlUrl: target.url, mediaIp: target.node?.mediaIp || bound.mediaIp };
+    const node = { nodeId: bound.nodeId, controlUrl: target.url, mediaIp: target.node?.mediaIp || bound.mediaIp };
     const binding = bindingFromAnswer(
       { callId: bound.callId, node, answer, now: this.clock.now(), createdAt: bound.createdAt, version: randomToken() }, this.options,
     );
@@ -272,14 +272,14 @@ export class CallPlacer {
    * own leg) it is left alone. A refusal, an error answer and a connection refused before
    * anything was sent made nothing.
    */
-  private releaseLateLeg(node: { readonly id: string; readonly controlUrl: string }, callId: string, err: ControlCallError): void {
+  private releaseLateLeg(node: { readonly nodeId: string; readonly controlUrl: string }, callId: string, err: ControlCallError): void {
     if (!mayHaveActed(err)) return;
     const { controlTimeoutMs, maxAttempts } = this.options;
     // A timed-out prepare may still be running on the node: its first delete waits one timeout.
     const delayMs = err.kind === 'timeout' ? controlTimeoutMs : 0;
     // Until every attempt of the walk could have ended, a 404 may mean "not made yet".
     const settleMs = err.kind === 'timeout' || err.kind === 'connect' ? maxAttempts * controlTimeoutMs + controlTimeoutMs : 0;
-    this.leftLegs.remember({ nodeId: node.id, controlUrl: node.controlUrl, callId }, { delayMs, settleMs });
+    this.leftLegs.remember({ nodeId: node.nodeId, controlUrl: node.controlUrl, callId }, { delayMs, settleMs });
   }
 
   private emit(e: PrepareEmit): void {

@@ -95,11 +95,11 @@ describe('NodeLegs: overridden hooks', () => {
   const seen: string[] = [];
   class CountingLegs extends NodeLegs {
     protected override onNodeSuccess(node: Readonly<NodeState>): void {
-      seen.push(`ok ${node.id}`);
+      seen.push(`ok ${node.nodeId}`);
       super.onNodeSuccess(node);
     }
     protected override onNodeFailure(node: Readonly<NodeState>, error: ControlCallError): void {
-      seen.push(`${error.kind} ${node.id}`);
+      seen.push(`${error.kind} ${node.nodeId}`);
       super.onNodeFailure(node, error);
     }
   }
@@ -145,11 +145,11 @@ describe('NodeLegs: a subclass given to PoolModule', () => {
   class TallyingLegs extends NodeLegs {
     @Inject(Tally) private readonly tally!: Tally;
     protected override onNodeSuccess(node: Readonly<NodeState>): void {
-      this.tally.seen.push(`ok ${node.id}`);
+      this.tally.seen.push(`ok ${node.nodeId}`);
       super.onNodeSuccess(node);
     }
     protected override onNodeFailure(node: Readonly<NodeState>, error: ControlCallError): void {
-      this.tally.seen.push(`${error.kind} ${node.id}`);
+      this.tally.seen.push(`${error.kind} ${node.nodeId}`);
       super.onNodeFailure(node, error);
     }
   }

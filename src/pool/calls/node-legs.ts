@@ -85,7 +85,7 @@ export class NodeLegs {
 
   /** Called after a leg call to `node` succeeded: closes its circuit. Overrides should call super. */
   protected onNodeSuccess(node: Readonly<NodeState>): void {
-    this.circuit.recordSuccess(node.id);
+    this.circuit.recordSuccess(node.nodeId);
   }
 
   /**
@@ -99,8 +99,8 @@ export class NodeLegs {
    */
   protected onNodeFailure(node: Readonly<NodeState>, error: ControlCallError): void {
     // A timeout's circuit is closed by a call's success only, not by a probe (a node whose legs hang may answer its health).
-    if (this.failover.countsAgainstNode(error)) this.circuit.recordFailure(node.id, error.message, error.kind === 'timeout');
-    else this.circuit.recordSuccess(node.id);
+    if (this.failover.countsAgainstNode(error)) this.circuit.recordFailure(node.nodeId, error.message, error.kind === 'timeout');
+    else this.circuit.recordSuccess(node.nodeId);
   }
 
   private async send<T>(target: LegTarget, call: (url: string) => Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@
 /** What a node reports about itself: every heartbeat replaces all of it. */
 export interface NodeReport {
   /** The pool's id for the node (`seed-N` for a static seed). */
-  id: string;
+  nodeId: string;
   /** Absolute http(s) URL, no trailing `/`. */
   controlUrl: string;
   mediaIp: string;
@@ -85,7 +85,7 @@ export type NodeKept = Pick<NodeState, 'healthy' | 'adminDrained' | 'drainDeadli
  */
 export function nodeOf(r: Readonly<NodeReport>, k: Readonly<NodeKept>): NodeState {
   return {
-    id: r.id, controlUrl: r.controlUrl, mediaIp: r.mediaIp, activeLegs: r.activeLegs, capacity: r.capacity,
+    nodeId: r.nodeId, controlUrl: r.controlUrl, mediaIp: r.mediaIp, activeLegs: r.activeLegs, capacity: r.capacity,
     weight: r.weight, region: r.region, reportedDraining: r.reportedDraining, static: r.static, lastSeen: r.lastSeen,
     healthy: k.healthy, adminDrained: k.adminDrained, drainDeadline: k.drainDeadline ?? null, pendingLegs: k.pendingLegs, boundCalls: k.boundCalls, seq: k.seq,
   };
@@ -99,7 +99,7 @@ export function nodeState(n: Readonly<NodeState>): NodeState {
 /** A node as a selection candidate (one hidden class for all, as {@link nodeState}). */
 export function candidateOf(n: Readonly<NodeState>, load: number): Candidate {
   return {
-    id: n.id, controlUrl: n.controlUrl, mediaIp: n.mediaIp, activeLegs: n.activeLegs, capacity: n.capacity,
+    nodeId: n.nodeId, controlUrl: n.controlUrl, mediaIp: n.mediaIp, activeLegs: n.activeLegs, capacity: n.capacity,
     weight: n.weight, region: n.region, reportedDraining: n.reportedDraining, static: n.static, lastSeen: n.lastSeen,
     healthy: n.healthy, adminDrained: n.adminDrained, drainDeadline: n.drainDeadline ?? null, pendingLegs: n.pendingLegs, boundCalls: n.boundCalls, seq: n.seq,
     load,

@@ -59,7 +59,7 @@ export class DrainDeadlineService implements OnApplicationBootstrap, OnModuleDes
 
   private async check(nodeId: string, deadlineMs: number): Promise<void> {
     const n = await this.store.getNode(nodeId).catch(() => undefined);
-    if (n?.adminDrained && n.drainDeadline === deadlineMs) await this.fire(n.id, n.drainDeadline, n.boundCalls);
+    if (n?.adminDrained && n.drainDeadline === deadlineMs) await this.fire(n.nodeId, n.drainDeadline, n.boundCalls);
   }
 
   private async fire(nodeId: string, deadlineMs: number, boundCalls: number): Promise<boolean> {
@@ -75,7 +75,7 @@ export class DrainDeadlineService implements OnApplicationBootstrap, OnModuleDes
     const emitted: string[] = [];
     for (const n of await this.store.listNodes()) {
       if (!n.adminDrained || n.drainDeadline === null || n.drainDeadline > now) continue;
-      if (await this.fire(n.id, n.drainDeadline, n.boundCalls)) emitted.push(n.id);
+      if (await this.fire(n.nodeId, n.drainDeadline, n.boundCalls)) emitted.push(n.nodeId);
     }
     return emitted;
   }

@@ -58,7 +58,7 @@ export class HealthMonitorService implements OnApplicationBootstrap {
     try {
       const nodes = await this.store.listNodes();
       const ok = await mapBounded(nodes, this.options.healthConcurrency, (n) => this.probe(n).catch(() => false));
-      ok.forEach((healthy, i) => (healthy ? round.healthy : round.unhealthy).push(nodes[i].id));
+      ok.forEach((healthy, i) => (healthy ? round.healthy : round.unhealthy).push(nodes[i].nodeId));
     } catch (e) {
       this.logger.error(`health round failed: ${(e as Error).message}`);
     } finally {
@@ -74,18 +74,18 @@ export class HealthMonitorService implements OnApplicationBootstrap {
       answer = await this.client.health(node.controlUrl, this.options.healthTimeoutMs);
     } catch (e) {
       const reason = `probe failed: ${(e as Error).message}`;
-      await this.store.setHealth(node.id, false);
+      await this.store.setHealth(node.nodeId, false);
       if (node.healthy) {
-        this.logger.warn(`node ${node.id} unhealthy (${reason})`);
-        this.events.emit('health', { nodeId: node.id, healthy: false, reason });
+        this.logger.warn(`node ${node.nodeId} unhealthy (${reason})`);
+        this.events.emit('health', { nodeId: node.nodeId, healthy: false, reason });
       }
       return false;
     }
-    await this.store.setHealth(node.id, true, healthReport(answer));
-    this.circuit.recordProbeSuccess(node.id);
+    await this.store.setHealth(node.nodeId, true, healthReport(answer));
+    this.circuit.recordProbeSuccess(node.nodeId);
     if (!node.healthy) {
-      this.logger.log(`node ${node.id} healthy again`);
-      this.events.emit('health', { nodeId: node.id, healthy: true, reason: 'probe succeeded' });
+      this.logger.log(`node ${node.nodeId} healthy again`);
+      this.events.emit('health', { nodeId: node.nodeId, healthy: true, reason: 'probe succeeded' });
     }
     return true;
   }

@@ -84,7 +84,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
       const started = Date.now();
       const seen = new Set<string>();
       for (const node of await this.store.listNodes()) {
-        if ((this.noList.get(node.id) ?? 0) > Date.now()) {
+        if ((this.noList.get(node.nodeId) ?? 0) > Date.now()) {
           round.nodesSkipped++;
           continue;
         }
@@ -93,7 +93,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
           else round.nodesSkipped++;
         } catch (e) {
           round.nodesSkipped++;
-          this.logger.warn(`reconcile ${node.id}: ${(e as Error).message}`);
+          this.logger.warn(`reconcile ${node.nodeId}: ${(e as Error).message}`);
         }
       }
       for (const key of this.suspects.keys()) if (!seen.has(key)) this.suspects.delete(key);
@@ -115,29 +115,29 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     const legs = await this.legs.listLegs(node.controlUrl).catch(() => null);
     if (legs === null) return false;
     if (legs === undefined) {
-      this.noList.set(node.id, Date.now() + NO_LIST_RECHECK_MS);
+      this.noList.set(node.nodeId, Date.now() + NO_LIST_RECHECK_MS);
       return false;
     }
-    this.noList.delete(node.id);
-    const bindings = await this.bindingsOf(node.id);
+    this.noList.delete(node.nodeId);
+    const bindings = await this.bindingsOf(node.nodeId);
     const bound = new Set(bindings.map((b) => b.callId));
     const held = new Set(legs);
     const now = this.clock.now();
     for (const callId of legs) {
       if (bound.has(callId)) continue;
-      const key = `${node.id}\u0000${callId}`;
+      const key = `${node.nodeId}\u0000${callId}`;
       seen.add(key);
       const first = this.suspects.get(key) ?? now;
       this.suspects.set(key, first);
       if (now - first < this.graceMs || this.router.isBusy(callId)) continue;
       // Under the call's claim: a prepare of the call id in flight anywhere is waited for.
-      const outcome = await this.leftLegs.deleteUnbound({ nodeId: node.id, controlUrl: node.controlUrl, callId });
+      const outcome = await this.leftLegs.deleteUnbound({ nodeId: node.nodeId, controlUrl: node.controlUrl, callId });
       if (outcome === 'busy') continue;
       this.suspects.delete(key);
       if (outcome !== 'deleted') continue;
       round.legsDeleted++;
-      this.logger.warn(`reconcile: deleted orphan leg ${JSON.stringify(callId)} on ${node.id}`);
-      this.events.emit('repair', { kind: 'orphan_leg_deleted', callId, nodeId: node.id });
+      this.logger.warn(`reconcile: deleted orphan leg ${JSON.stringify(callId)} on ${node.nodeId}`);
+      this.events.emit('repair', { kind: 'orphan_leg_deleted', callId, nodeId: node.nodeId });
     }
     for (const b of bindings) {
       if (held.has(b.callId)) continue;
@@ -145,10 +145,10 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
       if (now - lastWrite < this.graceMs || this.router.isBusy(b.callId)) continue;
       if (!(await this.store.unbindIf(b.callId, b))) continue;
       round.bindingsDropped++;
-      this.logger.warn(`reconcile: dropped binding ${JSON.stringify(b.callId)}: ${node.id} holds no such leg`);
-      this.events.emit('repair', { kind: 'binding_dropped', callId: b.callId, nodeId: node.id });
+      this.logger.warn(`reconcile: dropped binding ${JSON.stringify(b.callId)}: ${node.nodeId} holds no such leg`);
+      this.events.emit('repair', { kind: 'binding_dropped', callId: b.callId, nodeId: node.nodeId });
       // The call has no media any more: the signaling application may re-INVITE it elsewhere or end it.
-      void this.feed.publish('call_lost', { call_id: b.callId, node_id: node.id, reason: 'leg_missing' });
+      void this.feed.publish('call_lost', { call_id: b.callId, node_id: node.nodeId, reason: 'leg_missing' });
     }
     return true;
   }

@@ -39,7 +39,7 @@ describe('NodeRegistry', () => {
     clock.advance(1_100);
     await registry.register({ nodeId: 'fresh', controlUrl: 'http://h:2' });
     expect(await registry.prune()).toEqual(['old']);
-    expect((await registry.nodes()).map((n) => n.id)).toEqual(['seed-1', 'fresh']);
+    expect((await registry.nodes()).map((n) => n.nodeId)).toEqual(['seed-1', 'fresh']);
   });
 
   it('heartbeat_sec = min(10, max(1, floor(ttl/3))); non-positive TTLs are ignored', () => {

@@ -46,7 +46,7 @@ export class NodeRegistry implements OnModuleInit {
     const now = this.clock.now();
     for (const [i, url] of this.options.seedUrls.entries()) {
       await this.store.upsertNode({
-        id: `seed-${i + 1}`, controlUrl: url, mediaIp: hostOf(url), activeLegs: 0, capacity: null,
+        nodeId: `seed-${i + 1}`, controlUrl: url, mediaIp: hostOf(url), activeLegs: 0, capacity: null,
         weight: 1, region: null, reportedDraining: false, static: true, lastSeen: now,
       });
     }
@@ -73,7 +73,7 @@ export class NodeRegistry implements OnModuleInit {
    */
   async register(input: RegisterNodeInput): Promise<RegisterNodeResponse> {
     const report: NodeReport = {
-      id: input.nodeId,
+      nodeId: input.nodeId,
       controlUrl: input.controlUrl,
       mediaIp: input.mediaIp ?? '',
       activeLegs: input.activeLegs ?? 0,
@@ -85,11 +85,11 @@ export class NodeRegistry implements OnModuleInit {
       lastSeen: this.clock.now(),
     };
     const outcome = await this.store.upsertNode(report, this.options.maxNodes);
-    if (outcome === 'conflict') throw new StaticNodeConflictException(report.id);
+    if (outcome === 'conflict') throw new StaticNodeConflictException(report.nodeId);
     if (outcome === 'full') throw new RegistryFullException();
-    this.events.emit('register', { nodeId: report.id, created: outcome === 'created' });
-    if (outcome === 'created') this.logger.log(`node ${report.id} registered at ${report.controlUrl}`);
-    return { node_id: report.id, ttl_sec: this.nodeTtlSec, heartbeat_sec: this.heartbeatSec };
+    this.events.emit('register', { nodeId: report.nodeId, created: outcome === 'created' });
+    if (outcome === 'created') this.logger.log(`node ${report.nodeId} registered at ${report.controlUrl}`);
+    return { node_id: report.nodeId, ttl_sec: this.nodeTtlSec, heartbeat_sec: this.heartbeatSec };
   }
 
   /** Deregisters a dynamic node; 404 for an unknown or static one. Its bindings stay. */
@@ -106,7 +106,7 @@ export class NodeRegistry implements OnModuleInit {
   async prune(now = this.clock.now()): Promise<string[]> {
     const removed = await this.store.pruneNodes(now - this.nodeTtlSec * 1000);
     await this.store.sweepBindings(now);
-    const ids = removed.map((n) => n.id);
+    const ids = removed.map((n) => n.nodeId);
     for (const id of ids) this.circuit.forget(id);
     // Bindings to a pruned node stay (until deleted or expired): start/delete still go to
     // its last control URL, and the node may come back. Say how many calls that concerns.
@@ -114,7 +114,7 @@ export class NodeRegistry implements OnModuleInit {
     if (ids.length) {
       this.logger.warn(`pruned ${ids.length} silent node(s): ${ids.join(', ')}; ${orphaned} bound call(s) keep their last control URL`);
     }
-    const nodes = removed.map((n) => ({ nodeId: n.id, boundCalls: n.boundCalls }));
+    const nodes = removed.map((n) => ({ nodeId: n.nodeId, boundCalls: n.boundCalls }));
     this.events.emit('prune', { nodeIds: ids, orphanedBindings: orphaned, nodes });
     return ids;
   }
@@ -160,7 +160,7 @@ export class NodeRegistry implements OnModuleInit {
   /** A node's row as this instance sees it: an open circuit shows as unhealthy. */
   private toInfo(n: NodeState): NodeInfo {
     const info = toNodeInfo(n);
-    if (this.circuit.state(n.id) !== 'closed') info.healthy = false;
+    if (this.circuit.state(n.nodeId) !== 'closed') info.healthy = false;
     return info;
   }
 }

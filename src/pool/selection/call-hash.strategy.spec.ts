@@ -9,7 +9,7 @@ const ids = Array.from({ length: 1000 }, (_, i) => `${i}-a84f@sip.example.com`);
 
 describe('CallHashStrategy', () => {
   const s = new CallHashStrategy();
-  const firstOf = (cs: Candidate[], callId: string) => s.order(cs, { callId })[0].id;
+  const firstOf = (cs: Candidate[], callId: string) => s.order(cs, { callId })[0].nodeId;
 
   it('maps the same call id to the same node, whatever the candidates order or load', () => {
     const ten = nodes(10);
@@ -42,7 +42,7 @@ describe('CallHashStrategy', () => {
 
   it('moves only the leaving node\'s ids when a node leaves', () => {
     const ten = nodes(10);
-    const nine = ten.filter((c) => c.id !== 'node-4');
+    const nine = ten.filter((c) => c.nodeId !== 'node-4');
     for (const id of ids) {
       const before = firstOf(ten, id);
       if (before !== 'node-4') expect(firstOf(nine, id)).toBe(before);
@@ -53,7 +53,7 @@ describe('CallHashStrategy', () => {
     const ten = nodes(10);
     for (const id of ids.slice(0, 100)) {
       const [first, second] = s.order(ten, { callId: id });
-      expect(firstOf(ten.filter((c) => c.id !== first.id), id)).toBe(second.id);
+      expect(firstOf(ten.filter((c) => c.nodeId !== first.nodeId), id)).toBe(second.nodeId);
     }
   });
 

@@ -14,8 +14,8 @@ import { weightOf } from './weighted.strategy';
 @Injectable()
 export class CallHashStrategy implements SelectionStrategy {
   order(candidates: readonly Candidate[], ctx: SelectionContext): Candidate[] {
-    const scored = candidates.map((c) => ({ c, score: rendezvousScore(c.id, ctx.callId, weightOf(c)) }));
-    return topK(scored, ctx.limit ?? Infinity, (x, y) => y.score - x.score || (x.c.id < y.c.id ? -1 : x.c.id > y.c.id ? 1 : 0))
+    const scored = candidates.map((c) => ({ c, score: rendezvousScore(c.nodeId, ctx.callId, weightOf(c)) }));
+    return topK(scored, ctx.limit ?? Infinity, (x, y) => y.score - x.score || (x.c.nodeId < y.c.nodeId ? -1 : x.c.nodeId > y.c.nodeId ? 1 : 0))
       .map((x) => x.c);
   }
 }

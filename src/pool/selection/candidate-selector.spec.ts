@@ -19,7 +19,7 @@ describe('CandidateSelector', () => {
   let store: PoolStore;
   const add = (nodeId: string, extra: Partial<RegisterNodeInput> = {}) =>
     m.get(NodeRegistry).register({ nodeId, controlUrl: `http://127.0.0.1:1/${nodeId}`, ...extra });
-  const ids = async (callId = 'c', region?: string) => (await selector.candidates(callId, { region })).map((c) => c.id);
+  const ids = async (callId = 'c', region?: string) => (await selector.candidates(callId, { region })).map((c) => c.nodeId);
 
   beforeEach(async () => {
     ({ module: m, clock } = await createTestingPool({ pool: { circuitResetMs: 1_000 } }));
@@ -50,7 +50,7 @@ describe('CandidateSelector', () => {
     selector.reserve('a');
     selector.reserve('a');
     const [first, second] = await selector.candidates('c');
-    expect([first.id, first.load, second.id, second.load]).toEqual(['b', 0, 'a', 2]);
+    expect([first.nodeId, first.load, second.nodeId, second.load]).toEqual(['b', 0, 'a', 2]);
     selector.release('a');
     selector.release('a');
     expect((await selector.candidates('c')).map((c) => c.load)).toEqual([0, 0]);
@@ -64,7 +64,7 @@ describe('CandidateSelector', () => {
     expect(await ids()).toEqual(['b']);
     circuit.recordFailure('b', 'boom');
     const panic = selector.select(await store.listNodes(), 'c');
-    expect([panic.panic, panic.candidates.map((c) => c.id)]).toEqual([true, ['a', 'b']]);
+    expect([panic.panic, panic.candidates.map((c) => c.nodeId)]).toEqual([true, ['a', 'b']]);
     clock.advance(1_000);
     expect(selector.select(await store.listNodes(), 'c').panic).toBe(false);
   });
@@ -96,7 +96,7 @@ describe('CandidateSelector', () => {
 
 describe('CandidateSelector.selectLightest (the store\'s load index)', () => {
   const report = (id: string, n: { legs: number; capacity: number | null; draining: boolean }): NodeReport => ({
-    id, controlUrl: `http://127.0.0.1:1/${id}`, mediaIp: '', activeLegs: n.legs, capacity: n.capacity, weight: 1,
+    nodeId: id, controlUrl: `http://127.0.0.1:1/${id}`, mediaIp: '', activeLegs: n.legs, capacity: n.capacity, weight: 1,
     region: null, reportedDraining: n.draining, static: false, lastSeen: 0,
   });
   const node = fc.record({
@@ -107,7 +107,7 @@ describe('CandidateSelector.selectLightest (the store\'s load index)', () => {
     circuit: fc.constantFrom('closed', 'open', 'due', 'trial'),
     placing: fc.integer({ min: 0, max: 3 }),
   });
-  const shape = (s: Selection) => ({ panic: s.panic, candidates: s.candidates.map((c) => `${c.id}:${c.load}`) });
+  const shape = (s: Selection) => ({ panic: s.panic, candidates: s.candidates.map((c) => `${c.nodeId}:${c.load}`) });
 
   it('gives what select() gives over every node, whatever the loads, health, drains, capacities, circuits and prepares in flight', async () => {
     await fc.assert(fc.asyncProperty(
@@ -144,7 +144,7 @@ describe('CandidateSelector.selectLightest (the store\'s load index)', () => {
     await store.upsertNode(report('c', { legs: 1, capacity: null, draining: false }));
     const selector = new CandidateSelector(store, new LeastLoadedStrategy(), new CircuitBreaker(1_000));
     selector.reserve('b'); // b: 0 reported + 1 in flight, as heavy as a and c, and a's id comes first
-    expect(store.nodesByLoad().map((n) => n.id)).toEqual(['b', 'a', 'c']);
+    expect(store.nodesByLoad().map((n) => n.nodeId)).toEqual(['b', 'a', 'c']);
     expect(shape(selector.selectLightest('call', {}, 1)!)).toEqual({ panic: false, candidates: ['a:1'] });
     expect(shape(selector.selectLightest('call', {}, 2)!)).toEqual({ panic: false, candidates: ['a:1', 'b:1'] });
   });
@@ -154,7 +154,7 @@ describe('CandidateSelector.selectLightest (the store\'s load index)', () => {
     await store.upsertNode(report('a', { legs: 0, capacity: null, draining: false }));
     const circuit = new CircuitBreaker(1_000);
     const selector = new CandidateSelector(store, new LeastLoadedStrategy(), circuit);
-    expect(selector.selectLightest('c', {}, 2)?.candidates.map((c) => c.id)).toEqual(['a']);
+    expect(selector.selectLightest('c', {}, 2)?.candidates.map((c) => c.nodeId)).toEqual(['a']);
     expect(selector.selectLightest('c', { region: 'eu' }, 2)).toBeUndefined();
     expect(selector.selectLightest('c', {}, undefined)).toBeUndefined();
     class Reversed extends LeastLoadedStrategy {

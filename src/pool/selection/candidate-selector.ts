@@ -64,7 +64,7 @@ export class CandidateSelector {
     const placing = this.placing.size > 0 ? this.placing : undefined;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
-      const load = effectiveLoad(n) + (placing?.get(n.id) ?? 0);
+      const load = effectiveLoad(n) + (placing?.get(n.nodeId) ?? 0);
       if (!this.isEligible(n, load)) continue;
       // Stores list nodes in a stable order and replace only the ones that changed: the
       // snapshot at the same place as last time is usually the same object, and an index
@@ -77,13 +77,13 @@ export class CandidateSelector {
         // The same node's next snapshot at the same place (the store replaces a node on every
         // binding to it): a new candidate straight away. A WeakMap entry per prepare is
         // GC work (ephemerons) for a snapshot that is not seen again.
-        c = seen[i]?.id === n.id ? candidateOf(n, load) : this.candidateFor(n, load);
+        c = seen[i]?.nodeId === n.nodeId ? candidateOf(n, load) : this.candidateFor(n, load);
         seen[i] = n;
         cands[i] = c;
       }
-      if (this.circuit.isCallable(n.id)) eligible.push(c);
+      if (this.circuit.isCallable(n.nodeId)) eligible.push(c);
       // A node whose half-open trial is running stays out even in panic mode.
-      else if (this.circuit.state(n.id) === 'open') tripped.push(c);
+      else if (this.circuit.state(n.nodeId) === 'open') tripped.push(c);
     }
     if (seen.length > nodes.length) {
       seen.length = nodes.length;
@@ -130,15 +130,15 @@ export class CandidateSelector {
       // base: once a node sorts after the limit-th best, no later node can come before it.
       if (best.length >= limit) {
         const last = best[limit - 1];
-        if (base > last.load || (base === last.load && n.id > last.id)) {
+        if (base > last.load || (base === last.load && n.nodeId > last.nodeId)) {
           settled = true;
           break;
         }
       }
-      const load = placing === undefined ? base : base + (placing.get(n.id) ?? 0);
+      const load = placing === undefined ? base : base + (placing.get(n.nodeId) ?? 0);
       if (!this.isEligible(n, load)) continue;
-      if (this.circuit.isCallable(n.id)) insertBounded(best, candidateOf(n, load), limit);
-      else if (this.circuit.state(n.id) === 'open') tripped.push(candidateOf(n, load));
+      if (this.circuit.isCallable(n.nodeId)) insertBounded(best, candidateOf(n, load), limit);
+      else if (this.circuit.state(n.nodeId) === 'open') tripped.push(candidateOf(n, load));
     }
     // A page that stops before the answer is certain: the nodes after it could change it.
     if (!settled && page && !page.complete) return undefined;

@@ -5,7 +5,7 @@ import { topK } from './top-k';
 
 /** Compares by effective load, then node id: the Go package's order. */
 export const byLoadThenId = (a: Candidate, b: Candidate): number =>
-  a.load - b.load || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  a.load - b.load || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0);
 
 /** Fewest effective legs first; ties broken by node id. The default. */
 @Injectable()

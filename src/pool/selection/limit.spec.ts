@@ -23,8 +23,8 @@ describe('SelectionContext.limit', () => {
   it.each(deterministic)('%s: the first `limit` of the full order', (_name, make) => {
     fc.assert(
       fc.property(nodes, fc.integer({ min: 1, max: 5 }), fc.string(), (cs, limit, callId) => {
-        const full = make().order(cs, { callId }).map((c) => c.id);
-        const head = make().order(cs, { callId, limit }).map((c) => c.id);
+        const full = make().order(cs, { callId }).map((c) => c.nodeId);
+        const head = make().order(cs, { callId, limit }).map((c) => c.nodeId);
         expect(head).toEqual(full.slice(0, limit));
       }),
       { numRuns: 300 },
@@ -34,8 +34,8 @@ describe('SelectionContext.limit', () => {
   it('power-of-two: the same two random picks, then the least loaded of the rest', () => {
     fc.assert(
       fc.property(nodes, fc.integer({ min: 1, max: 5 }), fc.double({ min: 0, max: 0.999, noNaN: true }), (cs, limit, r) => {
-        const full = new PowerOfTwoStrategy(() => r).order(cs, { callId: 'c' }).map((c) => c.id);
-        const head = new PowerOfTwoStrategy(() => r).order(cs, { callId: 'c', limit }).map((c) => c.id);
+        const full = new PowerOfTwoStrategy(() => r).order(cs, { callId: 'c' }).map((c) => c.nodeId);
+        const head = new PowerOfTwoStrategy(() => r).order(cs, { callId: 'c', limit }).map((c) => c.nodeId);
         expect(head).toEqual(full.slice(0, Math.max(limit, Math.min(2, cs.length))));
       }),
       { numRuns: 300 },

@@ -15,19 +15,19 @@ describe('PowerOfTwoStrategy', () => {
   it('puts the less loaded of two random picks first, then the rest by load', () => {
     // First pick: index floor(0.45 * 5) = 2 (c, load 9); second: floor(0.3 * 4) = 1 → b (load 1).
     const out = new PowerOfTwoStrategy(replay(0.45, 0.3)).order(nodes);
-    expect(out.map((c) => c.id)).toEqual(['b', 'c', 'd', 'e', 'a']);
+    expect(out.map((c) => c.nodeId)).toEqual(['b', 'c', 'd', 'e', 'a']);
   });
 
   it('never picks the same candidate twice', () => {
     // Both draws land on index 0: the second skips over the first.
     const out = new PowerOfTwoStrategy(replay(0, 0)).order(nodes);
-    expect(out.slice(0, 2).map((c) => c.id)).toEqual(['b', 'a']);
-    expect(new Set(out.map((c) => c.id)).size).toBe(5);
+    expect(out.slice(0, 2).map((c) => c.nodeId)).toEqual(['b', 'a']);
+    expect(new Set(out.map((c) => c.nodeId)).size).toBe(5);
   });
 
   it('keeps the first pick first on a tie', () => {
     const tied = [cand('a', 1), cand('b', 1), cand('c', 1)];
-    expect(new PowerOfTwoStrategy(replay(0.9, 0)).order(tied)[0].id).toBe('c');
+    expect(new PowerOfTwoStrategy(replay(0.9, 0)).order(tied)[0].nodeId).toBe('c');
   });
 
   it('survives a random source that returns 1 or garbage', () => {
@@ -38,6 +38,6 @@ describe('PowerOfTwoStrategy', () => {
   it('handles zero and one candidate', () => {
     const s = new PowerOfTwoStrategy(Math.random);
     expect(s.order([])).toEqual([]);
-    expect(s.order([cand('a', 0)]).map((c) => c.id)).toEqual(['a']);
+    expect(s.order([cand('a', 0)]).map((c) => c.nodeId)).toEqual(['a']);
   });
 });

@@ -13,7 +13,7 @@ export class RoundRobinStrategy implements SelectionStrategy {
   order(candidates: readonly Candidate[], _ctx?: SelectionContext): Candidate[] {
     const n = candidates.length;
     if (n === 0) return [];
-    const sorted = [...candidates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const sorted = [...candidates].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
     const start = this.next % n;
     this.next = (this.next + 1) % Number.MAX_SAFE_INTEGER;
     return [...sorted.slice(start), ...sorted.slice(0, start)];

@@ -10,12 +10,12 @@ describe('WeightedStrategy', () => {
   it('orders by load ÷ weight', () => {
     // 6/3 = 2, 1/1 = 1, 3/1 = 3, 2/4 = 0.5
     const out = s.order([cand('a', 6, 3), cand('b', 1), cand('c', 3), cand('d', 2, 4)], { callId: 'x' });
-    expect(out.map((c) => c.id)).toEqual(['d', 'b', 'a', 'c']);
+    expect(out.map((c) => c.nodeId)).toEqual(['d', 'b', 'a', 'c']);
   });
 
   it('breaks ties towards the heavier node, then by id', () => {
     const out = s.order([cand('b', 0), cand('a', 0), cand('z', 0, 3)], { callId: 'x' });
-    expect(out.map((c) => c.id)).toEqual(['z', 'a', 'b']);
+    expect(out.map((c) => c.nodeId)).toEqual(['z', 'a', 'b']);
   });
 
   it('gives a node of weight 3 three quarters of sequential placements', () => {
@@ -29,6 +29,6 @@ describe('WeightedStrategy', () => {
 
   it('treats a nonsensical weight as 1', () => {
     const out = s.order([cand('a', 2, 0), cand('b', 1, Number.NaN)], { callId: 'x' });
-    expect(out.map((c) => c.id)).toEqual(['b', 'a']);
+    expect(out.map((c) => c.nodeId)).toEqual(['b', 'a']);
   });
 });

@@ -13,7 +13,7 @@ export class WeightedStrategy implements SelectionStrategy {
     return topK(candidates, ctx?.limit ?? Infinity, (a, b) => {
       const d = a.load / weightOf(a) - b.load / weightOf(b);
       if (d !== 0) return d;
-      return weightOf(b) - weightOf(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+      return weightOf(b) - weightOf(a) || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0);
     });
   }
 }

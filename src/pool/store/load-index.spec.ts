@@ -4,7 +4,7 @@ import { candidateOf, effectiveLoad, type Binding, type NodeReport, type NodeSta
 import { MemoryPoolStore } from './memory-pool.store';
 
 const report = (id: string, activeLegs: number, lastSeen: number): NodeReport => ({
-  id, controlUrl: `http://${id}`, mediaIp: '', activeLegs, capacity: null, weight: 1, region: null,
+  nodeId: id, controlUrl: `http://${id}`, mediaIp: '', activeLegs, capacity: null, weight: 1, region: null,
   reportedDraining: false, static: false, lastSeen,
 });
 const binding = (callId: string, nodeId: string): Binding => ({
@@ -52,8 +52,8 @@ describe('MemoryPoolStore.nodesByLoad (LoadIndex)', () => {
     const store = new MemoryPoolStore(() => 0);
     for (const id of ['a', 'b', 'c']) await store.upsertNode(report(id, 1, 0));
     await store.putBinding(binding('x', 'a'), true);
-    expect(store.nodesByLoad().map((n) => `${n.id}:${effectiveLoad(n)}`)).toEqual(['b:1', 'c:1', 'a:2']);
+    expect(store.nodesByLoad().map((n) => `${n.nodeId}:${effectiveLoad(n)}`)).toEqual(['b:1', 'c:1', 'a:2']);
     await store.deleteBinding('x');
-    expect(store.nodesByLoad().map((n) => n.id)).toEqual(['a', 'b', 'c']);
+    expect(store.nodesByLoad().map((n) => n.nodeId)).toEqual(['a', 'b', 'c']);
   });
 });

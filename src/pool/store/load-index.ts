@@ -4,7 +4,7 @@ import { effectiveLoad, type NodeState } from '../core/pool.types';
 function before(a: Readonly<NodeState>, b: Readonly<NodeState>): boolean {
   const la = effectiveLoad(a);
   const lb = effectiveLoad(b);
-  return la < lb || (la === lb && a.id < b.id);
+  return la < lb || (la === lb && a.nodeId < b.nodeId);
 }
 
 /**

@@ -19,7 +19,7 @@ export class MemoryNodeTable {
 
   /** @param boundCalls for a node first seen (or seen again after its removal): the calls still bound to it. */
   upsert(report: NodeReport, maxNodes: number, boundCalls: (id: string) => number): UpsertOutcome {
-    const prev = this.nodes.get(report.id);
+    const prev = this.nodes.get(report.nodeId);
     if (prev?.static && !report.static) return 'conflict';
     if (!prev && !report.static && this.dynamicCount >= maxNodes) return 'full';
     if (!prev && !report.static) this.dynamicCount++;
@@ -29,7 +29,7 @@ export class MemoryNodeTable {
       drainDeadline: prev?.drainDeadline ?? null,
       pendingLegs: 0,
       // A node that comes back finds the calls still bound to it (they stay through its removal).
-      boundCalls: prev?.boundCalls ?? boundCalls(report.id),
+      boundCalls: prev?.boundCalls ?? boundCalls(report.nodeId),
       seq: prev?.seq ?? ++this.seq,
     }));
     return prev ? 'updated' : 'created';
@@ -102,7 +102,7 @@ export class MemoryNodeTable {
   }
 
   private drop(n: NodeState): void {
-    this.nodes.delete(n.id);
+    this.nodes.delete(n.nodeId);
     this.byLoad.delete(n);
     this.dynamicCount--;
   }
@@ -114,7 +114,7 @@ export class MemoryNodeTable {
 
   /** Every node change goes through here: the map and the load index. */
   private put(prev: NodeState | undefined, next: NodeState): void {
-    this.nodes.set(next.id, next);
+    this.nodes.set(next.nodeId, next);
     this.byLoad.put(prev, next);
   }
 }

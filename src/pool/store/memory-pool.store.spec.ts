@@ -2,7 +2,7 @@ import type { Binding, NodeReport } from '../core/pool.types';
 import { MemoryPoolStore } from './memory-pool.store';
 
 const report = (id: string, extra: Partial<NodeReport> = {}): NodeReport => ({
-  id, controlUrl: `http://${id}`, mediaIp: '', activeLegs: 0, capacity: null, weight: 1, region: null,
+  nodeId: id, controlUrl: `http://${id}`, mediaIp: '', activeLegs: 0, capacity: null, weight: 1, region: null,
   reportedDraining: false, static: false, lastSeen: 1_000, ...extra,
 });
 const binding = (callId: string, nodeId: string, expiresAt: number): Binding => ({

@@ -17,8 +17,8 @@ export class RedisNodes {
 
   async upsert(report: NodeReport, maxNodes: number): Promise<UpsertOutcome> {
     const max = Number.isFinite(maxNodes) ? Math.max(0, Math.floor(maxNodes)) : -1;
-    const out = await this.link.cmd('rtpUpsertNode', [this.keys.registry('n:', report.id), this.keys.registry('nodes'), this.keys.registry('seen'), this.keys.registry('seq')], [
-      this.keys.registryTag, report.id, flag(report.static), max, report.lastSeen, ...encodeReport(report),
+    const out = await this.link.cmd('rtpUpsertNode', [this.keys.registry('n:', report.nodeId), this.keys.registry('nodes'), this.keys.registry('seen'), this.keys.registry('seq')], [
+      this.keys.registryTag, report.nodeId, flag(report.static), max, report.lastSeen, ...encodeReport(report),
     ]);
     return out as UpsertOutcome;
   }

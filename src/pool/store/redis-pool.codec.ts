@@ -16,7 +16,7 @@ export function pairs(flat: string[]): Record<string, string> {
 
 export function encodeReport(r: NodeReport): (string | number)[] {
   return [
-    'id', r.id, 'controlUrl', r.controlUrl, 'mediaIp', r.mediaIp, 'activeLegs', r.activeLegs,
+    'id', r.nodeId, 'controlUrl', r.controlUrl, 'mediaIp', r.mediaIp, 'activeLegs', r.activeLegs,
     'capacity', JSON.stringify(r.capacity), 'weight', r.weight, 'region', JSON.stringify(r.region),
     'reportedDraining', flag(r.reportedDraining), 'static', flag(r.static), 'lastSeen', r.lastSeen,
   ];
@@ -25,7 +25,7 @@ export function encodeReport(r: NodeReport): (string | number)[] {
 export function decodeNode([flat, bound]: NodeRow): NodeState {
   const h = pairs(flat);
   return {
-    id: h.id,
+    nodeId: h.id,
     controlUrl: h.controlUrl,
     mediaIp: h.mediaIp ?? '',
     activeLegs: Number(h.activeLegs),
