@@ -40,8 +40,12 @@ const LONG = { 'bench-smoke.e2e-spec': 45 };
  * shutdown, the service process as deployed): run again on Fastify, as the e2e tier is.
  */
 const SLOW_FASTIFY = ['fuzz.e2e-spec', 'fuzz-gate.e2e-spec', 'dashboard.e2e-spec', 'shutdown.e2e-spec', 'main.e2e-spec', 'security-startup.e2e-spec'];
-/** e2e folders whose subject does not depend on the HTTP adapter (the store, the reference media node): Express only. */
-const ADAPTER_NEUTRAL = ['store', 'media-node'];
+/**
+ * e2e suites whose subject does not depend on the HTTP adapter run on Express only: the folders of the
+ * store and the reference media node (and its token check), and the pool's own decisions (selection, health, circuit, load).
+ */
+const ADAPTER_NEUTRAL_FOLDERS = ['store', 'media-node'];
+const ADAPTER_NEUTRAL = ['strategies.e2e-spec', 'custom-strategy.e2e-spec', 'health.e2e-spec', 'health-shared.e2e-spec', 'circuit.e2e-spec', 'load-accounting.e2e-spec', 'security-media-node.e2e-spec'];
 
 const esc = (s) => s.replace(/[.\-]/g, '\\$&');
 /** A path pattern for these suite names in any folder under test/. */
@@ -80,7 +84,7 @@ module.exports = {
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: notSlow },
     {
       ...base, ...onFastify, displayName: 'e2e-fastify', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testPathIgnorePatterns: [...notSlow, ...ADAPTER_NEUTRAL.map((d) => `/test/${d}/`)],
+      testPathIgnorePatterns: [...notSlow, ...ADAPTER_NEUTRAL_FOLDERS.map((d) => `/test/${d}/`), named(ADAPTER_NEUTRAL)],
     },
     { ...base, displayName: 'slow', testMatch: anywhere(Object.keys(SLOW)), testPathIgnorePatterns: ignore },
     { ...base, ...onFastify, displayName: 'slow-fastify', testMatch: anywhere(SLOW_FASTIFY), testPathIgnorePatterns: ignore },
