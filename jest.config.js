@@ -13,37 +13,41 @@ const swc = (parser) => ['@swc/jest', {
  * `npm run test:long` runs long; `npm run test:all` runs both, each suite once.
  *
  * Suites are chosen by folder and name, never by a list of every file: `*.spec.ts` is unit,
- * `*.e2e-spec.ts` is e2e (and e2e-fastify, unless its folder's subject does not depend on the
- * adapter), and the names below move a suite to slow or long wherever it lives under test/.
+ * `*.e2e-spec.ts` is e2e (and e2e-fastify, unless its folder or name is listed as adapter-neutral
+ * below), and the names below move a suite to slow or long wherever it lives under test/.
  * A suite added flat under test/ is therefore picked up as unit or e2e.
  *
- * The seconds are each suite alone, measured with `npx jest --selectProjects <p> --json`
- * (endTime - startTime) on the 2-core dev box while other work shared it; the sequencer below
- * starts the longest first so that two workers finish together.
+ * The seconds are each suite's own time (jest --json: endTime - startTime, the longer of its two adapters) in
+ * a fresh clone's `npm test` on the 2-core dev box, two workers, other work sharing the box (load average 7-14);
+ * the sequencer below starts the longest first so that the two workers finish together.
  */
 const SLOW = {
   // no leg left behind: random interleavings on one and two instances (reconciliation's grace is most of it)
-  'legs-property.e2e-spec': 106,
-  'fuzz.e2e-spec': 15, 'fuzz-gate.e2e-spec': 8, // property fuzzing of the HTTP surface and the JSON gate
-  'dashboard.e2e-spec': 14, // headless Chromium
-  'reconcile.e2e-spec': 13, 'legs-redis-stall.e2e-spec': 5, 'live-calls-redis.e2e-spec': 9, // real reconciliation rounds, Redis SIGSTOPped, drain deadlines
-  'redis-sentinel.e2e-spec': 11, 'redis-cluster.e2e-spec': 8, // their own Redis topologies on fixed ports
-  'faults.e2e-spec': 8, 'balance.e2e-spec': 5, 'balance-multi-instance.e2e-spec': 3, // floods
+  'legs-property.e2e-spec': 94,
+  'faults.e2e-spec': 39, 'balance.e2e-spec': 11, 'balance-multi-instance.e2e-spec': 4, // floods (12,000 registrations; 500 and 200 prepares)
+  'fuzz-gate.e2e-spec': 19, 'fuzz.e2e-spec': 13, // property fuzzing of the JSON gate and of the HTTP surface
+  'dashboard.e2e-spec': 11, // headless Chromium
+  'reconcile.e2e-spec': 13, 'legs-redis-stall.e2e-spec': 10, 'live-calls-redis.e2e-spec': 4, // real reconciliation rounds, Redis SIGSTOPped, drain deadlines
+  'redis-sentinel.e2e-spec': 9, 'redis-cluster.e2e-spec': 9, // their own Redis topologies on fixed ports
   // spawn the built dist/ (test/support/dist.ts refuses a missing or stale build)
-  'shutdown.e2e-spec': 10, 'main.e2e-spec': 4, 'security-startup.e2e-spec': 6, 'e2e-call-process.e2e-spec': 3,
-  'live-failover-process.e2e-spec': 7, 'media-node-drain.e2e-spec': 6, 'media-node-logging.e2e-spec': 6,
+  'live-failover-process.e2e-spec': 14, 'shutdown.e2e-spec': 12, 'media-node-logging.e2e-spec': 9, 'security-startup.e2e-spec': 8,
+  'media-node-drain.e2e-spec': 8, 'main.e2e-spec': 4, 'e2e-call-process.e2e-spec': 2,
   'bin.e2e-spec': 2, 'root-import.e2e-spec': 2, 'public-api-doc.e2e-spec': 8, // spawn dist/bin; read dist/ (index.js loaded by node; index.d.ts against docs/public-api.md)
   'sip-edge.e2e-spec': 55, // real Kamailio and SIPp (provisioned like Chromium), media node and instance kills
 };
 /** Suites whose subject is not rtp-pool itself: `npm run bench -- --smoke` keeps the benchmark scripts working. */
-const LONG = { 'bench-smoke.e2e-spec': 45 };
+const LONG = { 'bench-smoke.e2e-spec': 120 }; // npm run test:long alone, load average 13
 /**
  * Slow suites whose subject is the HTTP front (hostile bodies, the JSON gate, the dashboard in Chromium, graceful
  * shutdown, the service process as deployed): run again on Fastify, as the e2e tier is.
  */
 const SLOW_FASTIFY = ['fuzz.e2e-spec', 'fuzz-gate.e2e-spec', 'dashboard.e2e-spec', 'shutdown.e2e-spec', 'main.e2e-spec', 'security-startup.e2e-spec'];
-/** e2e folders whose subject does not depend on the HTTP adapter (the store, the reference media node): Express only. */
-const ADAPTER_NEUTRAL = ['store', 'media-node'];
+/**
+ * e2e suites whose subject does not depend on the HTTP adapter run on Express only: the folders of the
+ * store and the reference media node (and its token check), and the pool's own decisions (selection, health, circuit, load).
+ */
+const ADAPTER_NEUTRAL_FOLDERS = ['store', 'media-node'];
+const ADAPTER_NEUTRAL = ['strategies.e2e-spec', 'custom-strategy.e2e-spec', 'health.e2e-spec', 'health-shared.e2e-spec', 'circuit.e2e-spec', 'load-accounting.e2e-spec', 'security-media-node.e2e-spec'];
 
 const esc = (s) => s.replace(/[.\-]/g, '\\$&');
 /** A path pattern for these suite names in any folder under test/. */
@@ -82,7 +86,7 @@ module.exports = {
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: notSlow },
     {
       ...base, ...onFastify, displayName: 'e2e-fastify', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testPathIgnorePatterns: [...notSlow, ...ADAPTER_NEUTRAL.map((d) => `/test/${d}/`)],
+      testPathIgnorePatterns: [...notSlow, ...ADAPTER_NEUTRAL_FOLDERS.map((d) => `/test/${d}/`), named(ADAPTER_NEUTRAL)],
     },
     { ...base, displayName: 'slow', testMatch: anywhere(Object.keys(SLOW)), testPathIgnorePatterns: ignore },
     { ...base, ...onFastify, displayName: 'slow-fastify', testMatch: anywhere(SLOW_FASTIFY), testPathIgnorePatterns: ignore },

@@ -224,7 +224,9 @@ describe(`fuzz (${store} store): the HTTP surface never answers 5xx and 4xx chan
   beforeAll(async () => {
     node = await new FakeMediaNode(NODE_ID).start();
     // Logging off: twelve thousand request lines would cost more than the requests.
-    t = await createTestApp({ env: { LOG_LEVEL: 'silent', ...storeEnv }, listen: true });
+    // A control timeout of 2 s (Redis commands 1 s): on a loaded machine the default 500 ms turned a slow
+    // Redis round trip into a 503 the snapshot then read as a changed state. Timing is not this suite's subject.
+    t = await createTestApp({ env: { LOG_LEVEL: 'silent', RTP_CONTROL_TIMEOUT_MS: '2000', ...storeEnv }, listen: true });
     http = new RawHttp(t.url, 4);
     await expectOk(await http.json('POST', '/v1/nodes/register', { node_id: NODE_ID, control_url: node.url }), 'register');
     await seedCalls();
