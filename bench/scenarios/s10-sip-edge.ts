@@ -31,7 +31,7 @@ function numList(s: string): number[] {
 
 /**
  * The knobs, from the environment (defaults: a full run; `--smoke` shrinks them):
- * BENCH_SIP_WINDOW_SEC (20) seconds of calls per step, BENCH_SIP_RATES (50,100,150,…)
+ * BENCH_SIP_WINDOW_SEC (20) seconds of calls per step, BENCH_SIP_RATES (50,100,200,300,…)
  * the rates stepped upward until one fails, BENCH_SIP_REFINE (2) bisections between the
  * last rate that passed and the first that failed, BENCH_SIP_HOLD_MS (1000) the pause
  * between ACK and BYE, BENCH_SIP_WORKERS (8) Kamailio's UDP workers on both paths,
@@ -43,7 +43,7 @@ function knobs(ctx: BenchContext): Knobs {
   const num = (name: string, def: number) => (e[name] !== undefined && Number.isFinite(Number(e[name])) ? Number(e[name]) : def);
   return {
     windowSec: num('BENCH_SIP_WINDOW_SEC', ctx.smoke ? 3 : 20),
-    rates: numList(e.BENCH_SIP_RATES ?? (ctx.smoke ? '10,20' : '50,100,150,200,250,300,400,500,650,800,1000,1300,1600,2000')),
+    rates: numList(e.BENCH_SIP_RATES ?? (ctx.smoke ? '10,20' : '50,100,200,300,400,600,800,1000,1300,1600,2000')),
     refine: num('BENCH_SIP_REFINE', ctx.smoke ? 0 : 2),
     holdMs: num('BENCH_SIP_HOLD_MS', ctx.smoke ? 200 : 1000),
     workers: num('BENCH_SIP_WORKERS', 8),
