@@ -177,10 +177,10 @@ export async function waitRtpengineUp(port: number, timeoutMs = 15_000, alive?: 
   }
 }
 
-/** Kamailio in the foreground on `cfg`, runtime files and any core dump in `dir`. */
+/** Kamailio in the foreground on `cfg` with `workers` SIP workers (RTP_EDGE_CHILDREN, read by both configs), runtime files and any core dump in `dir`. */
 export async function startKamailio(name: string, cfg: string, dir: string, port: number, workers: number, env: Record<string, string>): Promise<External> {
-  const k = External.start(name, 'kamailio', ['-f', cfg, '-Y', dir, '-w', dir, '-DD', '-E', '-n', String(workers), '-m', '256', '-M', '16'], {
-    env: { SIP_LISTEN: `udp:127.0.0.1:${port}`, ...env },
+  const k = External.start(name, 'kamailio', ['-f', cfg, '-Y', dir, '-w', dir, '-DD', '-E', '-m', '256', '-M', '16'], {
+    env: { SIP_LISTEN: `udp:127.0.0.1:${port}`, RTP_EDGE_CHILDREN: String(workers), ...env },
   });
   try {
     await waitSipUp('127.0.0.1', port, 20_000, () => !k.exited);
@@ -222,7 +222,7 @@ export interface SippRun {
   successful: number;
   failed: number;
   retransmissions: number;
-  /** Response times of the scenario's first timed interval (INVITE → 200), ms (SIPp's resolution). */
+  /** Setup time of each answered call: first INVITE sent → its 200 received, µs. */
   rtts: number[];
   /** Wall time of the whole run, ms. */
   wallMs: number;
@@ -231,6 +231,8 @@ export interface SippRun {
 export interface SippUacOptions {
   /** A scenario file, or undefined for SIPp's built-in `uac`. */
   scenario?: string;
+  /** An injection file (-inf) for the scenario's [fieldN]. */
+  inf?: string;
   target: string;
   port: number;
   mediaPort: number;
@@ -245,19 +247,47 @@ export interface SippUacOptions {
 }
 
 /**
+ * Setup times (µs) from SIPp's -trace_shortmsg log (one tab-separated line per message,
+ * µs timestamps; -trace_rtt only has whole ms): per Call-ID, the first `CSeq:1 INVITE`
+ * sent to the first 200 received for it. The log is removed.
+ */
+function setupTimes(dir: string, pid: number): number[] {
+  const file = readdirSync(dir).find((f) => f.endsWith(`_${pid}_shortmessages.log`));
+  if (!file) return [];
+  const sent = new Map<string, number>();
+  const out: number[] = [];
+  const text = readFileSync(path.join(dir, file), 'latin1');
+  rmSync(path.join(dir, file), { force: true });
+  for (const line of text.split('\n')) {
+    const f = line.split('\t');
+    if (f.length < 7 || f[5] !== 'CSeq:1 INVITE') continue;
+    const t = Math.round(Number(f[2]) * 1e6);
+    if (f[3] === 'S') {
+      if (!sent.has(f[4])) sent.set(f[4], t);
+    } else if (f[3] === 'R' && f[6].startsWith('SIP/2.0 200')) {
+      const t0 = sent.get(f[4]);
+      if (t0 !== undefined) {
+        out.push(t - t0);
+        sent.delete(f[4]);
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * One SIPp UAC run: `calls` calls at `rate` per second, no limit on simultaneous calls (an
  * overloaded edge must show up as failures, not as SIPp slowing down), a call that gets
  * no answer within 8 s fails. Reads the final statistics line and the per-call response times.
  */
 export async function runSippUac(o: SippUacOptions): Promise<SippRun> {
-  // -rtt_freq 1: SIPp dumps response times in batches of rtt_freq and drops the last partial batch at exit.
   const stf = path.join(o.cwd, `stat-${o.port}.csv`);
   const args = [
-    ...(o.scenario ? ['-sf', o.scenario] : ['-sn', 'uac']), o.target,
+    ...(o.scenario ? ['-sf', o.scenario] : ['-sn', 'uac']), ...(o.inf ? ['-inf', o.inf] : []), o.target,
     '-i', '127.0.0.1', '-p', String(o.port), '-mp', String(o.mediaPort),
     '-r', String(o.rate), '-m', String(o.calls), '-l', '1000000', '-d', String(o.holdMs),
     '-recv_timeout', '8000', '-timeout', `${o.timeoutSec}s`, '-nostdin',
-    '-trace_stat', '-stf', stf, '-fd', '1', '-trace_rtt', '-rtt_freq', '1',
+    '-trace_stat', '-stf', stf, '-fd', '1', '-trace_shortmsg',
   ];
   const t0 = Date.now();
   const p = External.start('sipp-uac', 'sipp', args, { cwd: o.cwd });
@@ -269,15 +299,7 @@ export async function runSippUac(o: SippUacOptions): Promise<SippRun> {
   const head = stat[0].split(';');
   const last = stat[stat.length - 1].split(';');
   const col = (name: string) => Number(last[head.indexOf(name)]);
-  const rttFile = readdirSync(o.cwd).find((f) => f.endsWith('_rtt.csv') && f.includes(`_${p.pid}_`));
-  const rtts: number[] = [];
-  if (rttFile) {
-    for (const line of readFileSync(path.join(o.cwd, rttFile), 'utf8').split('\n').slice(1)) {
-      const [, ms, rtd] = line.split(';');
-      if (rtd === '1') rtts.push(Number(ms));
-    }
-    rmSync(path.join(o.cwd, rttFile), { force: true });
-  }
+  const rtts = setupTimes(o.cwd, p.pid);
   rmSync(stf, { force: true });
   return {
     created: col('TotalCallCreated'), successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)'),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BenchContext, Scenario, Section } from '../lib/context';
 import { keepAliveAgent, rawRequest } from '../lib/http';
@@ -9,7 +9,10 @@ import {
   startSippUas, tempDir, treeCpu,
 } from '../lib/sip';
 import { type Service, startService } from '../lib/sut';
-import { fmtNum, fmtRatio, fmtSpread, quantile, spread, table } from '../lib/stats';
+import { fmtNum, fmtRatio, fmtSpread, fmtUs, quantile, spread, table } from '../lib/stats';
+
+/** The caller on both paths: INVITE with an offer from its injection file, 200, ACK, pause (-d), BYE. */
+const DEFAULT_UAC = path.join(DEPLOY_DIR, 'sipp', 'uac-basic.xml');
 
 /** Success rate a step must reach to count (99.9 %). */
 const PASS = 0.999;
@@ -34,9 +37,9 @@ function numList(s: string): number[] {
  * BENCH_SIP_WINDOW_SEC (20) seconds of calls per step, BENCH_SIP_RATES (50,100,200,300,…)
  * the rates stepped upward until one fails, BENCH_SIP_REFINE (2) bisections between the
  * last rate that passed and the first that failed, BENCH_SIP_HOLD_MS (1000) the pause
- * between ACK and BYE, BENCH_SIP_WORKERS (8) Kamailio's UDP workers on both paths,
+ * between ACK and BYE, BENCH_SIP_WORKERS (16, kamailio.cfg's default) Kamailio's UDP workers on both paths,
  * BENCH_SIP_RUNS (min(3, --runs)), BENCH_SIP_PATHS (a-express,a-fastify,b),
- * BENCH_SIP_UAC (a SIPp scenario file for the caller; default SIPp's built-in `uac`).
+ * BENCH_SIP_UAC (the caller's SIPp scenario; default deploy/sipp/uac-basic.xml).
  */
 function knobs(ctx: BenchContext): Knobs {
   const e = process.env;
@@ -46,10 +49,10 @@ function knobs(ctx: BenchContext): Knobs {
     rates: numList(e.BENCH_SIP_RATES ?? (ctx.smoke ? '10,20' : '50,100,200,300,400,600,800,1000,1300,1600,2000')),
     refine: num('BENCH_SIP_REFINE', ctx.smoke ? 0 : 2),
     holdMs: num('BENCH_SIP_HOLD_MS', ctx.smoke ? 200 : 1000),
-    workers: num('BENCH_SIP_WORKERS', 8),
+    workers: num('BENCH_SIP_WORKERS', 16),
     runs: num('BENCH_SIP_RUNS', Math.min(3, ctx.runs)),
     paths: new Set((e.BENCH_SIP_PATHS ?? 'a-express,a-fastify,b').split(',')),
-    uac: e.BENCH_SIP_UAC,
+    uac: e.BENCH_SIP_UAC ?? (existsSync(DEFAULT_UAC) ? DEFAULT_UAC : undefined),
   };
 }
 
@@ -197,12 +200,16 @@ interface Step {
 
 async function step(stack: Stack, k: Knobs, rate: number, dir: string): Promise<Step> {
   const calls = Math.round(rate * k.windowSec);
+  const mediaPort = await freeUdpPort();
+  // uac-basic.xml takes the offer's c=/m= from field0/field1: every call offers SIPp's own media port.
+  const inf = path.join(dir, 'callers.csv');
+  writeFileSync(inf, `SEQUENTIAL\n127.0.0.1;${mediaPort};\n`);
   const before = stack.procs.map((p) => p.cpuMs());
   let uacCpu: (() => number) | undefined;
   let uacLast = 0;
   let poll: NodeJS.Timeout | undefined;
   const run = await runSippUac({
-    scenario: k.uac, target: `127.0.0.1:${stack.port}`, port: await freeUdpPort(), mediaPort: await freeUdpPort(),
+    scenario: k.uac, inf: k.uac ? inf : undefined, target: `127.0.0.1:${stack.port}`, port: await freeUdpPort(), mediaPort,
     rate, calls, holdMs: k.holdMs, timeoutSec: k.windowSec + Math.ceil(k.holdMs / 1000) + 30, cwd: dir,
     onStart: (p) => {
       // SIPp's own CPU, sampled while it lives (its /proc entry goes when it exits).
@@ -230,7 +237,7 @@ async function search(ctx: BenchContext, pathKey: string, stack: Stack, k: Knobs
   const go = async (rate: number) => {
     const s = await step(stack, k, rate, dir);
     steps.push(s);
-    ctx.log(`s10: ${pathKey} ${rate}/s: ${s.run.successful}/${s.calls} ok (${(100 * s.success).toFixed(2)} %), setup p50 ${s.p50} ms p99 ${s.p99} ms, ${s.run.retransmissions} retransmissions`);
+    ctx.log(`s10: ${pathKey} ${rate}/s: ${s.run.successful}/${s.calls} ok (${(100 * s.success).toFixed(2)} %), setup p50 ${fmtUs(s.p50)} p99 ${fmtUs(s.p99)}, ${s.run.retransmissions} retransmissions`);
     // Let timers (tm's wait timer, retransmissions of the last calls) settle before the next step.
     await new Promise((r) => setTimeout(r, s.success >= PASS ? 2_000 : 6_000));
     return s.success >= PASS;
@@ -292,8 +299,7 @@ export const s10: Scenario = {
 
 function report(title: string, k: Knobs, paths: PathDef[], results: Map<string, Array<{ steps: Step[]; top?: Step }>>): Section {
   const topRate = (x: { top?: Step }) => x.top?.rate ?? 0;
-  // SIPp times in whole ms: 0 means under 1 ms.
-  const ms = (n: number) => (!Number.isFinite(n) ? 'n/a' : n < 1 ? '< 1 ms' : `${fmtNum(n)} ms`);
+  const ms = fmtUs;
   const rows = paths.map((p) => {
     const runs = results.get(p.key)!;
     const tops = runs.map((x) => x.top).filter((x): x is Step => !!x);
@@ -324,14 +330,14 @@ function report(title: string, k: Knobs, paths: PathDef[], results: Map<string, 
     return [p.label, fmtSpread(spread(at.map((s) => s.rate)), (x) => fmtNum(x)), fmtSpread(spread(at.map((s) => s.p50)), ms), fmtSpread(spread(at.map((s) => s.p99)), ms)];
   });
   const stepLines = paths.map((p) => `- ${p.key}: ` + results.get(p.key)!.map((x, i) => `run ${i + 1}: ` + x.steps.map((s) =>
-    `${s.rate}/s ${(100 * s.success).toFixed(s.success === 1 ? 0 : 2)} % (${s.p50}/${s.p99} ms${s.run.retransmissions ? `, ${s.run.retransmissions} retr.` : ''})`).join(', ')).join('; '));
+    `${s.rate}/s ${(100 * s.success).toFixed(s.success === 1 ? 0 : 2)} % (${fmtUs(s.p50)}/${fmtUs(s.p99)}${s.run.retransmissions ? `, ${s.run.retransmissions} retr.` : ''})`).join(', ')).join('; '));
   const md = [
     `### 10. ${title}`,
     '',
     `SIPp ${k.uac ? `\`${path.basename(k.uac)}\`` : 'built-in `uac`'} (INVITE with an SDP offer, 200, ACK, ${k.holdMs} ms pause, BYE) drives each path on 127.0.0.1; `
     + `each step places rate × ${k.windowSec} s calls at a fixed rate (no cap on simultaneous calls, 8 s answer timeout). `
     + `Rates stepped: ${k.rates.join(', ')} until one falls below 99.9 % success, then ${k.refine} bisection(s). Kamailio runs ${k.workers} UDP workers on both paths. `
-    + `Setup time is SIPp's INVITE → 200 (ms resolution). CPU is each process's (Kamailio: all its processes) user + system time over the top step, `
+    + `Setup time: from SIPp's message log (\`-trace_shortmsg\`, µs timestamps), first INVITE sent → its 200 received. CPU is each process's (Kamailio: all its processes) user + system time over the top step, `
     + `as % of one core and per successful call. Path (a)'s media nodes send RTP (silence, 50 packets/s) to each caller from ACK to BYE; `
     + `on path (b) no endpoint sends RTP, so rtpengine only does its control work. `
     + `Every process shares the machine's cores (and, when measured here, with other work): the ratio of one run counts more than its absolute figures. `
