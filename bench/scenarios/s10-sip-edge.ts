@@ -26,6 +26,8 @@ interface Knobs {
   runs: number;
   paths: Set<string>;
   uac?: string;
+  /** Setup p99 bound of the second figure ("calls/s with p99 setup ≤ …"), ms. */
+  p99Ms: number;
 }
 
 function numList(s: string): number[] {
@@ -39,7 +41,8 @@ function numList(s: string): number[] {
  * last rate that passed and the first that failed, BENCH_SIP_HOLD_MS (1000) the pause
  * between ACK and BYE, BENCH_SIP_WORKERS (16, kamailio.cfg's default) Kamailio's UDP workers on both paths,
  * BENCH_SIP_RUNS (min(3, --runs)), BENCH_SIP_PATHS (a-express,a-fastify,b),
- * BENCH_SIP_UAC (the caller's SIPp scenario; default deploy/sipp/uac-basic.xml).
+ * BENCH_SIP_UAC (the caller's SIPp scenario; default deploy/sipp/uac-basic.xml),
+ * BENCH_SIP_P99_MS (500) the setup p99 bound of the second figure.
  */
 function knobs(ctx: BenchContext): Knobs {
   const e = process.env;
@@ -52,6 +55,7 @@ function knobs(ctx: BenchContext): Knobs {
     workers: num('BENCH_SIP_WORKERS', 16),
     runs: num('BENCH_SIP_RUNS', Math.min(3, ctx.runs)),
     paths: new Set((e.BENCH_SIP_PATHS ?? 'a-express,a-fastify,b').split(',')),
+    p99Ms: num('BENCH_SIP_P99_MS', 500),
     uac: e.BENCH_SIP_UAC ?? (existsSync(DEFAULT_UAC) ? DEFAULT_UAC : undefined),
   };
 }
@@ -299,6 +303,9 @@ export const s10: Scenario = {
 
 function report(title: string, k: Knobs, paths: PathDef[], results: Map<string, Array<{ steps: Step[]; top?: Step }>>): Section {
   const topRate = (x: { top?: Step }) => x.top?.rate ?? 0;
+  // SIPp's retransmissions keep calls alive long past a usable setup time: the second
+  // figure is the highest rate that passed with its setup p99 within the bound.
+  const fastRate = (x: { steps: Step[] }) => Math.max(0, ...x.steps.filter((s) => s.success >= PASS && s.p99 <= k.p99Ms * 1000).map((s) => s.rate));
   const ms = fmtUs;
   const rows = paths.map((p) => {
     const runs = results.get(p.key)!;
@@ -312,6 +319,7 @@ function report(title: string, k: Knobs, paths: PathDef[], results: Map<string, 
     return [
       p.label,
       fmtSpread(spread(runs.map(topRate)), (x) => fmtNum(x)),
+      fmtSpread(spread(runs.map(fastRate)), (x) => fmtNum(x)),
       fmtSpread(spread(tops.map((t) => t.p50)), ms),
       fmtSpread(spread(tops.map((t) => t.p99)), ms),
       fmtSpread(spread(tops.map((t) => 100 * t.success)), (x) => `${x.toFixed(2)} %`),
@@ -321,7 +329,8 @@ function report(title: string, k: Knobs, paths: PathDef[], results: Map<string, 
   const b = results.get('b');
   const ratios = paths.filter((p) => p.key !== 'b' && b).map((p) => {
     const rs = results.get(p.key)!.map((x, i) => topRate(x) / topRate(b![i]));
-    return { p, ratio: spread(rs.filter((x) => Number.isFinite(x))) };
+    const fast = results.get(p.key)!.map((x, i) => fastRate(x) / fastRate(b![i]));
+    return { p, ratio: spread(rs.filter((x) => Number.isFinite(x))), fast: spread(fast.filter((x) => Number.isFinite(x))) };
   });
   // Setup time side by side at one rate: the highest rate of the list every path passed in a run.
   const common = (i: number) => Math.min(...paths.map((p) => topRateOnList(results.get(p.key)![i], k.rates)));
@@ -343,9 +352,12 @@ function report(title: string, k: Knobs, paths: PathDef[], results: Map<string, 
     + `Every process shares the machine's cores (and, when measured here, with other work): the ratio of one run counts more than its absolute figures. `
     + `${k.runs} run(s), paths interleaved within each run; figures are medians with (min–max).`,
     '',
-    table(['path', 'top calls/s at ≥ 99.9 %', 'setup p50 at top', 'setup p99 at top', 'success at top', 'CPU at top'], rows),
+    table(['path', 'top calls/s at ≥ 99.9 %', `calls/s at ≥ 99.9 % and setup p99 ≤ ${k.p99Ms} ms`, 'setup p50 at top', 'setup p99 at top', 'success at top', 'CPU at top'], rows),
     '',
-    ...(ratios.length ? ['Ratio of top calls/s, (a) ÷ (b), per run then median: ' + ratios.map((x) => `${x.p.key} ${fmtSpread(x.ratio, fmtRatio)}`).join(', '), ''] : []),
+    ...(ratios.length ? [
+      'Ratio of top calls/s, (a) ÷ (b), per run then median: ' + ratios.map((x) => `${x.p.key} ${fmtSpread(x.ratio, fmtRatio)}`).join(', ')
+      + `; with setup p99 ≤ ${k.p99Ms} ms: ` + ratios.map((x) => `${x.p.key} ${fmtSpread(x.fast, fmtRatio)}`).join(', '), '',
+    ] : []),
     '**Setup time at the same rate** (the highest listed rate every path passed in the run)',
     '',
     table(['path', 'rate', 'setup p50', 'setup p99'], sameRateRows),
@@ -356,8 +368,9 @@ function report(title: string, k: Knobs, paths: PathDef[], results: Map<string, 
   ].join('\n');
   const summary: string[][] = paths.map((p) => {
     const x = ratios.find((q) => q.p.key === p.key);
-    return ['10', `SIP edge top calls/s, ${p.key}`, fmtNum(spread(results.get(p.key)!.map(topRate)).median),
-      x ? `${fmtRatio(x.ratio.median)} of Kamailio + rtpengine (b) in the same run` : p.key === 'b' ? 'the field\'s usual edge' : ''];
+    return ['10', `SIP edge top calls/s at ≥ 99.9 % (with setup p99 ≤ ${k.p99Ms} ms), ${p.key}`,
+      `${fmtNum(spread(results.get(p.key)!.map(topRate)).median)} (${fmtNum(spread(results.get(p.key)!.map(fastRate)).median)})`,
+      x ? `${fmtRatio(x.ratio.median)} (${fmtRatio(x.fast.median)}) of Kamailio + rtpengine (b) in the same run` : p.key === 'b' ? 'the field\'s usual edge' : ''];
   });
   return { markdown: md, summary };
 }
