@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as dgram from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -226,6 +226,8 @@ export interface SippRun {
   rtts: number[];
   /** Wall time of the whole run, ms. */
   wallMs: number;
+  /** The end of SIPp's stderr (why it made no call, when it made none). */
+  stderr: string;
 }
 
 export interface SippUacOptions {
@@ -294,8 +296,8 @@ export async function runSippUac(o: SippUacOptions): Promise<SippRun> {
   o.onStart?.(p);
   await p.done;
   const wallMs = Date.now() - t0;
-  const stat = readFileSync(stf, 'utf8').trim().split('\n');
-  if (stat.length < 2) throw new Error(`SIPp wrote no statistics:\n${p.stderr()}`);
+  const stat = existsSync(stf) ? readFileSync(stf, 'utf8').trim().split('\n') : [];
+  if (stat.length < 2) return { created: 0, successful: 0, failed: 0, retransmissions: 0, rtts: [], wallMs, stderr: p.stderr() };
   const head = stat[0].split(';');
   const last = stat[stat.length - 1].split(';');
   const col = (name: string) => Number(last[head.indexOf(name)]);
@@ -303,6 +305,6 @@ export async function runSippUac(o: SippUacOptions): Promise<SippRun> {
   rmSync(stf, { force: true });
   return {
     created: col('TotalCallCreated'), successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)'),
-    retransmissions: col('Retransmissions(C)'), rtts, wallMs,
+    retransmissions: col('Retransmissions(C)'), rtts, wallMs, stderr: p.stderr(),
   };
 }
