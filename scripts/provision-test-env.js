@@ -11,6 +11,9 @@
  * - Chromium for the dashboard test: `CHROMIUM_PATH`, `/usr/bin/chromium` or `chromium` on
  *   PATH (scripts/chromium-path.js, which the test uses too); Debian's `chromium` is
  *   installed when running as root with apt.
+ * - Kamailio 5.6 with http_client, jansson and app_lua, LuaSocket, and SIPp for the SIP-edge
+ *   test (deploy/kamailio, deploy/sipp): Debian's packages are installed when running as root
+ *   with apt (src/demo/sip-tools.ts checks the same files for `npm run sip:demo`).
  *
  * RTP_PROVISION_NO_INSTALL=1 forbids installing (as on a machine without root or apt).
  */
@@ -115,7 +118,42 @@ function ensureChromium() {
   if (badGiven) note(`${badGiven}; using ${found}`);
 }
 
+/** The Debian packages of the SIP edge that are missing, judged by the files they install. */
+function missingSipPackages() {
+  const { existsSync, readdirSync } = require('node:fs');
+  const kamailio = which('kamailio') || ['/usr/sbin/kamailio', '/usr/local/sbin/kamailio'].find((p) => existsSync(p));
+  const missing = [];
+  if (!kamailio) missing.push('kamailio');
+  const moduleDirs = [];
+  for (const lib of ['/usr/lib', '/usr/lib64', '/usr/local/lib']) {
+    let entries = [];
+    try {
+      entries = readdirSync(lib);
+    } catch { continue; }
+    for (const e of ['.', ...entries]) if (existsSync(join(lib, e, 'kamailio', 'modules'))) moduleDirs.push(join(lib, e, 'kamailio', 'modules'));
+  }
+  const has = (m) => moduleDirs.some((d) => existsSync(join(d, m)));
+  if (!has('http_client.so')) missing.push('kamailio-utils-modules');
+  if (!has('jansson.so')) missing.push('kamailio-json-modules', 'kamailio-extra-modules');
+  if (!has('app_lua.so')) missing.push('kamailio-lua-modules');
+  if (!existsSync('/usr/share/lua/5.1/socket/http.lua') && !existsSync('/usr/local/share/lua/5.1/socket/http.lua')) missing.push('lua-socket');
+  if (!which('sipp')) missing.push('sip-tester');
+  return missing;
+}
+
+function ensureSipTools() {
+  let missing = missingSipPackages();
+  if (missing.length && canAptInstall()) {
+    for (const pkg of missing) aptInstall(pkg);
+    missing = missingSipPackages();
+  }
+  if (missing.length) {
+    fail(`Kamailio and SIPp are needed for the SIP-edge test; install them with: sudo apt-get install ${missing.join(' ')}`);
+  }
+}
+
 (async () => {
   await ensureRedis();
   ensureChromium();
+  ensureSipTools();
 })().catch((e) => fail(e instanceof Error ? e.message : String(e)));

@@ -1,13 +1,8 @@
-import type { INestApplication, LogLevel } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from '../app.module';
-import { configureApp } from '../http/app.setup';
-import { loadAppConfig } from '../config/app.config';
-import type { NodeInfo, PrepareCallResponse } from '../contract/contract.types';
-import { CallPaths, joinUrl, RegistryPaths } from '../contract/paths';
-import { loadMediaNodeConfig } from '../media-node/media-node.config';
-import { type RunningMediaNode, startMediaNode } from '../media-node/media-node.app';
+import type { INestApplication } from '@nestjs/common';
+import type { PrepareCallResponse } from '../contract/contract.types';
+import { CallPaths, joinUrl } from '../contract/paths';
+import type { RunningMediaNode } from '../media-node/media-node.app';
+import { startLoopbackSystem } from './loopback-system';
 import { type MovedCall, runFailoverScene } from './failover-scene';
 import { RtpCaller } from './rtp-caller';
 
@@ -69,7 +64,6 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const calls = Math.max(1, Math.min(opts.calls ?? 4, 50));
   const durationMs = Math.max(100, opts.durationMs ?? 1000);
   const signal = opts.signal;
-  const levels: LogLevel[] | false = opts.verbose ? ['log', 'warn', 'error'] : false;
   const check = () => {
     if (signal?.aborted) throw new Aborted('interrupted');
   };
@@ -90,42 +84,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const phones: RtpCaller[] = [];
   try {
     log('rtp-pool demo: the signaling service, two media nodes and the calls all run on 127.0.0.1\n');
-    // TTL 6 s: the registry asks for a heartbeat every 2 s.
-    const config = loadAppConfig({
-      SIP_CONTROL_HOST: '127.0.0.1', SIP_CONTROL_PORT: '0', RTP_NODE_TTL_SEC: '6', LOG_LEVEL: opts.verbose ? 'info' : 'silent',
-      // Probes every 200 ms: a killed node (connection refused) is reported down within a few hundred ms.
-      RTP_HEALTH_INTERVAL_MS: '200', RTP_HEALTH_TIMEOUT_MS: '1000',
-    });
-    sig = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger: levels, abortOnError: false });
-    configureApp(sig, { maxBodyBytes: config.maxBodyBytes, lean: config.httpLean });
-    await sig.listen(0, '127.0.0.1');
-    const sigUrl = (await sig.getUrl()).replace('[::1]', '127.0.0.1');
-    log(`  signaling service   ${sigUrl}`);
-    check();
-
-    for (const [i, id] of NODE_IDS.entries()) {
-      const min = 30000 + i * 1000;
-      const node = await startMediaNode(loadMediaNodeConfig({
-        RTP_CONTROL_HOST: '127.0.0.1', RTP_CONTROL_PORT: '0', RTP_NODE_ID: id, RTP_MEDIA_IP: '127.0.0.1',
-        RTP_MEDIA_BIND_IP: '127.0.0.1', RTP_PORT_MIN: String(min), RTP_PORT_MAX: String(min + 999), SIP_REGISTRY_URL: sigUrl,
-        // The demo stops these nodes itself (after its deletes, or at Ctrl-C): no drain wait.
-        RTP_DRAIN_TIMEOUT_SEC: '0',
-      }), { logger: levels });
-      nodes.push(node);
-      log(`  media node ${id}   ${node.url}   RTP ports ${min}-${min + 999}, registering at ${sigUrl}`);
-      check();
-    }
-
-    const listNodes = async (): Promise<NodeInfo[]> => {
-      const res = await fetch(joinUrl(sigUrl, RegistryPaths.nodes));
-      return ((await res.json()) as { nodes: NodeInfo[] }).nodes;
-    };
-    const deadline = Date.now() + 10_000;
-    while ((await listNodes()).length < NODE_IDS.length) {
-      if (Date.now() > deadline) throw new Error('the media nodes did not register within 10 s');
-      await pause(50);
-      check();
-    }
+    const system = await startLoopbackSystem({ nodeIds: NODE_IDS, log, verbose: opts.verbose, check, pause });
+    sig = system.sig;
+    nodes.push(...system.nodes);
+    const { sigUrl, listNodes } = system;
     log(`  both nodes registered: GET /v1/nodes → ${(await listNodes()).map((n) => `${n.node_id} (${n.control_url})`).join(', ')}\n`);
 
     log(`  placing ${calls} call(s) at once: POST /v1/calls, then .../start, ${durationMs} ms of RTP each way, then DELETE`);
@@ -217,7 +179,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   }
 }
 
-function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => '  ' + cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
