@@ -11,26 +11,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const DEPLOY_DIR = path.join(__dirname, '..', '..', 'deploy');
+export { DEPLOY_DIR, findSipTools, freeUdpPort } from '../../src/demo/sip-tools';
 
-/** The Debian package of each tool the scenario needs, for the "install X" line. */
-export const SIP_TOOLS: Record<string, string> = { kamailio: 'kamailio', sipp: 'sip-tester', rtpengine: 'rtpengine-daemon' };
-
-/** The tools of `names` that are not on the PATH. */
-export function missingTools(names: string[]): string[] {
-  return names.filter((n) => spawnSync('sh', ['-c', `command -v ${n}`], { stdio: 'ignore' }).status !== 0);
-}
-
-/** A UDP port free right now on 127.0.0.1 (bound, read, released). */
-export async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve());
-  });
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/** Whether rtpengine (Debian's rtpengine-daemon) is on the PATH; Kamailio and SIPp are found by findSipTools. */
+export function hasRtpengine(): boolean {
+  return spawnSync('sh', ['-c', 'command -v rtpengine'], { stdio: 'ignore' }).status === 0;
 }
 
 /** A temporary directory, removed by `cleanup`. */
@@ -83,7 +68,7 @@ export class External {
   }
 }
 
-const TICK_MS = 1000 / (Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100);
+const TICK_MS = 1000 / (Number((spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout ?? '').trim()) || 100);
 
 /** utime + stime of one process (all its threads), ms; 0 when it is gone. */
 function procCpuMs(pid: number): number {
@@ -178,8 +163,8 @@ export async function waitRtpengineUp(port: number, timeoutMs = 15_000, alive?: 
 }
 
 /** Kamailio in the foreground on `cfg` with `workers` SIP workers (RTP_EDGE_CHILDREN, read by both configs), runtime files and any core dump in `dir`. */
-export async function startKamailio(name: string, cfg: string, dir: string, port: number, workers: number, env: Record<string, string>): Promise<External> {
-  const k = External.start(name, 'kamailio', ['-f', cfg, '-Y', dir, '-w', dir, '-DD', '-E', '-m', '256', '-M', '16'], {
+export async function startKamailio(bin: string, name: string, cfg: string, dir: string, port: number, workers: number, env: Record<string, string>): Promise<External> {
+  const k = External.start(name, bin, ['-f', cfg, '-Y', dir, '-w', dir, '-DD', '-E', '-m', '256', '-M', '16'], {
     env: { SIP_LISTEN: `udp:127.0.0.1:${port}`, RTP_EDGE_CHILDREN: String(workers), ...env },
   });
   try {
@@ -211,8 +196,8 @@ export async function startRtpengine(ngPort: number, portMin: number): Promise<E
 }
 
 /** A SIPp UAS on `port` (runs until stopped). */
-export function startSippUas(scenario: string, port: number, mediaPort: number, cwd: string): External {
-  return External.start('sipp-uas', 'sipp', [
+export function startSippUas(bin: string, scenario: string, port: number, mediaPort: number, cwd: string): External {
+  return External.start('sipp-uas', bin, [
     '-sf', scenario, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-nostdin', '-l', '100000', '-recv_timeout', '30000',
   ], { cwd });
 }
@@ -231,6 +216,8 @@ export interface SippRun {
 }
 
 export interface SippUacOptions {
+  /** The sipp binary. */
+  bin: string;
   /** A scenario file, or undefined for SIPp's built-in `uac`. */
   scenario?: string;
   /** An injection file (-inf) for the scenario's [fieldN]. */
@@ -292,7 +279,7 @@ export async function runSippUac(o: SippUacOptions): Promise<SippRun> {
     '-trace_stat', '-stf', stf, '-fd', '1', '-trace_shortmsg',
   ];
   const t0 = Date.now();
-  const p = External.start('sipp-uac', 'sipp', args, { cwd: o.cwd });
+  const p = External.start('sipp-uac', o.bin, args, { cwd: o.cwd });
   o.onStart?.(p);
   await p.done;
   const wallMs = Date.now() - t0;

@@ -5,7 +5,7 @@ import type { BenchContext, Scenario, Section } from '../lib/context';
 import { keepAliveAgent, rawRequest } from '../lib/http';
 import { Child } from '../lib/proc';
 import {
-  DEPLOY_DIR, type External, freeUdpPort, missingTools, runSippUac, SIP_TOOLS, type SippRun, startKamailio, startRtpengine,
+  DEPLOY_DIR, type External, findSipTools, freeUdpPort, hasRtpengine, runSippUac, type SippRun, startKamailio, startRtpengine,
   startSippUas, tempDir, treeCpu,
 } from '../lib/sip';
 import { type Service, startService } from '../lib/sut';
@@ -26,6 +26,8 @@ interface Knobs {
   runs: number;
   paths: Set<string>;
   uac?: string;
+  /** The kamailio and sipp binaries (findSipTools). */
+  bins: { kamailio: string; sipp: string };
   /** Setup p99 bound of the second figure ("calls/s with p99 setup ≤ …"), ms. */
   p99Ms: number;
 }
@@ -44,7 +46,7 @@ function numList(s: string): number[] {
  * BENCH_SIP_UAC (the caller's SIPp scenario; default deploy/sipp/uac-basic.xml),
  * BENCH_SIP_P99_MS (500) the setup p99 bound of the second figure.
  */
-function knobs(ctx: BenchContext): Knobs {
+function knobs(ctx: BenchContext, bins: { kamailio: string; sipp: string }): Knobs {
   const e = process.env;
   const num = (name: string, def: number) => (e[name] !== undefined && Number.isFinite(Number(e[name])) ? Number(e[name]) : def);
   return {
@@ -56,6 +58,7 @@ function knobs(ctx: BenchContext): Knobs {
     runs: num('BENCH_SIP_RUNS', Math.min(3, ctx.runs)),
     paths: new Set((e.BENCH_SIP_PATHS ?? 'a-express,a-fastify,b').split(',')),
     p99Ms: num('BENCH_SIP_P99_MS', 500),
+    bins,
     uac: e.BENCH_SIP_UAC ?? (existsSync(DEFAULT_UAC) ? DEFAULT_UAC : undefined),
   };
 }
@@ -115,7 +118,7 @@ function poolPath(adapter: 'express' | 'fastify'): PathDef {
         }
         await waitNodes(svc.url, token, 2);
         const port = await freeUdpPort();
-        const kam = await startKamailio(`kamailio-${adapter}`, cfg, dir, port, k.workers, {
+        const kam = await startKamailio(k.bins.kamailio, `kamailio-${adapter}`, cfg, dir, port, k.workers, {
           RTP_POOL_URL: svc.url, RTP_API_TOKEN: token, RTP_EDGE_DIR: path.join(DEPLOY_DIR, 'kamailio'),
         });
         parts.push(kam);
@@ -164,10 +167,10 @@ const rtpenginePath: PathDef = {
       const rtpe = await startRtpengine(ngPort, 20000 + Math.floor(Math.random() * 4) * 10000);
       parts.push(rtpe);
       const uasPort = await freeUdpPort();
-      const uas: External = startSippUas(path.join(DEPLOY_DIR, 'sipp', 'uas.xml'), uasPort, await freeUdpPort(), dir);
+      const uas: External = startSippUas(k.bins.sipp, path.join(DEPLOY_DIR, 'sipp', 'uas.xml'), uasPort, await freeUdpPort(), dir);
       parts.push(uas);
       const port = await freeUdpPort();
-      const kam = await startKamailio('kamailio-rtpengine', path.join(DEPLOY_DIR, 'kamailio', 'rtpengine-proxy.cfg'), dir, port, k.workers, {
+      const kam = await startKamailio(k.bins.kamailio, 'kamailio-rtpengine', path.join(DEPLOY_DIR, 'kamailio', 'rtpengine-proxy.cfg'), dir, port, k.workers, {
         RTPENGINE_NG: `udp:127.0.0.1:${ngPort}`, SIP_UAS: `127.0.0.1:${uasPort}`,
       });
       parts.push(kam);
@@ -221,7 +224,7 @@ async function stepOnce(stack: Stack, k: Knobs, rate: number, dir: string): Prom
   let uacLast = 0;
   let poll: NodeJS.Timeout | undefined;
   const run = await runSippUac({
-    scenario: k.uac, inf: k.uac ? inf : undefined, target: `127.0.0.1:${stack.port}`, port: await freeUdpPort(), mediaPort,
+    bin: k.bins.sipp, scenario: k.uac, inf: k.uac ? inf : undefined, target: `127.0.0.1:${stack.port}`, port: await freeUdpPort(), mediaPort,
     rate, calls, holdMs: k.holdMs, timeoutSec: k.windowSec + Math.ceil(k.holdMs / 1000) + 30, cwd: dir,
     onStart: (p) => {
       // SIPp's own CPU, sampled while it lives (its /proc entry goes when it exits).
@@ -311,13 +314,13 @@ export const s10: Scenario = {
   id: '10',
   title: 'SIP edge: calls per second through Kamailio → rtp-pool, beside Kamailio + rtpengine',
   async run(ctx: BenchContext): Promise<Section> {
-    const k = knobs(ctx);
     const head = `### 10. ${this.title}`;
-    const missing = missingTools(['kamailio', 'sipp', 'rtpengine']);
-    if (missing.length) {
-      const why = `not installed: ${missing.join(', ')} (Debian: apt-get install ${missing.map((m) => SIP_TOOLS[m]).join(' ')})`;
+    const found = findSipTools();
+    if (!found.tools || !hasRtpengine()) {
+      const why = [found.missing, hasRtpengine() ? '' : 'rtpengine is needed (Debian package): sudo apt-get install rtpengine-daemon'].filter(Boolean).join('; ');
       return { markdown: `${head}\n\nskipped: ${why}`, summary: [['10', 'SIP edge', 'skipped', why]], skipped: why };
     }
+    const k = knobs(ctx, found.tools);
     const paths = PATHS.filter((p) => k.paths.has(p.key));
     const results = new Map<string, Search[]>(paths.map((p) => [p.key, []]));
     for (let r = 0; r < k.runs; r++) {
