@@ -21,6 +21,7 @@ const SLOW = [
   'redis-sentinel.e2e-spec', 'redis-cluster.e2e-spec', // start their own Redis topologies: ~10-15 s each
   'live-failover-process.e2e-spec', 'media-node-drain.e2e-spec', // spawn dist/ (a media node SIGKILLed, one drained): ~8 s, ~6 s
   'live-calls-redis.e2e-spec', // two instances on Redis with real waits (drain deadline, event tails): ~25 s
+  'events-bounds.e2e-spec', // 200 stalled replays of 10,000 events, a live stream filled past its cap, Redis stalls: ~25 s
 ];
 const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
 /**
@@ -28,7 +29,10 @@ const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('
  * shutdown, the service process as deployed): run again on Fastify, as the e2e tier is. The others (floods, Redis
  * topologies, the legs property, the media node) do not depend on the adapter.
  */
-const SLOW_FASTIFY = ['fuzz.e2e-spec', 'fuzz-gate.e2e-spec', 'dashboard.e2e-spec', 'shutdown.e2e-spec', 'main.e2e-spec', 'security-startup.e2e-spec'];
+const SLOW_FASTIFY = [
+  'fuzz.e2e-spec', 'fuzz-gate.e2e-spec', 'dashboard.e2e-spec', 'shutdown.e2e-spec', 'main.e2e-spec', 'security-startup.e2e-spec',
+  'events-bounds.e2e-spec',
+];
 const ignore = ['/node_modules/', '/dist/'];
 
 const base = {

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { requiresPoolModule } from '../../pool/pool-required';
 import { EventsController } from './events.controller';
+import { EventStreams } from './event-streams';
 
 /** `GET /v1/events` (CONTRACT §5). Needs PoolModule (global by default). */
-@Module({ controllers: [EventsController], providers: [requiresPoolModule('EventsModule')] })
+@Module({ controllers: [EventsController], providers: [EventStreams, requiresPoolModule('EventsModule')], exports: [EventStreams] })
 export class EventsModule {}

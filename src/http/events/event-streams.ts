@@ -1,0 +1,266 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { EventFeed } from '../../pool/events/event-feed.service';
+import { parseEventId, type StreamEvent } from '../../pool/events/event-log.interface';
+import { POOL_OPTIONS, type ResolvedPoolOptions } from '../../pool/pool.module-definition';
+
+/** Events read and written per step of a replay: small, so one step is a fraction of a millisecond. */
+export const REPLAY_CHUNK = 200;
+/** Milliseconds of replay steps (of all subscribers together) per iteration of the event loop. */
+const REPLAY_BUDGET_MS = 5;
+
+const PING = Buffer.from(': ping\n\n');
+
+/** One SSE record, exactly as the live tail and a replay write it. */
+export function sseRecord(e: StreamEvent): string {
+  return `event: ${e.event}\nid: ${e.id}\ndata: ${JSON.stringify(e.data)}\n\n`;
+}
+
+/** An event id as two numbers, compared without parsing again per subscriber. */
+type Id = readonly [number, number];
+const after = (a: Id, b: Id | undefined) => b === undefined || a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+
+interface Subscriber {
+  res: ServerResponse;
+  /** The newest id written: nothing at or before it is written again (the replay's hand-over to the live tail). */
+  last?: Id;
+  /** Live events that arrived while the replay ran, written when it ends; absent once live. */
+  pending?: Array<{ id: Id; buf: Buffer }>;
+  pendingBytes: number;
+  /** Set at one ping when the connection's buffer waits for a drain; still set at the next: it is dropped. */
+  stalled: boolean;
+  closed: boolean;
+}
+
+/** Why {@link EventStreams.open} refused a stream. */
+export type OpenRefusal = { status: 503; error: string; retryAfterSec: number };
+
+/**
+ * The open `GET /v1/events` streams of this instance, with bounds, so that no client can
+ * stall the service:
+ * - **fan-out**: one subscription to the feed; each event is serialized once and the same
+ *   buffer is written to every live stream, so an event costs one write per subscriber;
+ * - **per-subscriber buffer**: a subscriber whose unread bytes (its connection's write buffer,
+ *   or the live events held during its replay) pass `eventsBufferBytes`, or whose buffer
+ *   did not drain between two pings, is dropped; it reconnects with `Last-Event-ID`;
+ * - **subscriber cap**: `eventsMaxSubscribers` streams at most; one more is refused (503);
+ * - **replay**: in chunks of {@link REPLAY_CHUNK} events, a few milliseconds of chunks of all
+ *   subscribers per iteration of the event loop, each subscriber waiting for its connection to drain before the next
+ *   chunk: a thousand replays share the loop with every other request and hold a chunk each;
+ * - **hand-over**: each stream writes strictly increasing ids (an event the replay already
+ *   wrote is not written again when the live tail delivers it late);
+ * - a replay the log cannot serve ends the stream with an `error` record (logged), so the
+ *   client reconnects with the last id it got and misses nothing.
+ */
+@Injectable()
+export class EventStreams implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('EventStreams');
+  private readonly subs = new Set<Subscriber>();
+  private readonly budget = new LoopBudget(REPLAY_BUDGET_MS);
+  private unsubscribe?: () => void;
+  private ping?: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(
+    private readonly feed: EventFeed,
+    @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
+  ) {}
+
+  onModuleInit(): void {
+    this.unsubscribe = this.feed.subscribe((e) => this.fanOut(e));
+    this.ping = setInterval(() => this.pingAll(), this.options.eventsPingMs);
+    this.ping.unref();
+  }
+
+  onModuleDestroy(): void {
+    this.endAll();
+    this.unsubscribe?.();
+    clearInterval(this.ping);
+  }
+
+  /** Open streams (replaying or live). */
+  get size(): number {
+    return this.subs.size;
+  }
+
+  /** Whether one more stream would be taken; the refusal otherwise (checked before the answer's head is written). */
+  refusal(): OpenRefusal | undefined {
+    if (this.closing) return { status: 503, error: 'shutting down: reconnect to another instance', retryAfterSec: 1 };
+    if (this.subs.size >= this.options.eventsMaxSubscribers) {
+      return { status: 503, error: `too many event streams open (${this.options.eventsMaxSubscribers}); retry later`, retryAfterSec: 5 };
+    }
+    return undefined;
+  }
+
+  /**
+   * Serves one stream on `res` (its 200 head already written): the replay after `afterId`
+   * when given, then the live tail, until the client goes or the stream is ended.
+   */
+  async open(res: ServerResponse, afterId?: string): Promise<void> {
+    const s: Subscriber = { res, pendingBytes: 0, stalled: false, closed: false };
+    const last = afterId === undefined ? undefined : parseEventId(afterId);
+    if (last) {
+      s.last = last;
+      s.pending = [];
+    }
+    this.subs.add(s);
+    const gone = () => this.remove(s);
+    res.on('close', gone);
+    res.on('error', gone);
+    if (afterId === undefined || this.closing) return;
+    try {
+      await this.replay(s, afterId);
+    } catch (e) {
+      if (s.closed) return;
+      const reason = (e as Error).message;
+      this.logger.warn(`event replay after ${afterId} failed (${reason}): stream ended, the client reconnects with Last-Event-ID`);
+      res.end(`event: error\ndata: ${JSON.stringify({ error: `replay failed: ${reason}; reconnect with Last-Event-ID` })}\n\n`);
+      this.remove(s);
+      return;
+    }
+    if (s.closed) return;
+    const pending = s.pending ?? [];
+    s.pending = undefined;
+    s.pendingBytes = 0;
+    const out = pending.filter((p) => after(p.id, s.last));
+    if (out.length) {
+      s.last = out[out.length - 1].id;
+      res.write(Buffer.concat(out.map((p) => p.buf)));
+    }
+  }
+
+  /**
+   * Ends every stream (a clean end of the response: an EventSource reconnects, to another
+   * instance behind the load balancer) and refuses new ones. Called first at shutdown, so
+   * the server's wait for in-flight requests does not wait for streams that never end.
+   */
+  endAll(): void {
+    this.closing = true;
+    for (const s of [...this.subs]) {
+      this.remove(s);
+      s.res.end();
+    }
+  }
+
+  private async replay(s: Subscriber, afterId: string): Promise<void> {
+    let from = afterId;
+    for (;;) {
+      // One step: read a chunk and write it. Waiting for the connection to drain is outside
+      // the step, so a client that does not read holds no one else up.
+      const step = await this.budget.run(async () => {
+        if (s.closed) return { done: true, full: true };
+        const batch = await this.feed.replay(from, REPLAY_CHUNK);
+        if (s.closed || !batch.length) return { done: true, full: true };
+        let text = '';
+        for (const e of batch) text += sseRecord(e);
+        from = batch[batch.length - 1].id;
+        s.last = parseEventId(from);
+        return { done: batch.length < REPLAY_CHUNK, full: !s.res.write(text) };
+      });
+      if (step.full && !step.done) await drained(s.res);
+      if (step.done || s.closed) return;
+    }
+  }
+
+  private fanOut(e: StreamEvent): void {
+    if (this.subs.size === 0) return;
+    const id = parseEventId(e.id);
+    if (!id) return;
+    const buf = Buffer.from(sseRecord(e));
+    const cap = this.options.eventsBufferBytes;
+    for (const s of this.subs) {
+      if (s.pending) {
+        s.pendingBytes += buf.length;
+        if (s.pendingBytes > cap) this.drop(s, `${s.pendingBytes} bytes of live events held during its replay`);
+        else s.pending.push({ id, buf });
+        continue;
+      }
+      if (!after(id, s.last)) continue;
+      if (s.res.writableLength + buf.length > cap) {
+        this.drop(s, `${s.res.writableLength} bytes unread`);
+        continue;
+      }
+      s.last = id;
+      s.res.write(buf);
+    }
+  }
+
+  private pingAll(): void {
+    for (const s of this.subs) {
+      if (s.res.writableNeedDrain) {
+        if (s.stalled) {
+          this.drop(s, `its connection did not drain for ${this.options.eventsPingMs} ms`);
+          continue;
+        }
+        s.stalled = true;
+      } else s.stalled = false;
+      s.res.write(PING);
+    }
+  }
+
+  private drop(s: Subscriber, why: string): void {
+    this.logger.warn(`event subscriber dropped: ${why} (cap ${this.options.eventsBufferBytes} bytes); it may reconnect with Last-Event-ID`);
+    this.remove(s);
+    s.res.destroy();
+  }
+
+  private remove(s: Subscriber): void {
+    if (s.closed) return;
+    s.closed = true;
+    s.pending = undefined;
+    this.subs.delete(s);
+  }
+}
+
+/** Resolves when `res` can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Runs steps one after another, at most `budgetMs` of them per iteration of the event loop,
+ * in arrival order: what keeps many replays from running back to back in one iteration (a
+ * memory store answers without I/O, so a replay's awaits alone would never let a request in)
+ * while they still use the time the loop has.
+ */
+class LoopBudget {
+  private queue: Array<() => Promise<void>> = [];
+  private head = 0;
+  private running = false;
+
+  constructor(private readonly budgetMs: number) {}
+
+  run<T>(step: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push(() => step().then(resolve, reject));
+      if (!this.running) void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    this.running = true;
+    while (this.head < this.queue.length) {
+      await new Promise((r) => setImmediate(r));
+      const end = performance.now() + this.budgetMs;
+      while (this.head < this.queue.length && performance.now() < end) {
+        const step = this.queue[this.head++];
+        if (this.head > 1024 && this.head * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+        await step();
+      }
+    }
+    this.queue = [];
+    this.head = 0;
+    this.running = false;
+  }
+}
