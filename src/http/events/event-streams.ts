@@ -9,6 +9,9 @@ export const REPLAY_CHUNK = 200;
 /** Milliseconds of replay steps (of all subscribers together) per iteration of the event loop. */
 const REPLAY_BUDGET_MS = 5;
 
+/** Full replay chunks kept serialized, so many subscribers replaying the same range serialize it once. */
+const CACHED_CHUNKS = 64;
+
 const PING = Buffer.from(': ping\n\n');
 
 /** One SSE record, exactly as the live tail and a replay write it. */
@@ -57,6 +60,12 @@ export class EventStreams implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('EventStreams');
   private readonly subs = new Set<Subscriber>();
   private readonly budget = new LoopBudget(REPLAY_BUDGET_MS);
+  /**
+   * Full chunks by the id they follow. The log only grows at its end (ids increase) and loses
+   * its oldest events, so the {@link REPLAY_CHUNK} events after an id never change once there
+   * are that many: a cached chunk is what a read would give, or older events still in order.
+   */
+  private readonly chunks = new Map<string, { text: string; lastId: string; full: boolean }>();
   private unsubscribe?: () => void;
   private ping?: NodeJS.Timeout;
   private closing = false;
@@ -149,17 +158,26 @@ export class EventStreams implements OnModuleInit, OnModuleDestroy {
       // the step, so a client that does not read holds no one else up.
       const step = await this.budget.run(async () => {
         if (s.closed) return { done: true, full: true };
-        const batch = await this.feed.replay(from, REPLAY_CHUNK);
-        if (s.closed || !batch.length) return { done: true, full: true };
-        let text = '';
-        for (const e of batch) text += sseRecord(e);
-        from = batch[batch.length - 1].id;
+        const chunk = this.chunks.get(from) ?? this.cache(from, await this.feed.replay(from, REPLAY_CHUNK));
+        if (s.closed || !chunk.text) return { done: true, full: true };
+        from = chunk.lastId;
         s.last = parseEventId(from);
-        return { done: batch.length < REPLAY_CHUNK, full: !s.res.write(text) };
+        return { done: !chunk.full, full: !s.res.write(chunk.text) };
       });
       if (step.full && !step.done) await drained(s.res);
       if (step.done || s.closed) return;
     }
+  }
+
+  private cache(from: string, batch: StreamEvent[]): { text: string; lastId: string; full: boolean } {
+    let text = '';
+    for (const e of batch) text += sseRecord(e);
+    const chunk = { text, lastId: batch.length ? batch[batch.length - 1].id : from, full: batch.length === REPLAY_CHUNK };
+    if (chunk.full) {
+      this.chunks.set(from, chunk);
+      if (this.chunks.size > CACHED_CHUNKS) this.chunks.delete(this.chunks.keys().next().value!);
+    }
+    return chunk;
   }
 
   private fanOut(e: StreamEvent): void {
