@@ -7,10 +7,10 @@ import { deleteKeys, randomPrefix, RedisChild, TEST_REDIS_URL } from './support/
 import { SseClient } from './support/sse-client';
 import { createTestApp, type TestApp } from './support/test-app';
 
-/** Collects warnings and errors (Nest's logger hook), so a test can look for a log line. */
+/** Collects log lines (Nest's logger hook), so a test can look for one. */
 class CaptureLogger implements LoggerService {
   readonly lines: { level: string; msg: string }[] = [];
-  log() {}
+  log(msg: unknown) { this.lines.push({ level: 'log', msg: String(msg) }); }
   warn(msg: unknown) { this.lines.push({ level: 'warn', msg: String(msg) }); }
   error(msg: unknown) { this.lines.push({ level: 'error', msg: String(msg) }); }
   debug() {}
@@ -300,4 +300,31 @@ describe('GET /v1/events has bounds (Redis store)', () => {
       await deleteKeys(TEST_REDIS_URL, `{${prefix}`);
     }
   }, 60_000);
+
+  it('a Redis outage under the event tail logs one warning, and one line when the tail reads again', async () => {
+    const redis = await new RedisChild().start();
+    const t = await createTestApp({ env: { RTP_STORE: 'redis', REDIS_URL: redis.url, RTP_STORE_PREFIX: randomPrefix('ev-outage') }, listen: true });
+    try {
+      const logs = new CaptureLogger();
+      t.app.useLogger(logs);
+      const c = await SseClient.open(t.url);
+      clients.push(c);
+      await redis.kill();
+      // Long enough for ~10 retries of the tail (every 500 ms).
+      await new Promise((r) => setTimeout(r, 5_000));
+      await redis.start();
+      await waitFor(() => logs.matching(/^event tail ran again after \d+ failed run\(s\)$/).length === 1, 15_000);
+      const failures = logs.matching(/^event tail failed: /);
+      process.stdout.write(`event tail lines during a 5 s outage: ${JSON.stringify(failures.map((l) => l.msg))}\n`);
+      expect(failures.length).toBeGreaterThanOrEqual(1);
+      expect(failures.length).toBeLessThanOrEqual(2);
+      expect(failures.every((l) => l.level === 'warn')).toBe(true);
+      // The tail works again: an event published now reaches the open stream.
+      const [id] = await publish(t, 1, 'after');
+      await c.until((x) => x.records.some((r) => r.id === id), 10_000);
+    } finally {
+      await t.close();
+      await redis.kill();
+    }
+  }, 40_000);
 });
