@@ -31,36 +31,44 @@ interface ReplayRun {
   rssMax: number;
 }
 
-/** Opens `subscribers` stalled replays of the whole log and probes /health (and RSS) for `windowMs`. */
+/**
+ * Opens `subscribers` stalled replays of the whole log, 50 at a time, while `/health` is
+ * probed every 20 ms (and the RSS sampled) from the first open until `windowMs` after the last.
+ */
 async function stalledReplays(svc: Service, subscribers: number, windowMs: number): Promise<ReplayRun> {
   const rssBefore = (await svc.child.call<{ rss: number }>('memory')).rss;
   let rssMax = rssBefore;
   const opened: Array<{ socket: net.Socket; status: number }> = [];
   const agent = keepAliveAgent(1);
+  let end = Infinity;
   try {
-    await pool(Array.from({ length: subscribers }), 50, async () => {
-      opened.push(await stalledSubscriber(svc.url, '0-0'));
-    });
     const healthMs: number[] = [];
-    const end = Date.now() + windowMs;
-    let sampling = true;
+    const prober = (async () => {
+      while (Date.now() < end) {
+        const t0 = performance.now();
+        const r = await rawRequest(agent, 'GET', `${svc.url}/health`);
+        if (r.status !== 200) throw new Error(`/health answered ${r.status}`);
+        healthMs.push(performance.now() - t0);
+        await new Promise((r2) => setTimeout(r2, 20));
+      }
+    })();
     const rssSampler = (async () => {
-      while (sampling) {
+      while (Date.now() < end) {
         rssMax = Math.max(rssMax, (await svc.child.call<{ rss: number }>('memory')).rss);
         await new Promise((r) => setTimeout(r, 250));
       }
     })();
-    while (Date.now() < end) {
-      const t0 = performance.now();
-      const r = await rawRequest(agent, 'GET', `${svc.url}/health`);
-      if (r.status !== 200) throw new Error(`/health answered ${r.status}`);
-      healthMs.push(performance.now() - t0);
-      await new Promise((r2) => setTimeout(r2, 20));
+    try {
+      await pool(Array.from({ length: subscribers }), 50, async () => {
+        opened.push(await stalledSubscriber(svc.url, '0-0'));
+      });
+    } finally {
+      end = Date.now() + windowMs;
     }
-    sampling = false;
-    await rssSampler;
+    await Promise.all([prober, rssSampler]);
     return { accepted: opened.filter((o) => o.status === 200).length, healthMs: healthMs.sort((a, b) => a - b), rssBefore, rssMax };
   } finally {
+    end = 0;
     for (const o of opened) o.socket.destroy();
     agent.destroy();
   }
@@ -151,8 +159,8 @@ export const s10: Scenario = {
       `**A. ${fmtNum(subscribers)} non-reading subscribers replaying ${fmtNum(events)} events.** The service (\`RTP_STORE=memory\`, `
       + `\`RTP_EVENTS_MAX_SUBSCRIBERS=${subscribers}\`) holds ${fmtNum(events)} retained events of ~230 B (\`node_down\` with a 120-character `
       + `node id, published through the pool's \`EventFeed\`). ${fmtNum(subscribers)} raw TCP clients each send \`GET /v1/events\` with `
-      + `\`Last-Event-ID: 0-0\` and never read past the answer's head; then \`GET /health\` is called every 20 ms on one keep-alive `
-      + `connection for ${windowMs / 1000} s while the replays run, and the service's RSS is sampled every 250 ms. `
+      + `\`Last-Event-ID: 0-0\` and never read past the answer's head (opened 50 at a time); \`GET /health\` is called every 20 ms on one `
+      + `keep-alive connection from the first open until ${windowMs / 1000} s after the last, and the service's RSS is sampled every 250 ms. `
       + `${accepted} of ${subscribers} streams were accepted in every run; ${probes}+ probes per run.`,
       '',
       table(['figure', 'median of runs (min–max)'], [
