@@ -41,8 +41,9 @@ export type OpenRefusal = { status: 503; error: string; retryAfterSec: number };
 /**
  * The open `GET /v1/events` streams of this instance, with bounds, so that no client can
  * stall the service:
- * - **fan-out**: one subscription to the feed; each event is serialized once and the same
- *   buffer is written to every live stream, so an event costs one write per subscriber;
+ * - **fan-out**: one subscription to the feed; each event is serialized once, and the events
+ *   of one turn of the event loop are written to every live stream in one write of the same
+ *   bytes, so a burst costs one write per subscriber, and a slow subscriber nothing more;
  * - **per-subscriber buffer**: a subscriber whose unread bytes (its connection's write buffer,
  *   or the live events held during its replay) pass `eventsBufferBytes`, or whose buffer
  *   did not drain between two pings, is dropped; it reconnects with `Last-Event-ID`;
@@ -66,6 +67,8 @@ export class EventStreams implements OnModuleInit, OnModuleDestroy {
    * are that many: a cached chunk is what a read would give, or older events still in order.
    */
   private readonly chunks = new Map<string, { text: string; lastId: string; full: boolean }>();
+  /** Live events not yet written (this turn of the event loop's). */
+  private batch: Array<{ id: Id; buf: Buffer }> = [];
   private unsubscribe?: () => void;
   private ping?: NodeJS.Timeout;
   private closing = false;
@@ -180,25 +183,49 @@ export class EventStreams implements OnModuleInit, OnModuleDestroy {
     return chunk;
   }
 
+  /** Queues a live event; the events of one turn of the event loop are written together ({@link flush}). */
   private fanOut(e: StreamEvent): void {
     if (this.subs.size === 0) return;
     const id = parseEventId(e.id);
     if (!id) return;
-    const buf = Buffer.from(sseRecord(e));
+    this.batch.push({ id, buf: Buffer.from(sseRecord(e)) });
+    if (this.batch.length === 1) setImmediate(() => this.flush());
+  }
+
+  /**
+   * Writes the queued events to every stream: one write per stream for a whole burst (a
+   * prune of many nodes), with the bytes concatenated once per starting point, not per stream.
+   */
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    if (!batch.length) return;
     const cap = this.options.eventsBufferBytes;
+    const tails = new Map<number, Buffer>();
+    const tail = (from: number) => {
+      let b = tails.get(from);
+      if (!b) tails.set(from, (b = from === 0 && batch.length === 1 ? batch[0].buf : Buffer.concat(batch.slice(from).map((x) => x.buf))));
+      return b;
+    };
     for (const s of this.subs) {
       if (s.pending) {
-        s.pendingBytes += buf.length;
+        for (const x of batch) {
+          s.pendingBytes += x.buf.length;
+          s.pending.push(x);
+        }
         if (s.pendingBytes > cap) this.drop(s, `${s.pendingBytes} bytes of live events held during its replay`);
-        else s.pending.push({ id, buf });
         continue;
       }
-      if (!after(id, s.last)) continue;
+      // Usually 0: only a stream whose replay wrote some of these events already skips them.
+      let from = 0;
+      while (from < batch.length && !after(batch[from].id, s.last)) from++;
+      if (from === batch.length) continue;
+      const buf = tail(from);
       if (s.res.writableLength + buf.length > cap) {
         this.drop(s, `${s.res.writableLength} bytes unread`);
         continue;
       }
-      s.last = id;
+      s.last = batch[batch.length - 1].id;
       s.res.write(buf);
     }
   }
