@@ -21,7 +21,7 @@ const SLOW = [
   'redis-sentinel.e2e-spec', 'redis-cluster.e2e-spec', // start their own Redis topologies: ~10-15 s each
   'live-failover-process.e2e-spec', 'media-node-drain.e2e-spec', // spawn dist/ (a media node SIGKILLed, one drained): ~8 s, ~6 s
   'live-calls-redis.e2e-spec', // two instances on Redis with real waits (drain deadline, event tails): ~25 s
-  'events-bounds.e2e-spec', // 200 stalled replays of 10,000 events, a live stream filled past its cap, Redis stalls: ~25 s
+  'events-bounds.e2e-spec', // 500 stalled replays of 10,000 events, a live stream filled past its cap, Redis stalls: ~25 s
 ];
 const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
 /**
