@@ -52,8 +52,9 @@ export type OpenRefusal = { status: 503; error: string; retryAfterSec: number };
  *   did not drain between two pings, is dropped; it reconnects with `Last-Event-ID`;
  * - **subscriber cap**: `eventsMaxSubscribers` streams at most; one more is refused (503);
  * - **replay**: in chunks of {@link REPLAY_CHUNK} events, a few milliseconds of chunks of all
- *   subscribers per iteration of the event loop, each subscriber waiting for its connection to drain before the next
- *   chunk: a thousand replays share the loop with every other request and hold a chunk each;
+ *   subscribers per iteration of the event loop, each subscriber waiting for its connection to
+ *   drain before its next chunk: a thousand replays share the loop with every other request
+ *   and hold a chunk each;
  * - **hand-over**: each stream writes strictly increasing ids (an event the replay already
  *   wrote is not written again when the live tail delivers it late);
  * - a replay the log cannot serve ends the stream with an `error` record (logged), so the
