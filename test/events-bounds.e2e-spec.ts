@@ -330,4 +330,41 @@ describe('GET /v1/events has bounds (Redis store)', () => {
       await redis.kill();
     }
   }, 40_000);
+
+  it('an instance restarted while events are published: the reconnect to it continues the ids, none twice, none missing', async () => {
+    const prefix = randomPrefix('ev-restart');
+    const env = { RTP_STORE: 'redis', REDIS_URL: TEST_REDIS_URL, RTP_STORE_PREFIX: prefix };
+    const a = await createTestApp({ env, listen: true });
+    let b = await createTestApp({ env, listen: true });
+    try {
+      const published: string[] = [];
+      let publishing = true;
+      const publisher = (async () => {
+        while (publishing) {
+          published.push(...(await publish(a, 3, `r${published.length}`)));
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
+      const got: string[] = [];
+      try {
+        for (let i = 0; i < 12; i++) {
+          const c = await SseClient.open(b.url, { lastEventId: got[got.length - 1] ?? '0-0' });
+          await c.until((x) => x.records.length >= 5, 5_000);
+          c.close();
+          got.push(...c.records.map((r) => r.id!));
+          await b.close();
+          b = await createTestApp({ env, listen: true });
+        }
+      } finally {
+        publishing = false;
+        await publisher;
+      }
+      await catchUp(b, got, published, clients);
+      expect(strictlyIncreasing(got)).toBe(true);
+      expect(got).toEqual(published);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await deleteKeys(TEST_REDIS_URL, `{${prefix}`);
+    }
+  }, 60_000);
 });
