@@ -33,6 +33,7 @@ const SLOW = {
   'live-failover-process.e2e-spec': 14, 'shutdown.e2e-spec': 12, 'media-node-logging.e2e-spec': 9, 'security-startup.e2e-spec': 8,
   'media-node-drain.e2e-spec': 8, 'main.e2e-spec': 4, 'e2e-call-process.e2e-spec': 2,
   'bin.e2e-spec': 2, 'root-import.e2e-spec': 2, 'public-api-doc.e2e-spec': 8, // spawn dist/bin; read dist/ (index.js loaded by node; index.d.ts against docs/public-api.md)
+  'events-bounds.e2e-spec': 25, // 500 stalled replays of 10,000 events, a live stream filled past its cap, Redis stalls
   'sip-edge.e2e-spec': 55, // real Kamailio and SIPp (provisioned like Chromium), media node and instance kills
 };
 /** Suites whose subject is not rtp-pool itself: `npm run bench -- --smoke` keeps the benchmark scripts working. */
@@ -41,7 +42,9 @@ const LONG = { 'bench-smoke.e2e-spec': 120 }; // npm run test:long alone, load a
  * Slow suites whose subject is the HTTP front (hostile bodies, the JSON gate, the dashboard in Chromium, graceful
  * shutdown, the service process as deployed): run again on Fastify, as the e2e tier is.
  */
-const SLOW_FASTIFY = ['fuzz.e2e-spec', 'fuzz-gate.e2e-spec', 'dashboard.e2e-spec', 'shutdown.e2e-spec', 'main.e2e-spec', 'security-startup.e2e-spec'];
+const SLOW_FASTIFY = ['fuzz.e2e-spec', 'fuzz-gate.e2e-spec', 'dashboard.e2e-spec', 'shutdown.e2e-spec', 'main.e2e-spec', 'security-startup.e2e-spec',
+  'events-bounds.e2e-spec',
+];
 /**
  * e2e suites whose subject does not depend on the HTTP adapter run on Express only: the folders of the
  * store and the reference media node (and its token check), and the pool's own decisions (selection, health, circuit, load).

@@ -41,6 +41,7 @@ export class AppModule {
               healthConcurrency: cfg.healthConcurrency, circuitResetMs: cfg.circuitResetMs,
               reconcileIntervalSec: cfg.reconcileIntervalSec,
               eventsPingMs: cfg.eventsPingMs, drainCheckMs: cfg.drainCheckMs,
+              eventsMaxSubscribers: cfg.eventsMaxSubscribers, eventsBufferBytes: cfg.eventsBufferBytes,
               // The store creates (and so quits, in its onModuleDestroy) its own Redis client.
               store: cfg.store === 'redis'
                 ? new RedisPoolStore({

@@ -9,6 +9,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/http/app.setup';
 import { loadAppConfig } from '../../src/config/app.config';
 import { createHttpAdapter } from '../../src/http/http-adapter';
+import { EventFeed } from '../../src/pool/events/event-feed.service';
 import { failStartup, serveCommands } from '../lib/proc';
 
 async function main(): Promise<void> {
@@ -25,6 +26,16 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop());
   serveCommands({
     memory: () => ({ rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed }),
+    // Fills the event log through the pool's own feed (as a node going down does), ~230 B a record, for scenario 11.
+    publishEvents: async (m) => {
+      const feed = app.get(EventFeed);
+      const count = Number(m.count);
+      for (let i = 0; i < count; i += 500) {
+        await Promise.all(Array.from({ length: Math.min(500, count - i) }, (_, k) =>
+          feed.publish('node_down', { node_id: `bench-node-${i + k}.`.padEnd(120, 'x'), reason: 'probe', bound_calls: 1 + ((i + k) % 300) })));
+      }
+      return { count };
+    },
   }, { url });
 }
 

@@ -9,6 +9,7 @@ import { s7 } from './s7-memory';
 import { s8 } from './s8-http-front';
 import { s9 } from './s9-redis-wait';
 import { s10 } from './s10-sip-edge';
+import { s11 } from './s11-events-dashboard';
 
 /** Every scenario, in report order. */
-export const SCENARIOS: Scenario[] = [s1, s2, s3, s4, s5, s6, s7, s8, s9, s10];
+export const SCENARIOS: Scenario[] = [s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11];

@@ -47,6 +47,10 @@ export interface AppConfig {
   reconcileIntervalSec: number;
   /** RTP_EVENTS_PING_MS: between `: ping` comments on `GET /v1/events`. @default 15000 */
   eventsPingMs: number;
+  /** RTP_EVENTS_MAX_SUBSCRIBERS: most open `GET /v1/events` streams on this instance; one more gets 503. @default 1000 */
+  eventsMaxSubscribers: number;
+  /** RTP_EVENTS_BUFFER_BYTES: unread bytes after which an event subscriber is dropped (it reconnects with Last-Event-ID). @default 262144 */
+  eventsBufferBytes: number;
   /** RTP_DRAIN_CHECK_MS: between sweeps for passed drain deadlines (besides the draining instance's timer); 0 = none. @default 5000 */
   drainCheckMs: number;
   /** RTP_MAX_BODY_BYTES @default 262144 */
@@ -130,6 +134,8 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     circuitResetMs: int(env, 'RTP_CIRCUIT_RESET_MS', d.circuitResetMs, 1, 86_400_000),
     reconcileIntervalSec: int(env, 'RTP_RECONCILE_INTERVAL_SEC', d.reconcileIntervalSec, 0, 86_400),
     eventsPingMs: int(env, 'RTP_EVENTS_PING_MS', d.eventsPingMs, 10, 15_000),
+    eventsMaxSubscribers: int(env, 'RTP_EVENTS_MAX_SUBSCRIBERS', d.eventsMaxSubscribers, 1, 100_000),
+    eventsBufferBytes: int(env, 'RTP_EVENTS_BUFFER_BYTES', d.eventsBufferBytes, 4_096, 64 * 1024 * 1024),
     drainCheckMs: int(env, 'RTP_DRAIN_CHECK_MS', d.drainCheckMs, 0, 60_000),
     maxBodyBytes: int(env, 'RTP_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024),
     nodeToken: token(env, 'RTP_NODE_TOKEN'),

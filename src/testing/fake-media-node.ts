@@ -31,6 +31,12 @@ export type FakeNodeMode =
 /** Most bytes `trickle` sends (one per 100 ms: 60 s). */
 export const TRICKLE_MAX_BYTES = 600;
 
+/**
+ * The media ports a fake node hands out (even, as RTP's are), wrapping around: a long run
+ * (a soak, a bench of many thousands of legs) never gets a port the pool refuses (> 65535).
+ */
+export const FAKE_MEDIA_PORTS = { first: 40002, last: 65534 } as const;
+
 export interface RecordedRequest {
   method: string;
   /** The raw path as received (percent-encoded). */
@@ -76,7 +82,8 @@ export class FakeMediaNode {
   private readonly sockets = new Set<Socket>();
   /** Answers held back by a delay: dropped at stop (their connections are gone), so no timer outlives the node. */
   private readonly delayed = new Set<NodeJS.Timeout>();
-  private nextPort = 40000;
+  /** The last media port handed out: even ports cycled within {@link FAKE_MEDIA_PORTS}, as a node's RTP range is finite. */
+  private nextPort = FAKE_MEDIA_PORTS.first - 2;
   port = 0;
 
   constructor(readonly nodeId = 'fake') {}
@@ -209,7 +216,7 @@ export class FakeMediaNode {
       }
       const b = rec.body as { call_id?: string; offer_sdp?: string };
       if (!b || typeof b.call_id !== 'string' || typeof b.offer_sdp !== 'string') return json(400, { error: 'bad body' });
-      const port = (this.nextPort += 2);
+      const port = (this.nextPort = this.nextPort + 2 > FAKE_MEDIA_PORTS.last ? FAKE_MEDIA_PORTS.first : this.nextPort + 2);
       this.legs.set(b.call_id, { offer: b.offer_sdp, started: false, port });
       if (this.mode === 'reset') return void res.socket?.destroy();
       // Shaped like the Go media node's answer.

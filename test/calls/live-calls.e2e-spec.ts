@@ -61,6 +61,12 @@ describe('live calls (memory store)', () => {
       const res = await http.get(`/v1/calls?${q}`).expect(400);
       expect(typeof res.body.error).toBe('string');
     });
+
+    it.each([['limit=1&limit=2', 'limit'], ['node_id=a&node_id=b', 'node_id'], ['cursor=a&cursor=b', 'cursor']])(
+      'a parameter given twice (%s) is 400 naming it', async (q, name) => {
+        const res = await http.get(`/v1/calls?${q}`).expect(400);
+        expect(res.body).toEqual({ error: `${name} must be given once` });
+      });
   });
 
   describe('call_lost', () => {

@@ -20,11 +20,11 @@ describe('bench --smoke', () => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     if (code !== 0) throw new Error(`bench --smoke exited ${code}\n--- stderr ---\n${err.slice(-6000)}\n--- stdout ---\n${out.slice(-3000)}`);
-    for (const n of [1, 2, 3, 4, 5, 6, 7, 10]) expect(out).toMatch(new RegExp(`^### ${n}\\. `, 'm'));
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 10, 11]) expect(out).toMatch(new RegExp(`^### ${n}\\. `, 'm'));
     expect(out).not.toMatch(/^failed: /m);
     expect(out).toMatch(/^## Summary$/m);
     // Every scenario row of the summary table carries a figure (or says why it was skipped).
     const summary = out.slice(out.lastIndexOf('## Summary'));
-    for (const n of [1, 2, 3, 4, 5, 6, 7, 10]) expect(summary).toMatch(new RegExp(`^\\| ${n} \\| `, 'm'));
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 10, 11]) expect(summary).toMatch(new RegExp(`^\\| ${n} \\| `, 'm'));
   }, 300_000);
 });

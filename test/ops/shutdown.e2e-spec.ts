@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import { closedPort, FakeMediaNode } from '../support/fake-media-node';
 import { deleteKeys, randomPrefix, TEST_REDIS_URL } from '../support/redis';
 import { builtEntry } from '../support/dist';
+import { SseClient } from '../support/sse-client';
 import { RedisPoolStore } from '../../src/pool/store/redis-pool.store';
 
 // dist/ is built by `npm test` before jest (locally: `npm run build`).
@@ -174,5 +175,38 @@ describe('graceful shutdown of dist/main.js', () => {
       await deleteKeys(TEST_REDIS_URL, failPrefix);
       await Promise.all([...holes, good].map((n) => n.stop()));
     }
+  }, 40_000);
+
+  it('open event streams end first: SIGTERM with streams open exits as fast as without (not after the 7 s timeout)', async () => {
+    /** Starts dist/main.js on defaults (memory store), opens `streams` event streams, SIGTERMs it: ms to exit, and the streams. */
+    const stopWith = async (streams: number) => {
+      const port = await closedPort();
+      const proc = spawn(process.execPath, [MAIN], {
+        cwd: __dirname,
+        env: { PATH: process.env.PATH ?? '', SIP_CONTROL_HOST: '127.0.0.1', SIP_CONTROL_PORT: String(port), RTP_API_TOKEN: TOKEN, LOG_LEVEL: 'info' },
+      });
+      child = proc;
+      let out = '';
+      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<{ code: number | null; at: number }>((resolve) => proc.on('exit', (code) => resolve({ code, at: Date.now() })));
+      await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(out), 15_000, 'the service to listen');
+      const url = `http://127.0.0.1:${port}`;
+      const clients = await Promise.all(Array.from({ length: streams }, (_, i) => SseClient.open(url, { token: TOKEN, lastEventId: i % 2 ? '0-0' : undefined })));
+      expect(clients.map((c) => c.status)).toEqual(Array(streams).fill(200));
+      const sentAt = Date.now();
+      proc.kill('SIGTERM');
+      const { code, at } = await exited;
+      // Each stream was ended by the server (a clean end: an EventSource reconnects elsewhere), not reset.
+      await Promise.all(clients.map((c) => c.body()));
+      expect(code).toBe(0);
+      expect(out).not.toMatch(/requests still in flight/);
+      return at - sentAt;
+    };
+    const without = await stopWith(0);
+    const withStreams = await stopWith(4);
+    process.stdout.write(`SIGTERM to exit: ${without} ms without streams, ${withStreams} ms with 4 open\n`);
+    // The default timeout is 7 s (3 × 2000 + 1000): a stream that held the server open would cost all of it.
+    expect(withStreams).toBeLessThan(without + 1_500);
   }, 40_000);
 });

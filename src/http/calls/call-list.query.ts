@@ -16,6 +16,10 @@ export interface CallListQuery {
 /** Checks the query of `GET /v1/calls`; 400 naming the first bad parameter. A repeated parameter is bad. */
 export function parseCallListQuery(nodeId: unknown, limit: unknown, cursor: unknown): CallListQuery {
   const q: CallListQuery = { limit: CALL_LIST_DEFAULT_LIMIT };
+  // Both adapters' query parsers make an array of a repeated parameter: which one was meant is unknown.
+  for (const [name, v] of [['node_id', nodeId], ['limit', limit], ['cursor', cursor]] as const) {
+    if (Array.isArray(v)) throw new BadRequestException(`${name} must be given once`);
+  }
   if (nodeId !== undefined) {
     if (typeof nodeId !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId.trim())) {
       throw new BadRequestException('node_id must be 1-128 characters of A-Z a-z 0-9 . _ : -');

@@ -4,11 +4,14 @@
  * script or style attribute) does not break the page. No build step: plain browser JS.
  */
 
+import { DASHBOARD_MAX_ROWS } from './dashboard.view';
+
 /** GET /dashboard.js */
 export const DASHBOARD_JS = String.raw`(function () {
   'use strict';
   var KEY = 'rtp-pool.apiToken';
   var REFRESH_MS = 2000;
+  var MAX_ROWS = ${DASHBOARD_MAX_ROWS};
   var body = document.body;
   var tokenRequired = body.getAttribute('data-token-required') === 'true';
   var tbody = document.querySelector('#nodes tbody');
@@ -48,9 +51,29 @@ export const DASHBOARD_JS = String.raw`(function () {
   }
   function state(n) { return !n.healthy ? 'unhealthy' : n.draining ? 'draining' : 'healthy'; }
 
+  // Mirror busiestLoad(), shownNodes() and truncationText() in dashboard.view.ts: one pass over the nodes per render.
+  function busiestLoad(all) {
+    var max = 1;
+    for (var i = 0; i < all.length; i++) if (all[i].active_legs > max) max = all[i].active_legs;
+    return max;
+  }
+  function shownNodes(all) {
+    if (all.length <= MAX_ROWS) return all;
+    var lists = { unhealthy: [], draining: [], healthy: [] };
+    for (var i = 0; i < all.length; i++) {
+      var list = lists[state(all[i])];
+      if (list.length < MAX_ROWS) list.push(all[i]);
+    }
+    return lists.unhealthy.concat(lists.draining, lists.healthy).slice(0, MAX_ROWS);
+  }
+  function truncationText(shown, total) {
+    return 'Showing ' + shown.toLocaleString('en-US') + ' of ' + total.toLocaleString('en-US')
+      + ' nodes (unhealthy and draining first); GET /v1/nodes lists every node.';
+  }
+
   // Mirrors row() in dashboard.view.ts (the first, server-side render).
-  function rowOf(n, all, now) {
-    var scale = n.capacity !== null ? n.capacity : Math.max.apply(null, [1].concat(all.map(function (x) { return x.active_legs; })));
+  function rowOf(n, busiest, now) {
+    var scale = n.capacity !== null ? n.capacity : busiest;
     var action = n.draining ? 'undrain' : 'drain';
     var nodeCell = [el('strong', {}, [n.node_id])];
     if (n.static) nodeCell.push(' ', el('span', { 'class': 'tag' }, ['static']));
@@ -86,7 +109,12 @@ export const DASHBOARD_JS = String.raw`(function () {
   function setStat(id, v) { document.getElementById(id).textContent = String(v); }
 
   function render(s) {
-    tbody.replaceChildren.apply(tbody, s.nodes.map(function (n) { return rowOf(n, s.nodes, s.generated_at); }));
+    var busiest = busiestLoad(s.nodes);
+    var shown = shownNodes(s.nodes);
+    tbody.replaceChildren.apply(tbody, shown.map(function (n) { return rowOf(n, busiest, s.generated_at); }));
+    var truncated = document.getElementById('truncated');
+    truncated.hidden = shown.length === s.nodes.length;
+    truncated.textContent = truncated.hidden ? '' : truncationText(shown.length, s.nodes.length);
     document.getElementById('empty').hidden = s.nodes.length !== 0;
     var events = document.getElementById('events');
     events.replaceChildren.apply(events, (s.recent_events || []).map(function (e) { return el('li', {}, [eventText(e)]); }));

@@ -1,5 +1,5 @@
 import type { NodeInfo } from '../../contract/contract.types';
-import { ago, esc, loadScale, renderDashboard } from './dashboard.view';
+import { ago, busiestLoad, DASHBOARD_MAX_ROWS, esc, loadScale, renderDashboard, shownNodes } from './dashboard.view';
 
 const node = (o: Partial<NodeInfo>): NodeInfo => ({
   node_id: 'n', control_url: 'http://127.0.0.1:1', media_ip: '127.0.0.1', active_legs: 0, healthy: true, static: false,
@@ -19,9 +19,31 @@ describe('dashboard view', () => {
 
   it('scales a bar by capacity, else by the busiest node', () => {
     const all = [node({ active_legs: 3 }), node({ active_legs: 8 })];
-    expect(loadScale(node({ capacity: 20 }), all)).toBe(20);
-    expect(loadScale(node({}), all)).toBe(8);
-    expect(loadScale(node({}), [])).toBe(1);
+    expect(loadScale(node({ capacity: 20 }), busiestLoad(all))).toBe(20);
+    expect(loadScale(node({}), busiestLoad(all))).toBe(8);
+    expect(loadScale(node({}), busiestLoad([]))).toBe(1);
+  });
+
+  it(`shows at most ${DASHBOARD_MAX_ROWS} rows, unhealthy and draining first, and says how many were left out`, () => {
+    const nodes = Array.from({ length: 100_000 }, (_, i) => node({
+      node_id: `n${i}`, active_legs: i % 500, healthy: i % 10_000 !== 7, draining: i % 20_000 === 9,
+    }));
+    const shown = shownNodes(nodes);
+    expect(shown).toHaveLength(DASHBOARD_MAX_ROWS);
+    expect(shown.slice(0, 10).map((n) => n.node_id)).toEqual(Array.from({ length: 10 }, (_, i) => `n${i * 10_000 + 7}`));
+    expect(shown.slice(10, 15).every((n) => n.draining && n.healthy)).toBe(true);
+    const html = renderDashboard({
+      tokenRequired: false,
+      summary: {
+        generated_at: '2026-01-01T00:00:09.000Z', nodes, counts: { total: nodes.length, healthy: 0, unhealthy: 0, draining: 0 },
+        activity: { window_sec: 60, prepare_rate_per_sec: 0, prepares_recent: 0, prepare_failures_recent: 0, failovers_recent: 0, prepares_total: 0, failovers_total: 0 },
+        reconcile: null, recent_events: [],
+      },
+    });
+    expect(html.match(/<tr data-node-id=/g)).toHaveLength(DASHBOARD_MAX_ROWS);
+    expect(html).toContain('<p id="truncated">Showing 1,000 of 100,000 nodes (unhealthy and draining first); GET /v1/nodes lists every node.</p>');
+    // Bars of nodes without capacity share one scale: the busiest of all nodes, shown or not.
+    expect(html).toContain('<meter min="0" max="499" value="7">');
   });
 
   it('renders rows by state, with no inline script or style', () => {

@@ -23,9 +23,39 @@ export function ago(iso: string, nowIso: string): string {
   return `${Math.round(s / 3600)} h ago`;
 }
 
-/** The scale of a load bar: the node's capacity, else the largest load shown (at least 1). */
-export function loadScale(n: Pick<NodeInfo, 'capacity'>, all: Array<Pick<NodeInfo, 'active_legs'>>): number {
-  return n.capacity ?? Math.max(1, ...all.map((x) => x.active_legs));
+/** Most node rows a render shows; the rest are counted on the page (GET /v1/nodes lists every node). */
+export const DASHBOARD_MAX_ROWS = 1_000;
+
+/** The largest load of `all` (at least 1): the scale of the bars of nodes without a capacity. Computed once per render. */
+export function busiestLoad(all: ReadonlyArray<Pick<NodeInfo, 'active_legs'>>): number {
+  let max = 1;
+  for (const x of all) if (x.active_legs > max) max = x.active_legs;
+  return max;
+}
+
+/** The scale of a load bar: the node's capacity, else the largest load of all nodes ({@link busiestLoad}). */
+export function loadScale(n: Pick<NodeInfo, 'capacity'>, busiest: number): number {
+  return n.capacity ?? busiest;
+}
+
+/**
+ * The rows a render shows: at most `max`, unhealthy nodes first, then draining ones, then the
+ * rest, each in the store's order (one pass: no sort). Mirrored by shownNodes() in dashboard.assets.ts.
+ */
+export function shownNodes(all: readonly NodeInfo[], max = DASHBOARD_MAX_ROWS): NodeInfo[] {
+  if (all.length <= max) return [...all];
+  const byState: Record<'unhealthy' | 'draining' | 'healthy', NodeInfo[]> = { unhealthy: [], draining: [], healthy: [] };
+  for (const n of all) {
+    const list = byState[nodeState(n)];
+    if (list.length < max) list.push(n);
+  }
+  return [...byState.unhealthy, ...byState.draining, ...byState.healthy].slice(0, max);
+}
+
+/** The line under the table when rows were left out. */
+export function truncationText(shown: number, total: number): string {
+  return `Showing ${shown.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} nodes (unhealthy and draining first); `
+    + 'GET /v1/nodes lists every node.';
 }
 
 /** A bounded node's bar turns amber past 70 % and red past 90 % of its capacity. */
@@ -56,8 +86,8 @@ function nodeState(n: NodeInfo): 'healthy' | 'unhealthy' | 'draining' {
  * The row markup below is mirrored by rowOf() in dashboard.assets.ts (the live refresh):
  * change both together.
  */
-function row(n: NodeInfo, all: NodeInfo[], now: string, buttonsEnabled: boolean): string {
-  const scale = loadScale(n, all);
+function row(n: NodeInfo, busiest: number, now: string, buttonsEnabled: boolean): string {
+  const scale = loadScale(n, busiest);
   const cap = n.capacity === null ? '∞' : String(n.capacity);
   const action = n.draining ? 'undrain' : 'drain';
   return `<tr data-node-id="${esc(n.node_id)}" class="${nodeState(n)}">`
@@ -85,9 +115,12 @@ export function renderDashboard(m: DashboardModel): string {
   const s = m.summary;
   const stat = (id: string, label: string, v: unknown) =>
     `<div class="stat"><span class="v" id="${id}">${s ? esc(v) : '–'}</span><span class="k">${label}</span></div>`;
-  const rows = s
-    ? s.nodes.map((n) => row(n, s.nodes, s.generated_at, !m.tokenRequired)).join('')
-    : '';
+  const shown = s ? shownNodes(s.nodes) : [];
+  const busiest = s ? busiestLoad(s.nodes) : 1;
+  const rows = shown.map((n) => row(n, busiest, s!.generated_at, !m.tokenRequired)).join('');
+  const truncated = s && shown.length < s.nodes.length
+    ? `<p id="truncated">${esc(truncationText(shown.length, s.nodes.length))}</p>`
+    : '<p id="truncated" hidden></p>';
   const empty = s && s.nodes.length === 0 ? '<p id="empty">No media nodes are registered.</p>' : '<p id="empty" hidden>No media nodes are registered.</p>';
   const notice = s
     ? `Updated ${esc(s.generated_at)}.`
@@ -125,6 +158,7 @@ ${stat('s-failures', 'failed prepares (60 s)', s?.activity.prepare_failures_rece
 <thead><tr><th>node</th><th>health</th><th>load (legs / capacity)</th><th>region</th><th>draining</th><th>last seen</th><th>bound calls</th><th></th></tr></thead>
 <tbody>${rows}</tbody>
 </table>
+${truncated}
 ${empty}
 <h2>Recent events <small>(GET /v1/events)</small></h2>
 <ol id="events">${(s?.recent_events ?? []).map((e) => `<li>${esc(eventText(e))}</li>`).join('')}</ol>

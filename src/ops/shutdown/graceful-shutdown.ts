@@ -26,7 +26,9 @@ const POLL_MS = 50;
  * SIGTERM (or SIGINT) handling for a listening Nest app, replacing `enableShutdownHooks()`
  * (whose order closes the store before the HTTP server and re-raises the signal, so the
  * exit code is not 0):
- * 1. readiness turns 503 ({@link ShutdownState}) and the listening socket closes: no new connections;
+ * 1. readiness turns 503 ({@link ShutdownState}), open event streams end (`GET /v1/events`
+ *    never finishes by itself: the server would wait the whole timeout for it), and the
+ *    listening socket closes: no new connections;
  * 2. requests in flight finish; each answer carries `Connection: close`, idle keep-alive
  *    connections are closed, so clients never see a reset on a request the server took;
  * 3. after `timeoutMs` the remaining connections are closed anyway; call operations still
@@ -62,7 +64,7 @@ export function enableGracefulShutdown(app: INestApplication, o: GracefulShutdow
     }, timeoutMs + CLOSE_GRACE_MS);
     force.unref();
     try {
-      getShutdownState(app)?.begin();
+      getShutdownState(app)?.begin(); // ends open event streams too (EventStreams listens)
       log.log(`${signal}: closing the listener, ${inflight.size} request(s) in flight`);
       for (const res of inflight) if (!res.headersSent) res.setHeader('Connection', 'close');
       const drained = await closeServer(server, timeoutMs);
@@ -107,8 +109,13 @@ function closeServer(server: Server, timeoutMs: number): Promise<boolean> {
 }
 
 function getRouter(app: INestApplication): CallRouter | undefined {
+  return getProvider(app, CallRouter);
+}
+
+/** A provider of the app when it has one (a library user's app may not import every module). */
+function getProvider<T>(app: INestApplication, type: abstract new (...args: never[]) => T): T | undefined {
   try {
-    return app.get(CallRouter, { strict: false });
+    return app.get(type, { strict: false });
   } catch {
     return undefined;
   }

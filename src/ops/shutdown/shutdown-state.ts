@@ -7,6 +7,7 @@ import { Injectable } from '@nestjs/common';
 @Injectable()
 export class ShutdownState {
   private since?: number;
+  private readonly listeners: Array<() => void> = [];
 
   /** True once shutdown began. */
   get shuttingDown(): boolean {
@@ -15,6 +16,14 @@ export class ShutdownState {
 
   /** Marks the start of shutdown (idempotent). */
   begin(): void {
-    this.since ??= Date.now();
+    if (this.since !== undefined) return;
+    this.since = Date.now();
+    for (const fn of this.listeners.splice(0)) fn();
+  }
+
+  /** Calls `fn` when shutdown begins (at once if it has): what must stop first, such as open event streams. */
+  onBegin(fn: () => void): void {
+    if (this.since !== undefined) fn();
+    else this.listeners.push(fn);
   }
 }

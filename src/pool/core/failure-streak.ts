@@ -10,13 +10,14 @@ export class FailureStreak {
   private message: string | undefined;
   private failures = 0;
 
-  constructor(private readonly logger: Logger, private readonly what: string) {}
+  /** @param level of the failure lines: a job's failure is an error; a loop that retries by itself (the event tail) warns. */
+  constructor(private readonly logger: Logger, private readonly what: string, private readonly level: 'warn' | 'error' = 'error') {}
 
   failed(e: unknown): void {
     const message = e instanceof Error ? e.message : String(e);
     this.failures++;
     if (message !== this.message) {
-      this.logger.error(`${this.what} failed: ${message}${this.message === undefined ? '' : ` (${this.failures} failed runs so far)`}`);
+      this.logger[this.level](`${this.what} failed: ${message}${this.message === undefined ? '' : ` (${this.failures} failed runs so far)`}`);
     }
     this.message = message;
   }

@@ -77,6 +77,14 @@ export interface PoolModuleOptions {
   eventLog?: EventLog;
   /** Milliseconds between `: ping` comments on an open `GET /v1/events`. @default 15000 */
   eventsPingMs?: number;
+  /** Most open `GET /v1/events` streams at once on this instance; one more is answered 503 with Retry-After. @default 1000 */
+  eventsMaxSubscribers?: number;
+  /**
+   * Bytes a `GET /v1/events` subscriber may leave unread (its connection's write buffer, or the
+   * live events held while its replay runs) before it is dropped; it reconnects with
+   * `Last-Event-ID`. @default 262144
+   */
+  eventsBufferBytes?: number;
   /**
    * Milliseconds between sweeps over every node for drain deadlines that passed (the
    * instance that took a drain also keeps a timer for it); 0 disables the sweep. @default 5000
@@ -102,6 +110,8 @@ export const DEFAULT_POOL_OPTIONS = {
   circuitResetMs: 10_000,
   reconcileIntervalSec: 60,
   eventsPingMs: 15_000,
+  eventsMaxSubscribers: 1_000,
+  eventsBufferBytes: 256 * 1024,
   drainCheckMs: 5_000,
   strategy: 'least-loaded',
 } as const;

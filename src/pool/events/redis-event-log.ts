@@ -1,6 +1,7 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { createRedisClient, type RedisClient, type RedisConnectionOptions } from '../store/redis-connection';
 import { quitRedis } from '../store/redis-link';
+import { FailureStreak } from '../core/failure-streak';
 import {
   EVENT_LOG_MIN_EVENTS, type EventLog, parseEventId, type StreamEvent, type StreamEventMap, type StreamEventName,
 } from '../core/event-log.interface';
@@ -38,6 +39,8 @@ export class RedisEventLog implements EventLog, OnModuleInit, OnModuleDestroy {
   private readonly tag: string;
   private readonly blockMs: number;
   private readonly listeners = new Set<(e: StreamEvent) => void>();
+  /** A Redis outage fails every read alike: one line when it starts, one when the tail reads again. */
+  private readonly streak = new FailureStreak(this.logger, 'event tail', 'warn');
   private tailing = false;
   private closed = false;
   /** The id the live tail starts after: the newest entry when the log started. */
@@ -113,6 +116,7 @@ export class RedisEventLog implements EventLog, OnModuleInit, OnModuleDestroy {
         // arrives between two reads).
         last ??= await this.startId();
         const res = await this.reader.xread('COUNT', 1000, 'BLOCK', this.blockMs, 'STREAMS', this.stream, last);
+        this.streak.succeeded();
         for (const [, entries] of res ?? []) {
           for (const e of decode(entries)) {
             last = e.id;
@@ -121,7 +125,7 @@ export class RedisEventLog implements EventLog, OnModuleInit, OnModuleDestroy {
         }
       } catch (e) {
         if (this.closed) break;
-        this.logger.warn(`event tail: ${(e as Error).message}; retrying`);
+        this.streak.failed(e);
         await new Promise((r) => setTimeout(r, RETRY_MS).unref());
       }
     }
