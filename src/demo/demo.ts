@@ -5,6 +5,7 @@ import type { RunningMediaNode } from '../media-node/media-node.app';
 import { startLoopbackSystem } from './loopback-system';
 import { type MovedCall, runFailoverScene } from './failover-scene';
 import { RtpCaller } from './rtp-caller';
+import { Aborted, abortable } from './abortable';
 
 export interface DemoOptions {
   /** Calls placed (all at once, so the pool spreads them). @default 4 */
@@ -49,8 +50,6 @@ export interface DemoResult {
   moved?: MovedCall[];
 }
 
-class Aborted extends Error {}
-
 const NODE_IDS = ['demo-a', 'demo-b'];
 
 /**
@@ -64,20 +63,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const calls = Math.max(1, Math.min(opts.calls ?? 4, 50));
   const durationMs = Math.max(100, opts.durationMs ?? 1000);
   const signal = opts.signal;
-  const check = () => {
-    if (signal?.aborted) throw new Aborted('interrupted');
-  };
-  const pause = (ms: number) => new Promise<void>((resolve) => {
-    // Aborted before the pause began: an abort event will not come again.
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener('abort', done);
-      clearTimeout(t);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  const { check, pause } = abortable(signal);
 
   let sig: INestApplication | undefined;
   const nodes: RunningMediaNode[] = [];

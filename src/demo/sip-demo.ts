@@ -3,6 +3,7 @@ import { randomRtpPortBase, type LoopbackSystem, startLoopbackSystem } from './l
 import { RtpCaller } from './rtp-caller';
 import { findSipTools, KamailioEdge } from './sip-tools';
 import { percentile, type SippRun, startSipp } from './sipp-runner';
+import { Aborted, abortable } from './abortable';
 
 export interface SipDemoOptions {
   /** Calls SIPp places. @default 20 */
@@ -39,8 +40,6 @@ export interface SipDemoResult {
   bindingsLeft: number;
 }
 
-class Aborted extends Error {}
-
 /**
  * Real SIP through rtp-pool, on loopback: the signaling service and two reference media nodes
  * (as `npm run demo`), Kamailio running deploy/kamailio/kamailio.cfg in front of the service,
@@ -60,19 +59,7 @@ export async function runSipDemo(opts: SipDemoOptions = {}): Promise<SipDemoResu
     return { ...empty, missing: found.missing };
   }
   const signal = opts.signal;
-  const check = () => {
-    if (signal?.aborted) throw new Aborted('interrupted');
-  };
-  const pause = (ms: number) => new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener('abort', done);
-      clearTimeout(t);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  const { check, pause } = abortable(signal);
 
   let system: LoopbackSystem | undefined;
   let edge: KamailioEdge | undefined;

@@ -1,4 +1,3 @@
-import type { LoggerService } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -8,6 +7,7 @@ import type { RegistrarModuleOptions } from '../../src/registrar/registrar.modul
 import { RegistrarService } from '../../src/registrar/registrar.service';
 import { eventually } from '../support/media-nodes';
 import { sleep } from '../../src/common/sleep';
+import { CaptureLogger } from '../support/capture-logger';
 
 interface Hit {
   method: string;
@@ -87,18 +87,6 @@ class FakeRegistry {
   }
 }
 
-/** Collects log lines (Nest's testing logger hook). */
-class CaptureLogger implements LoggerService {
-  readonly lines: { level: string; msg: string }[] = [];
-  log(msg: unknown) { this.lines.push({ level: 'log', msg: String(msg) }); }
-  warn(msg: unknown) { this.lines.push({ level: 'warn', msg: String(msg) }); }
-  error(msg: unknown) { this.lines.push({ level: 'error', msg: String(msg) }); }
-  debug() {}
-  verbose() {}
-  matching(level: string, re: RegExp) {
-    return this.lines.filter((l) => l.level === level && re.test(l.msg));
-  }
-}
 
 const gaps = (hits: Hit[]) => hits.slice(1).map((h, i) => h.at - hits[i].at);
 

@@ -1,4 +1,3 @@
-import type { LoggerService } from '@nestjs/common';
 import * as net from 'node:net';
 import { EventStreams } from '../../src/http/events/event-streams';
 import { EventFeed } from '../../src/pool/events/event-feed.service';
@@ -6,19 +5,8 @@ import { compareEventIds, waitFor } from '../support/live';
 import { deleteKeys, randomPrefix, RedisChild, TEST_REDIS_URL } from '../support/redis';
 import { SseClient } from '../support/sse-client';
 import { createTestApp, type TestApp } from '../support/test-app';
+import { CaptureLogger } from '../support/capture-logger';
 
-/** Collects log lines (Nest's logger hook), so a test can look for one. */
-class CaptureLogger implements LoggerService {
-  readonly lines: { level: string; msg: string }[] = [];
-  log(msg: unknown) { this.lines.push({ level: 'log', msg: String(msg) }); }
-  warn(msg: unknown) { this.lines.push({ level: 'warn', msg: String(msg) }); }
-  error(msg: unknown) { this.lines.push({ level: 'error', msg: String(msg) }); }
-  debug() {}
-  verbose() {}
-  matching(re: RegExp) {
-    return this.lines.filter((l) => re.test(l.msg));
-  }
-}
 
 /** A node id long enough that a record weighs ~230 bytes, as real ones do. */
 const LONG = 'node-'.padEnd(120, 'x');
