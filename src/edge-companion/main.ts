@@ -1,0 +1,292 @@
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+
+/**
+ * The SIP edge's move companion: keeps the media of live calls whose media node died.
+ *
+ * It follows rtp-pool's `GET /v1/events` (reconnecting with Last-Event-ID) and, on `node_down`,
+ * takes every call bound to that node (`GET /v1/calls?node_id=`, all pages) and moves it:
+ * reads the call's dialog from the edge (an OPTIONS with the call's Call-ID, answered by
+ * deploy/kamailio/kamailio.cfg from the dialog it stored with its 200), asks the pool to migrate
+ * it with the caller's offer, re-INVITEs the caller through the edge with the new node's
+ * address, ACKs the caller's 200 and sends `start` to the pool.
+ *
+ * It speaks SIP itself, through the edge, because Kamailio 5.6 cannot send an in-dialog request
+ * with a given From tag from its config (uac_req_send and tm's t_uac RPC add a tag of their own).
+ * The edge relays only what comes from this process's socket (RTP_EDGE_MOVER there).
+ *
+ * Environment:
+ *   RTP_POOL_URL         rtp-pool's base URL                               http://127.0.0.1:8080
+ *   RTP_API_TOKEN        sent as "Authorization: Bearer ..." when set
+ *   RTP_EDGE_SIP         the edge's SIP address, ip:port (UDP)              127.0.0.1:5060
+ *   RTP_EDGE_MOVER_PORT  this process's SIP port on RTP_EDGE_MOVER_IP (the edge's RTP_EDGE_MOVER)  5062
+ *   RTP_EDGE_MOVER_IP    its address                                       127.0.0.1
+ *   RTP_MOVE_CONCURRENCY calls moved at once                               8
+ *
+ * It prints one JSON line per move on stdout: {"moved": call_id, from, to, status, ms}.
+ */
+
+const env = process.env;
+const POOL = (env.RTP_POOL_URL || 'http://127.0.0.1:8080').split(',')[0].replace(/\/$/, '');
+const TOKEN = env.RTP_API_TOKEN || '';
+const [EDGE_IP, EDGE_PORT] = hostPort(env.RTP_EDGE_SIP || '127.0.0.1:5060');
+const MY_IP = env.RTP_EDGE_MOVER_IP || '127.0.0.1';
+const MY_PORT = Number(env.RTP_EDGE_MOVER_PORT || 5062);
+const CONCURRENCY = Math.max(1, Number(env.RTP_MOVE_CONCURRENCY || 8));
+const T1 = 500;
+
+function hostPort(s: string): [string, number] {
+  const i = s.lastIndexOf(':');
+  return [s.slice(0, i), Number(s.slice(i + 1))];
+}
+
+function log(o: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+}
+
+const headers = (json = false): Record<string, string> => ({
+  ...(json ? { 'content-type': 'application/json' } : {}),
+  ...(TOKEN ? { authorization: `Bearer ${TOKEN}` } : {}),
+});
+
+// ---- SIP over UDP, client transactions only --------------------------------------------
+
+interface SipResponse {
+  status: number;
+  headers: Map<string, string[]>;
+  body: string;
+}
+
+function parseResponse(text: string): SipResponse | undefined {
+  const sep = text.indexOf('\r\n\r\n');
+  const head = (sep < 0 ? text : text.slice(0, sep)).split('\r\n');
+  const m = /^SIP\/2\.0 (\d{3})/.exec(head[0] ?? '');
+  if (!m) return undefined;
+  const hs = new Map<string, string[]>();
+  for (const line of head.slice(1)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const name = line.slice(0, i).trim().toLowerCase();
+    hs.set(name, [...(hs.get(name) ?? []), line.slice(i + 1).trim()]);
+  }
+  return { status: Number(m[1]), headers: hs, body: sep < 0 ? '' : text.slice(sep + 4) };
+}
+
+const first = (r: SipResponse, name: string) => r.headers.get(name)?.[0] ?? '';
+
+class SipClient {
+  private readonly pending = new Map<string, (r: SipResponse) => void>();
+
+  constructor(private readonly socket: Socket) {
+    socket.on('message', (msg) => {
+      const r = parseResponse(msg.toString());
+      if (!r) return;
+      const branch = /branch=([^;\s,]+)/.exec(first(r, 'via'))?.[1];
+      if (branch) this.pending.get(branch)?.(r);
+    });
+  }
+
+  send(text: string): void {
+    this.socket.send(Buffer.from(text), EDGE_PORT, EDGE_IP);
+  }
+
+  /**
+   * Sends `build(branch)` to the edge, retransmitted (T1 doubling, 32 s at most) until a final
+   * response; `onFinal` sees every final response (a 2xx to an INVITE comes again until ACKed).
+   */
+  request(build: (branch: string) => string, isInvite: boolean, onFinal?: (r: SipResponse) => void): Promise<SipResponse> {
+    const branch = `z9hG4bK-mv-${randomBytes(8).toString('hex')}`;
+    const text = build(branch);
+    return new Promise((resolve, reject) => {
+      let interval = T1;
+      let done = false;
+      let timer: NodeJS.Timeout;
+      const deadline = setTimeout(() => {
+        clearTimeout(timer);
+        this.pending.delete(branch);
+        if (!done) reject(new Error('no final response within 64 x T1'));
+      }, 64 * T1);
+      const tick = () => {
+        this.send(text);
+        interval = isInvite ? interval * 2 : Math.min(interval * 2, 4000);
+        timer = setTimeout(tick, interval);
+      };
+      this.pending.set(branch, (r) => {
+        if (r.status < 200) {
+          if (isInvite) clearTimeout(timer);
+          return;
+        }
+        clearTimeout(timer);
+        onFinal?.(r);
+        if (!done) {
+          done = true;
+          resolve(r);
+          // Late copies of the final response (a 2xx retransmitted before our ACK arrived)
+          // still reach onFinal until the transaction's time is up.
+          if (!isInvite) {
+            clearTimeout(deadline);
+            this.pending.delete(branch);
+          }
+        }
+      });
+      tick();
+    });
+  }
+}
+
+// ---- the move ----------------------------------------------------------------------------
+
+interface Dialog {
+  from: string;
+  contact: string;
+  to_tag: string;
+  offer_sdp: string;
+}
+
+const PAYLOAD_TYPES: Record<string, number> = { PCMU: 0, GSM: 3, PCMA: 8, G722: 9, G729: 18 };
+let cseq = Math.floor(Date.now() / 1000) % 2 ** 30;
+let sdpVersion = cseq;
+
+/** The SDP answer for the new leg, as the edge's 200 builds it (route[ANSWER]). */
+function answerSdp(ip: string, port: number, codec: string): string {
+  const pt = PAYLOAD_TYPES[codec.toUpperCase()];
+  if (pt === undefined) throw new Error(`codec ${codec} has no static payload type`);
+  const ipv = ip.includes(':') ? 'IP6' : 'IP4';
+  return [
+    'v=0', `o=rtp-pool ${Math.floor(Date.now() / 1000)} ${++sdpVersion} IN ${ipv} ${ip}`, 's=rtp-pool', `c=IN ${ipv} ${ip}`, 't=0 0',
+    `m=audio ${port} RTP/AVP ${pt}`, `a=rtpmap:${pt} ${codec.toUpperCase()}/8000`, 'a=sendrecv', '',
+  ].join('\r\n');
+}
+
+const uriOf = (contact: string) => /<([^>]+)>/.exec(contact)?.[1] ?? contact.split(';')[0].trim();
+
+async function readDialog(sip: SipClient, callId: string): Promise<Dialog | undefined> {
+  const r = await sip.request((branch) => [
+    `OPTIONS sip:edge@${EDGE_IP}:${EDGE_PORT} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${MY_IP}:${MY_PORT};branch=${branch}`,
+    `From: <sip:mover@${MY_IP}:${MY_PORT}>;tag=${randomBytes(6).toString('hex')}`,
+    `To: <sip:edge@${EDGE_IP}:${EDGE_PORT}>`,
+    `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Max-Forwards: 70', 'Content-Length: 0', '', '',
+  ].join('\r\n'), false);
+  if (r.status !== 200) return undefined;
+  return JSON.parse(r.body) as Dialog;
+}
+
+async function move(sip: SipClient, callId: string, fromNode: string): Promise<void> {
+  const started = Date.now();
+  const report = (status: string, extra: Record<string, unknown> = {}) =>
+    log({ moved: callId, from: fromNode, status, ms: Date.now() - started, ...extra });
+  const dlg = await readDialog(sip, callId).catch(() => undefined);
+  if (!dlg) return report('no-dialog');
+  const res = await fetch(`${POOL}/v1/calls/${encodeURIComponent(callId)}/migrate`, {
+    method: 'POST', headers: headers(true), body: JSON.stringify({ offer_sdp: dlg.offer_sdp }),
+  });
+  const leg = (await res.json().catch(() => ({}))) as { media_ip?: string; media_port?: number; codec?: string; node_id?: string };
+  if (res.status !== 200 || !leg.media_ip || !leg.media_port || !leg.codec) return report(`migrate-${res.status}`);
+  const sdp = answerSdp(leg.media_ip, leg.media_port, leg.codec);
+  const n = ++cseq;
+  const ruri = uriOf(dlg.contact);
+  const common = (branch: string) => [
+    `Via: SIP/2.0/UDP ${MY_IP}:${MY_PORT};branch=${branch}`,
+    `From: <sip:rtp-pool@${EDGE_IP}:${EDGE_PORT}>;tag=${dlg.to_tag}`,
+    `To: ${dlg.from}`,
+    `Call-ID: ${callId}`,
+  ];
+  let acked = false;
+  const ack = (r: SipResponse) => {
+    sip.send([`ACK ${uriOf(first(r, 'contact')) || ruri} SIP/2.0`, ...common(`z9hG4bK-mv-${randomBytes(8).toString('hex')}`),
+      `CSeq: ${n} ACK`, 'Max-Forwards: 70', 'Content-Length: 0', '', ''].join('\r\n'));
+    acked = true;
+  };
+  const final = await sip.request((branch) => [
+    `INVITE ${ruri} SIP/2.0`, ...common(branch), `CSeq: ${n} INVITE`,
+    `Contact: <sip:rtp-pool@${EDGE_IP}:${EDGE_PORT};transport=udp>`, 'Max-Forwards: 70',
+    'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp,
+  ].join('\r\n'), true, (r) => {
+    if (r.status < 300) ack(r);
+  }).catch(() => undefined);
+  if (!final || final.status >= 300 || !acked) return report(`reinvite-${final?.status ?? 'timeout'}`, { to: leg.node_id });
+  const st = await fetch(`${POOL}/v1/calls/${encodeURIComponent(callId)}/start`, { method: 'POST', headers: headers(true), body: '{}' });
+  report(st.status === 200 ? 'moved' : `start-${st.status}`, { to: leg.node_id });
+}
+
+async function callsOf(nodeId: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const q = `node_id=${encodeURIComponent(nodeId)}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const res = await fetch(`${POOL}/v1/calls?${q}`, { headers: headers() });
+    if (res.status !== 200) throw new Error(`GET /v1/calls answered ${res.status}`);
+    const page = (await res.json()) as { calls: { call_id: string }[]; next_cursor: string | null };
+    out.push(...page.calls.map((c) => c.call_id));
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}
+
+async function onNodeDown(sip: SipClient, nodeId: string): Promise<void> {
+  const ids = await callsOf(nodeId);
+  log({ node_down: nodeId, calls: ids.length });
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++];
+      await move(sip, id, nodeId).catch((e: Error) => log({ moved: id, from: nodeId, status: 'error', error: e.message }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
+}
+
+// ---- the event stream --------------------------------------------------------------------
+
+async function follow(onEvent: (event: string, data: Record<string, unknown>) => void): Promise<never> {
+  let lastId: string | undefined;
+  for (;;) {
+    try {
+      const res = await fetch(`${POOL}/v1/events`, { headers: { ...headers(), ...(lastId ? { 'last-event-id': lastId } : {}) } });
+      if (res.status !== 200 || !res.body) throw new Error(`GET /v1/events answered ${res.status}`);
+      log({ events: 'connected' });
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let i: number;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          let event = '';
+          let data = '';
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) event = line.slice(7);
+            else if (line.startsWith('id: ')) lastId = line.slice(4);
+            else if (line.startsWith('data: ')) data += line.slice(6);
+          }
+          if (event && data) onEvent(event, JSON.parse(data) as Record<string, unknown>);
+        }
+      }
+    } catch (e) {
+      log({ events: 'lost', error: (e as Error).message });
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function main(): Promise<void> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(MY_PORT, MY_IP, () => resolve());
+  });
+  const sip = new SipClient(socket);
+  await follow((event, data) => {
+    if (event !== 'node_down' || typeof data.node_id !== 'string') return;
+    void onNodeDown(sip, data.node_id).catch((e: Error) => log({ node_down: data.node_id, error: e.message }));
+  });
+}
+
+void main().catch((e: Error) => {
+  process.stderr.write(`edge-companion: ${e.message}\n`);
+  process.exit(1);
+});
