@@ -107,8 +107,12 @@ describe('SIP edge: the live calls of a SIGKILLed media node are moved', () => {
         if (!after || !before || after.packets < 10) noMedia.push(`${id}: ${JSON.stringify(streams)}`);
         else gaps.push(after.first - before.last);
       }
-      const moves = companion.out().split('\n').filter((l) => l.includes('"moved"'));
-      process.stdout.write(`moved ${gaps.length}/${onA.length} calls of the killed node (${calls} up); RTP gap p50 ${percentile(gaps, 50)} ms, max ${Math.max(...gaps)} ms\n`);
+      const lines = companion.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { moved?: string; node_down?: string; status?: string; at: number; ms: number });
+      const moves = lines.filter((l) => l.moved).map((l) => JSON.stringify(l));
+      const down = lines.find((l) => l.node_down === 'move-a');
+      const moveMs = lines.filter((l) => l.status === 'moved').map((l) => l.ms);
+      process.stdout.write(`moved ${gaps.length}/${onA.length} calls of the killed node (${calls} up); RTP gap p50 ${percentile(gaps, 50)} ms, max ${Math.max(...gaps)} ms; `
+        + `kill → node_down ${down ? down.at - killedAt : '?'} ms; one move (dialog, migrate, re-INVITE, ACK, start) p50 ${percentile(moveMs, 50)} ms, max ${Math.max(...moveMs)} ms\n`);
       if (noMedia.length) throw new Error(`calls without media from the survivor:\n${noMedia.join('\n')}\n--- companion ---\n${moves.join('\n')}`);
       expect(res.failed).toBe(0);
       expect(res.successful).toBe(calls);

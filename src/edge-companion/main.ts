@@ -23,7 +23,8 @@ import { createSocket, type Socket } from 'node:dgram';
  *   RTP_EDGE_MOVER_IP    its address                                       127.0.0.1
  *   RTP_MOVE_CONCURRENCY calls moved at once                               8
  *
- * It prints one JSON line per move on stdout: {"moved": call_id, from, to, status, ms}.
+ * It prints one JSON line per node_down {"node_down": node_id, at, calls} and per move
+ * {"moved": call_id, from, to, status ("moved", or the step that failed), at (epoch ms), ms}.
  */
 
 const env = process.env;
@@ -141,19 +142,22 @@ interface Dialog {
   contact: string;
   to_tag: string;
   offer_sdp: string;
+  /** The o= version of the SDP answer this move sends (the edge counts them per call). */
+  sdp_version: number;
 }
 
 const PAYLOAD_TYPES: Record<string, number> = { PCMU: 0, GSM: 3, PCMA: 8, G722: 9, G729: 18 };
+// The edge never sends an in-dialog request of its own: any CSeq above the previous move's
+// is in order for the caller. Seconds since the epoch keep that true across restarts.
 let cseq = Math.floor(Date.now() / 1000) % 2 ** 30;
-let sdpVersion = cseq;
 
 /** The SDP answer for the new leg, as the edge's 200 builds it (route[ANSWER]). */
-function answerSdp(ip: string, port: number, codec: string): string {
+function answerSdp(ip: string, port: number, codec: string, version: number): string {
   const pt = PAYLOAD_TYPES[codec.toUpperCase()];
   if (pt === undefined) throw new Error(`codec ${codec} has no static payload type`);
   const ipv = ip.includes(':') ? 'IP6' : 'IP4';
   return [
-    'v=0', `o=rtp-pool ${Math.floor(Date.now() / 1000)} ${++sdpVersion} IN ${ipv} ${ip}`, 's=rtp-pool', `c=IN ${ipv} ${ip}`, 't=0 0',
+    'v=0', `o=rtp-pool ${Math.floor(Date.now() / 1000)} ${version} IN ${ipv} ${ip}`, 's=rtp-pool', `c=IN ${ipv} ${ip}`, 't=0 0',
     `m=audio ${port} RTP/AVP ${pt}`, `a=rtpmap:${pt} ${codec.toUpperCase()}/8000`, 'a=sendrecv', '',
   ].join('\r\n');
 }
@@ -175,7 +179,7 @@ async function readDialog(sip: SipClient, callId: string): Promise<Dialog | unde
 async function move(sip: SipClient, callId: string, fromNode: string): Promise<void> {
   const started = Date.now();
   const report = (status: string, extra: Record<string, unknown> = {}) =>
-    log({ moved: callId, from: fromNode, status, ms: Date.now() - started, ...extra });
+    log({ moved: callId, from: fromNode, status, at: Date.now(), ms: Date.now() - started, ...extra });
   const dlg = await readDialog(sip, callId).catch(() => undefined);
   if (!dlg) return report('no-dialog');
   const res = await fetch(`${POOL}/v1/calls/${encodeURIComponent(callId)}/migrate`, {
@@ -183,7 +187,7 @@ async function move(sip: SipClient, callId: string, fromNode: string): Promise<v
   });
   const leg = (await res.json().catch(() => ({}))) as { media_ip?: string; media_port?: number; codec?: string; node_id?: string };
   if (res.status !== 200 || !leg.media_ip || !leg.media_port || !leg.codec) return report(`migrate-${res.status}`);
-  const sdp = answerSdp(leg.media_ip, leg.media_port, leg.codec);
+  const sdp = answerSdp(leg.media_ip, leg.media_port, leg.codec, dlg.sdp_version);
   const n = ++cseq;
   const ruri = uriOf(dlg.contact);
   const common = (branch: string) => [
@@ -226,7 +230,7 @@ async function callsOf(nodeId: string): Promise<string[]> {
 
 async function onNodeDown(sip: SipClient, nodeId: string): Promise<void> {
   const ids = await callsOf(nodeId);
-  log({ node_down: nodeId, calls: ids.length });
+  log({ node_down: nodeId, at: Date.now(), calls: ids.length });
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
