@@ -1,5 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RtpCaller } from '../src/demo/rtp-caller';
 import { findSipTools, freeUdpPort, KamailioEdge, percentile, type SipTools, startSipp } from '../src/demo/sip-tools';
 import { spawnBuilt } from './support/dist';
@@ -42,6 +45,24 @@ async function bindingsOf(poolUrl: string, nodeId: string): Promise<string[]> {
   return out;
 }
 
+/**
+ * From SIPp's message trace: per Call-ID, the edge's To-tag in the 200 of the INVITE, and the
+ * From-tag / To-tag of each in-dialog INVITE the caller received.
+ */
+function dialogTags(trace: string): { answered: Map<string, string>; reinvites: { callId: string; fromTag: string }[] } {
+  const answered = new Map<string, string>();
+  const reinvites: { callId: string; fromTag: string }[] = [];
+  for (const block of trace.split(/^-{10,}.*$/m)) {
+    if (!/UDP message received/.test(block)) continue;
+    const msg = block.slice(block.indexOf('\n\n') + 2).trimStart();
+    const hdr = (name: string) => new RegExp(`^${name}:(.*)$`, 'mi').exec(msg)?.[1].trim() ?? '';
+    const tag = (v: string) => /;tag=([^;\s>]+)/.exec(v)?.[1] ?? '';
+    if (msg.startsWith('SIP/2.0 200') && /^1 INVITE$/.test(hdr('CSeq'))) answered.set(hdr('Call-ID'), tag(hdr('To')));
+    else if (msg.startsWith('INVITE ')) reinvites.push({ callId: hdr('Call-ID'), fromTag: tag(hdr('From')) });
+  }
+  return { answered, reinvites };
+}
+
 function mediaNodeProcess(id: string, registry: string): { child: ChildProcess; out: () => string } {
   const min = 20000 + 2 * randomInt(0, 19000);
   return spawnBuilt('media-node/main.js', {
@@ -57,6 +78,7 @@ describe('SIP edge: the live calls of a SIGKILLed media node are moved', () => {
     let k: KamailioEdge | undefined;
     let companion: ReturnType<typeof spawnBuilt> | undefined;
     const callers: RtpCaller[] = [];
+    const traceDir = mkdtempSync(join(tmpdir(), 'rtp-pool-move-'));
     try {
       const listed = async () => (await getJson<{ nodes: { node_id: string; control_url: string }[] }>(`${pool.url}/v1/nodes`)).nodes;
       await eventually(async () => (await listed()).length === 2, 30_000, 'both nodes registered').catch((e: Error) => {
@@ -74,7 +96,7 @@ describe('SIP edge: the live calls of a SIGKILLed media node are moved', () => {
       const rate = 20;
       for (let i = 0; i < calls; i++) callers.push(await new RtpCaller().open());
       const run = await startSipp(tools.sipp, {
-        scenario: 'uac-move.xml', target: k.address, calls, rate,
+        scenario: 'uac-move.xml', target: k.address, calls, rate, args: ['-trace_msg', '-message_file', join(traceDir, 'messages.log')],
         callers: callers.map((c) => ({ ip: c.address, port: c.port })),
       });
       // Every call up (2 s of ramp at 20/s), then the calls bound to move-a are the ones to move.
@@ -118,6 +140,11 @@ describe('SIP edge: the live calls of a SIGKILLed media node are moved', () => {
       expect(res.successful).toBe(calls);
       expect(moves.filter((l) => l.includes('"status":"moved"'))).toHaveLength(onA.length);
 
+      // The re-INVITEs are in the caller's dialog: from the edge's tag of the call's 200, one per moved call.
+      const tags = dialogTags(readFileSync(join(traceDir, 'messages.log'), 'latin1'));
+      expect(new Set(tags.reinvites.map((r) => r.callId))).toEqual(new Set(onA));
+      for (const r of tags.reinvites) expect(r.fromTag).toBe(tags.answered.get(r.callId));
+
       // Every call ended: nothing bound, no leg on the survivor.
       await eventually(async () => (await survivorLegs()).length === 0 && (await bindingsOf(pool.url, 'move-b')).length === 0, 10_000, 'legs gone after the BYEs');
     } finally {
@@ -126,6 +153,7 @@ describe('SIP edge: the live calls of a SIGKILLed media node are moved', () => {
       for (const p of procs) p.child.kill('SIGKILL');
       await Promise.all(callers.map((c) => c.close()));
       await pool.close();
+      rmSync(traceDir, { recursive: true, force: true });
     }
   }, 120_000);
 });
