@@ -188,27 +188,39 @@ async function move(sip: SipClient, callId: string, fromNode: string): Promise<v
   const leg = (await res.json().catch(() => ({}))) as { media_ip?: string; media_port?: number; codec?: string; node_id?: string };
   if (res.status !== 200 || !leg.media_ip || !leg.media_port || !leg.codec) return report(`migrate-${res.status}`);
   const sdp = answerSdp(leg.media_ip, leg.media_port, leg.codec, dlg.sdp_version);
-  const n = ++cseq;
   const ruri = uriOf(dlg.contact);
-  const common = (branch: string) => [
+  const common = (branch: string, to = dlg.from) => [
     `Via: SIP/2.0/UDP ${MY_IP}:${MY_PORT};branch=${branch}`,
     `From: <sip:rtp-pool@${EDGE_IP}:${EDGE_PORT}>;tag=${dlg.to_tag}`,
-    `To: ${dlg.from}`,
+    `To: ${to}`,
     `Call-ID: ${callId}`,
   ];
+  let final: SipResponse | undefined;
   let acked = false;
-  const ack = (r: SipResponse) => {
-    sip.send([`ACK ${uriOf(first(r, 'contact')) || ruri} SIP/2.0`, ...common(`z9hG4bK-mv-${randomBytes(8).toString('hex')}`),
-      `CSeq: ${n} ACK`, 'Max-Forwards: 70', 'Content-Length: 0', '', ''].join('\r\n'));
-    acked = true;
-  };
-  const final = await sip.request((branch) => [
-    `INVITE ${ruri} SIP/2.0`, ...common(branch), `CSeq: ${n} INVITE`,
-    `Contact: <sip:rtp-pool@${EDGE_IP}:${EDGE_PORT};transport=udp>`, 'Max-Forwards: 70',
-    'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp,
-  ].join('\r\n'), true, (r) => {
-    if (r.status < 300) ack(r);
-  }).catch(() => undefined);
+  // 491: the caller's own re-INVITE crossed this one. RFC 3261 §14.1: the side that did not
+  // choose the Call-ID tries again after 0–2 s.
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const n = ++cseq;
+    let inviteBranch = '';
+    final = await sip.request((branch) => {
+      inviteBranch = branch;
+      return [
+        `INVITE ${ruri} SIP/2.0`, ...common(branch), `CSeq: ${n} INVITE`,
+        `Contact: <sip:rtp-pool@${EDGE_IP}:${EDGE_PORT};transport=udp>`, 'Max-Forwards: 70',
+        'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp,
+      ].join('\r\n');
+    }, true, (r) => {
+      // A 2xx is ACKed end to end (a new transaction, to the caller's Contact), every copy of
+      // it; an error reply hop by hop, in the INVITE's transaction, so the edge stops resending it.
+      const okay = r.status < 300;
+      sip.send([`ACK ${okay ? uriOf(first(r, 'contact')) || ruri : ruri} SIP/2.0`,
+        ...common(okay ? `z9hG4bK-mv-${randomBytes(8).toString('hex')}` : inviteBranch, first(r, 'to')),
+        `CSeq: ${n} ACK`, 'Max-Forwards: 70', 'Content-Length: 0', '', ''].join('\r\n'));
+      if (okay) acked = true;
+    }).catch(() => undefined);
+    if (final?.status !== 491) break;
+    await new Promise((r) => setTimeout(r, Math.random() * 2000));
+  }
   if (!final || final.status >= 300 || !acked) return report(`reinvite-${final?.status ?? 'timeout'}`, { to: leg.node_id });
   const st = await fetch(`${POOL}/v1/calls/${encodeURIComponent(callId)}/start`, { method: 'POST', headers: headers(true), body: '{}' });
   report(st.status === 200 ? 'moved' : `start-${st.status}`, { to: leg.node_id });
