@@ -16,7 +16,7 @@ import { createSocket, type Socket } from 'node:dgram';
  * The edge relays only what comes from this process's socket (RTP_EDGE_MOVER there).
  *
  * Environment:
- *   RTP_POOL_URL         rtp-pool's base URL                               http://127.0.0.1:8080
+ *   RTP_POOL_URL         rtp-pool's base URL, or several separated by commas  http://127.0.0.1:8080
  *   RTP_API_TOKEN        sent as "Authorization: Bearer ..." when set
  *   RTP_EDGE_SIP         the edge's SIP address, ip:port (UDP)              127.0.0.1:5060
  *   RTP_EDGE_MOVER_PORT  this process's SIP port on RTP_EDGE_MOVER_IP (the edge's RTP_EDGE_MOVER)  5062
@@ -28,7 +28,10 @@ import { createSocket, type Socket } from 'node:dgram';
  */
 
 const env = process.env;
-const POOL = (env.RTP_POOL_URL || 'http://127.0.0.1:8080').split(',')[0].replace(/\/$/, '');
+// Several URLs (instances sharing one Redis store, whose streams all carry every event): the
+// companion uses one, and the next when it cannot follow the events of the current one.
+const POOLS = (env.RTP_POOL_URL || 'http://127.0.0.1:8080').split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean);
+let POOL = POOLS[0];
 const TOKEN = env.RTP_API_TOKEN || '';
 const [EDGE_IP, EDGE_PORT] = hostPort(env.RTP_EDGE_SIP || '127.0.0.1:5060');
 const MY_IP = env.RTP_EDGE_MOVER_IP || '127.0.0.1';
@@ -255,18 +258,25 @@ async function onNodeDown(sip: SipClient, nodeId: string): Promise<void> {
 
 // ---- the event stream --------------------------------------------------------------------
 
+/** The pool sends a keep-alive at least every 15 s: a stream silent for longer is dead. */
+const SILENCE_MS = 45_000;
+
 async function follow(onEvent: (event: string, data: Record<string, unknown>) => void): Promise<never> {
   let lastId: string | undefined;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
+    const abort = new AbortController();
+    let watchdog = setTimeout(() => abort.abort(), SILENCE_MS);
     try {
-      const res = await fetch(`${POOL}/v1/events`, { headers: { ...headers(), ...(lastId ? { 'last-event-id': lastId } : {}) } });
+      const res = await fetch(`${POOL}/v1/events`, { headers: { ...headers(), ...(lastId ? { 'last-event-id': lastId } : {}) }, signal: abort.signal });
       if (res.status !== 200 || !res.body) throw new Error(`GET /v1/events answered ${res.status}`);
-      log({ events: 'connected' });
+      log({ events: 'connected', pool: POOL });
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buf = '';
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => abort.abort(), SILENCE_MS);
         buf += value;
         let i: number;
         while ((i = buf.indexOf('\n\n')) >= 0) {
@@ -283,8 +293,10 @@ async function follow(onEvent: (event: string, data: Record<string, unknown>) =>
         }
       }
     } catch (e) {
-      log({ events: 'lost', error: (e as Error).message });
+      log({ events: 'lost', pool: POOL, error: (e as Error).message });
     }
+    clearTimeout(watchdog);
+    POOL = POOLS[(attempt + 1) % POOLS.length];
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
