@@ -22,6 +22,7 @@ const SLOW = [
   'live-failover-process.e2e-spec', 'media-node-drain.e2e-spec', // spawn dist/ (a media node SIGKILLed, one drained): ~8 s, ~6 s
   'live-calls-redis.e2e-spec', // two instances on Redis with real waits (drain deadline, event tails): ~25 s
   'sip-edge.e2e-spec', // real Kamailio and SIPp (provisioned like Chromium), media node and instance kills
+  'edge-companion.e2e-spec', // spawns dist/edge-companion: ~4 s
   'sip-edge-move.e2e-spec', // a media node SIGKILLed under SIPp calls, its calls moved by dist/edge-companion: ~15 s
 ];
 const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
