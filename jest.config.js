@@ -23,7 +23,7 @@ const SLOW = [
   'live-calls-redis.e2e-spec', // two instances on Redis with real waits (drain deadline, event tails): ~25 s
   'sip-edge.e2e-spec', // real Kamailio and SIPp (provisioned like Chromium), media node and instance kills
   'edge-companion.e2e-spec', // spawns dist/edge-companion: ~4 s
-  'sip-edge-move.e2e-spec', // a media node SIGKILLed under SIPp calls, its calls moved by dist/edge-companion: ~15 s
+  'sip-edge-move.e2e-spec', // a media node SIGKILLed under SIPp calls, its calls moved by dist/edge-companion, and a drain's: ~27 s
 ];
 const slowPattern = `/test/(${SLOW.map((n) => n.replace(/[.-]/g, '\\$&')).join('|')})\\.ts$`;
 /**

@@ -17,6 +17,11 @@ export interface SipMoveSceneOptions {
   calls?: number;
   /** Calls per second. @default 20 */
   rate?: number;
+  /**
+   * How the first node loses its calls: SIGKILL (`node_down`), or an operator drain with a
+   * 1 s deadline (`drain_deadline`; the node keeps sending until each call has moved). @default 'kill'
+   */
+  how?: 'kill' | 'drain';
   log: (line: string) => void;
 }
 
@@ -35,12 +40,13 @@ export interface MovedCall {
 
 export interface SipMoveSceneResult {
   sipp: SippResult;
+  how: 'kill' | 'drain';
   calls: number;
   killedNode: string;
   moved: MovedCall[];
   /** Call-IDs that got a re-INVITE (from SIPp's trace). */
   reinvited: string[];
-  /** Kill → the companion's node_down, ms. */
+  /** Kill (or drain) → the companion's node_down (drain_deadline), ms. */
   nodeDownMs?: number;
   /** One move (dialog, migrate, re-INVITE, ACK, start), ms, per moved call. */
   moveMs: number[];
@@ -162,9 +168,14 @@ export async function runSipMoveScene(o: SipMoveSceneOptions): Promise<SipMoveSc
     await sleep(500);
     const killedNode = ids[0];
     const onKilled = await bindingsOf(o.poolUrl, killedNode);
-    nodes[0].kill('SIGKILL');
+    if (o.how === 'drain') {
+      const res = await fetch(`${o.poolUrl}/v1/nodes/${killedNode}/drain`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deadline_sec: 1 }),
+      });
+      if (res.status !== 200) throw new Error(`drain answered ${res.status}`);
+    } else nodes[0].kill('SIGKILL');
     const killedAt = Date.now();
-    o.log(`  every call up: SIGKILL ${killedNode} with ${onKilled.length} call(s) on it`);
+    o.log(`  every call up: ${o.how === 'drain' ? 'drain (deadline 1 s)' : 'SIGKILL'} ${killedNode} with ${onKilled.length} call(s) on it`);
 
     const survivorLegs = async () => (await getJson<{ legs: { call_id: string }[] }>(`${urls[ids[1]]}/v1/legs`)).legs.map((l) => l.call_id).sort();
     const convergedWhileUp = await until(async () => (await bindingsOf(o.poolUrl, killedNode)).length === 0
@@ -172,13 +183,14 @@ export async function runSipMoveScene(o: SipMoveSceneOptions): Promise<SipMoveSc
 
     const sipp = await run.done;
     const lines = companionOutput.split('\n').filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { moved?: string; node_down?: string; status?: string; at: number; ms: number });
-    const down = lines.find((l) => l.node_down === killedNode);
+      .map((l) => JSON.parse(l) as { moved?: string; node_down?: string; drain_deadline?: string; status?: string; at: number; ms: number });
+    const down = lines.find((l) => (l.node_down ?? l.drain_deadline) === killedNode);
     const tags = dialogTags(readFileSync(join(traceDir, 'messages.log'), 'latin1'));
     // SIPp's call ids are `<n>-<pid>@<ip>`, n from 1 in call order: call n's caller is callers[n - 1].
     const callerOf = (callId: string) => callers[Number(/^(\d+)-/.exec(callId)![1]) - 1];
     const moved = onKilled.map((callId): MovedCall => {
-      // One stream per leg (its SSRC): the killed node's, then the survivor's.
+      // One stream per leg (its SSRC): the first node's, then the survivor's. After a drain the
+      // first stops when the migrate deletes its leg, not at the drain.
       const streams = [...callerOf(callId).stats.streams.values()].sort((a, b) => a.first - b.first);
       const before = streams.filter((s) => s.first <= killedAt).pop();
       const after = streams.find((s) => s.first > killedAt);
@@ -191,7 +203,7 @@ export async function runSipMoveScene(o: SipMoveSceneOptions): Promise<SipMoveSc
     });
     await until(async () => (await survivorLegs()).length === 0 && (await bindingsOf(o.poolUrl, ids[1])).length === 0, 10_000);
     return {
-      sipp, calls, killedNode, moved, reinvited: [...tags.reinvites.keys()],
+      sipp, how: o.how ?? 'kill', calls, killedNode, moved, reinvited: [...tags.reinvites.keys()],
       nodeDownMs: down ? down.at - killedAt : undefined,
       moveMs: lines.filter((l) => l.status === 'moved').map((l) => l.ms),
       convergedWhileUp, legsLeft: (await survivorLegs()).length, bindingsLeft: (await bindingsOf(o.poolUrl, ids[1])).length,
@@ -209,7 +221,8 @@ export async function runSipMoveScene(o: SipMoveSceneOptions): Promise<SipMoveSc
 /** The scene's figures, one line: moved calls with media again, RTP gap p50/max, detection, one move. */
 export function summarizeMoves(r: SipMoveSceneResult): string {
   const gaps = r.moved.flatMap((m) => (m.gapMs === undefined ? [] : [m.gapMs]));
-  return `${r.moved.filter((m) => m.after > 0).length}/${r.moved.length} calls of the killed node got RTP from the survivor again (${r.calls} up); `
-    + `RTP gap p50 ${percentile(gaps, 50)} ms, max ${gaps.length ? Math.max(...gaps) : NaN} ms; kill → node_down ${r.nodeDownMs ?? '?'} ms; `
+  const [what, event] = r.how === 'drain' ? ['drained', 'drain → drain_deadline'] : ['killed', 'kill → node_down'];
+  return `${r.moved.filter((m) => m.after > 0).length}/${r.moved.length} calls of the ${what} node got RTP from the survivor again (${r.calls} up); `
+    + `RTP gap p50 ${percentile(gaps, 50)} ms, max ${gaps.length ? Math.max(...gaps) : NaN} ms; ${event} ${r.nodeDownMs ?? '?'} ms; `
     + `one move p50 ${percentile(r.moveMs, 50)} ms, max ${r.moveMs.length ? Math.max(...r.moveMs) : NaN} ms`;
 }

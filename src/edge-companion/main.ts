@@ -4,8 +4,9 @@ import { createSocket, type Socket } from 'node:dgram';
 /**
  * The SIP edge's move companion: keeps the media of live calls whose media node died.
  *
- * It follows rtp-pool's `GET /v1/events` (reconnecting with Last-Event-ID) and, on `node_down`,
- * takes every call bound to that node (`GET /v1/calls?node_id=`, all pages) and moves it:
+ * It follows rtp-pool's `GET /v1/events` (reconnecting with Last-Event-ID) and, on `node_down`
+ * (the node died) or `drain_deadline` (an operator's drain ran out of time with calls still on
+ * the node), takes every call bound to that node (`GET /v1/calls?node_id=`, all pages) and moves it:
  * reads the call's dialog from the edge (an OPTIONS with the call's Call-ID, answered by
  * deploy/kamailio/kamailio.cfg from the dialog it stored with its 200), asks the pool to migrate
  * it with the caller's offer, re-INVITEs the caller through the edge with the new node's
@@ -23,7 +24,7 @@ import { createSocket, type Socket } from 'node:dgram';
  *   RTP_EDGE_MOVER_IP    its address                                       127.0.0.1
  *   RTP_MOVE_CONCURRENCY calls moved at once                               8
  *
- * It prints one JSON line per node_down {"node_down": node_id, at, calls} and per move
+ * It prints one JSON line per such event {"node_down" or "drain_deadline": node_id, at, calls} and per move
  * {"moved": call_id, from, to, status ("moved", or the step that failed), at (epoch ms), ms}.
  */
 
@@ -243,9 +244,9 @@ async function callsOf(nodeId: string): Promise<string[]> {
   return out;
 }
 
-async function onNodeDown(sip: SipClient, nodeId: string): Promise<void> {
+async function moveAll(sip: SipClient, event: string, nodeId: string): Promise<void> {
   const ids = await callsOf(nodeId);
-  log({ node_down: nodeId, at: Date.now(), calls: ids.length });
+  log({ [event]: nodeId, at: Date.now(), calls: ids.length });
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
@@ -309,8 +310,8 @@ async function main(): Promise<void> {
   });
   const sip = new SipClient(socket);
   await follow((event, data) => {
-    if (event !== 'node_down' || typeof data.node_id !== 'string') return;
-    void onNodeDown(sip, data.node_id).catch((e: Error) => log({ node_down: data.node_id, error: e.message }));
+    if ((event !== 'node_down' && event !== 'drain_deadline') || typeof data.node_id !== 'string') return;
+    void moveAll(sip, event, data.node_id).catch((e: Error) => log({ [event]: data.node_id, error: e.message }));
   });
 }
 
