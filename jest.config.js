@@ -35,6 +35,7 @@ const SLOW = {
   'bin.e2e-spec': 2, 'root-import.e2e-spec': 2, 'public-api-doc.e2e-spec': 8, // spawn dist/bin; read dist/ (index.js loaded by node; index.d.ts against docs/public-api.md)
   'events-bounds.e2e-spec': 25, // 500 stalled replays of 10,000 events, a live stream filled past its cap, Redis stalls
   'sip-edge.e2e-spec': 55, // real Kamailio and SIPp (provisioned like Chromium), media node and instance kills
+  'sip-edge-move.e2e-spec': 27, 'edge-companion.e2e-spec': 4, // a media node SIGKILLed under SIPp calls, its calls moved by dist/edge-companion; the companion's reconnects
 };
 /** Suites whose subject is not rtp-pool itself: `npm run bench -- --smoke` keeps the benchmark scripts working. */
 const LONG = { 'bench-smoke.e2e-spec': 120 }; // npm run test:long alone, load average 13

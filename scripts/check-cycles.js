@@ -22,7 +22,8 @@ const MAX_LINES = 300;
 //     job scheduler); the pool's sub-folders all stand on it, it imports none of them
 //   registrar: the media-node side of registration (a library of its own)
 //   pool: the pool's sub-folders and its facade (PoolModule, PoolService)
-//   media-node, testing: the reference media node; test fixtures built on the pool
+//   media-node, testing, edge-companion: the reference media node; test fixtures built on the pool;
+//     the SIP edge's move companion (a process of its own, speaking HTTP and SIP only)
 //   ops: health, metrics, logging, OpenAPI, dashboard, shutdown
 //   http: controllers, security, the lean lane, configureApp and the adapter switch
 //   config: reads the environment into the options of everything below
@@ -33,7 +34,7 @@ const LAYERS = [
   ['node-client'],
   ['pool/core', 'registrar'],
   ['pool'],
-  ['media-node', 'testing'],
+  ['media-node', 'testing', 'edge-companion'],
   ['ops'],
   ['http'],
   ['config'],

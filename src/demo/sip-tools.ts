@@ -96,6 +96,8 @@ export interface KamailioOptions {
   logLevel?: number;
   /** Shared memory, MB (-m). @default 64 */
   shmMb?: number;
+  /** RTP_EDGE_MOVER: ip:port of the move companion's SIP socket. */
+  mover?: string;
 }
 
 /** A Kamailio running deploy/kamailio/kamailio.cfg on 127.0.0.1:<free port>, its runtime files in a temporary directory. */
@@ -132,6 +134,8 @@ export class KamailioEdge {
       if (o.httpTimeoutSec !== undefined) env.RTP_EDGE_HTTP_TIMEOUT = String(o.httpTimeoutSec);
       if (o.ackTimeoutSec !== undefined) env.RTP_EDGE_ACK_TIMEOUT = String(o.ackTimeoutSec);
       if (o.callTimeoutSec !== undefined) env.RTP_EDGE_CALL_TIMEOUT = String(o.callTimeoutSec);
+      if (o.mover) env.RTP_EDGE_MOVER = o.mover;
+      else delete env.RTP_EDGE_MOVER;
       this.output = '';
       const child = spawn(this.bin, ['-f', join(KAMAILIO_DIR, 'kamailio.cfg'), '-Y', this.dir, '-w', this.dir, '-DD', '-E', '-m', String(o.shmMb ?? 64)], {
         env, stdio: ['ignore', 'pipe', 'pipe'],
