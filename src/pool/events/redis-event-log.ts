@@ -65,6 +65,9 @@ export class RedisEventLog implements EventLog, OnModuleInit, OnModuleDestroy {
 
   async read(afterId: string | undefined, limit: number): Promise<StreamEvent[]> {
     const from = afterId === undefined ? '-' : `(${afterId}`;
+    // A replay asked of an instance whose connection is still coming up waits for it briefly
+    // (commands fail at once while it is not ready: no offline queue).
+    if (this.client.status !== 'ready') await settled(this.client, READY_WAIT_MS);
     return decode(await this.client.xrange(this.stream, from, '+', 'COUNT', limit));
   }
 
@@ -88,7 +91,7 @@ export class RedisEventLog implements EventLog, OnModuleInit, OnModuleDestroy {
 
   /** Fixes where the live tail starts before the application serves (bounded wait for Redis). */
   async onModuleInit(): Promise<void> {
-    await this.startId().catch(() => undefined);
+    await Promise.all([this.startId().catch(() => undefined), settled(this.client, 5_000)]);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -163,4 +166,25 @@ function decode(entries: Array<[string, string[]]>): StreamEvent[] {
     }
   }
   return out;
+}
+
+/** How long a read waits for a connection that is still connecting. */
+const READY_WAIT_MS = 1_000;
+
+/**
+ * Resolves when `c` is ready, or after `ms`, or at once when it is not connecting at all: the
+ * command that follows then fails as it would have (the caller's error path decides).
+ */
+function settled(c: RedisClient, ms: number): Promise<void> {
+  if (c.status === 'ready' || !['wait', 'connecting', 'connect', 'reconnecting'].includes(c.status)) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      c.off('ready', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    t.unref();
+    c.once('ready', done);
+  });
 }
