@@ -8,7 +8,7 @@ import { RawHttp } from '../support/raw-http';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 /**
- * Property-based fuzzing of the JSON gate (issue 11) on every POST path of the service and
+ * Property-based fuzzing of the JSON gate on every POST path of the service and
  * of the reference media node: bodies built from the path's valid body plus any mix of
  * every `Object.prototype` name as a key, duplicate keys (plain or \u-escaped), invalid
  * UTF-8 byte sequences and objects wider than 64 keys. Every answer must be a 4xx

@@ -5,7 +5,7 @@ import { RawHttp, type RawResponse } from '../support/raw-http';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 /**
- * The JSON gate and the id/URL rules (issue 11), through real HTTP with raw bytes: every
+ * The JSON gate and the id/URL rules, through real HTTP with raw bytes: every
  * input the issue lists is refused with a 4xx `{"error": string}` and changes nothing
  * (node list, the bound call, the media node's legs).
  */
