@@ -45,7 +45,7 @@ export {
   POOL_OPTIONS, POOL_MODULE_OPTIONS,
 } from './pool/core/pool.constants';
 export type { NodeReport, NodeState, Candidate, Binding, HealthReport } from './pool/core/pool.types';
-export { PoolEvents, type PoolEventMap, type CallOutcome } from './pool/core/pool.events';
+export { PoolHooks, type PoolHookMap, type CallOutcome } from './pool/core/pool.hooks';
 // Errors: PoolError with a stable code (docs/public-api.md), one subclass per code; statuses at the HTTP edge.
 export {
   PoolError, POOL_ERROR_CODES, isPoolErrorCode, type PoolErrorCode,

@@ -16,7 +16,7 @@ import { ShutdownState } from './shutdown/shutdown-state';
 
 /**
  * Operations surface of the signaling service: `GET /health`, `GET /health/ready`
- * (terminus), `GET /metrics` (Prometheus, fed by PoolEvents), the dashboard at `GET /`
+ * (terminus), `GET /metrics` (Prometheus, fed by PoolHooks), the dashboard at `GET /`
  * with its JSON at `GET /v1/ops/summary`. Needs PoolModule (global by default): without it
  * the boot fails naming it.
  *

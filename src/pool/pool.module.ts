@@ -29,7 +29,7 @@ import {
   POOL_ASYNC_OPTIONS_TYPE, POOL_MODULE_OPTIONS, POOL_OPTIONS, POOL_OPTIONS_TYPE, PoolConfigurableModule,
   type PoolModuleOptions, type ResolvedPoolOptions, resolvePoolOptions,
 } from './core/pool.module-definition';
-import { PoolEvents } from './core/pool.events';
+import { PoolHooks } from './core/pool.hooks';
 import { PoolService } from './pool.service';
 import { NodeRegistry } from './registry/node-registry';
 import { builtinStrategy } from './selection/builtin-strategies';
@@ -87,11 +87,11 @@ import { POOL_STORE, type StoreStatus } from './core/pool-store.interface';
       inject: [POOL_OPTIONS],
     },
     NodeControlClient,
-    PoolEvents,
+    PoolHooks,
     {
       provide: CircuitBreaker,
-      useFactory: (o: ResolvedPoolOptions, events: PoolEvents, clock: Clock) => new CircuitBreaker(o.circuitResetMs, events, () => clock.now()),
-      inject: [POOL_OPTIONS, PoolEvents, CLOCK],
+      useFactory: (o: ResolvedPoolOptions, events: PoolHooks, clock: Clock) => new CircuitBreaker(o.circuitResetMs, events, () => clock.now()),
+      inject: [POOL_OPTIONS, PoolHooks, CLOCK],
     },
     NodeRegistry,
     CandidateSelector,
@@ -119,7 +119,7 @@ import { POOL_STORE, type StoreStatus } from './core/pool-store.interface';
   ],
   exports: [
     PoolService, NodeRegistry, CandidateSelector, NodeLegs, CallPlacer, CallRouter, CallMigrator, LeftLegs, EventFeed, NodeWatch,
-    DrainDeadlineService, POOL_EVENT_LOG, PoolEvents, NodeControlClient, CircuitBreaker,
+    DrainDeadlineService, POOL_EVENT_LOG, PoolHooks, NodeControlClient, CircuitBreaker,
     HealthMonitorService, PruneService, ReconcileService, POOL_OPTIONS, POOL_STORE, SELECTION_STRATEGY, FAILOVER_POLICY, RTP_RANDOM, CLOCK,
   ],
 })

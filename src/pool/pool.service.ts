@@ -6,7 +6,7 @@ import { encodeCallCursor } from '../contract/cursor';
 import { toCallBinding } from '../contract/mappers';
 import { CallMigrator, type MigrateOptions } from './calls/call-migrator';
 import { CallRouter } from './calls/call-router';
-import { PoolEvents } from './core/pool.events';
+import { PoolHooks } from './core/pool.hooks';
 import type { Candidate, NodeState } from './core/pool.types';
 import { NodeRegistry, type RegisterNodeInput } from './registry/node-registry';
 import { CandidateSelector, type PrepareOptions } from './selection/candidate-selector';
@@ -39,7 +39,7 @@ export class PoolService {
     private readonly migrator: CallMigrator,
     @InjectPoolStore() private readonly store: CallStore,
     /** Everything the pool does, as events (metrics, logs, the dashboard listen here). */
-    readonly events: PoolEvents,
+    readonly hooks: PoolHooks,
   ) {}
 
   // ---- registry -------------------------------------------------------------------

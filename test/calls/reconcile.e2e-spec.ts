@@ -1,7 +1,7 @@
 import { RtpCaller } from '../../src/demo/rtp-caller';
 import type { RunningMediaNode } from '../../src/media-node/media-node.app';
 import { ReconcileService } from '../../src/pool/jobs/reconcile.service';
-import { PoolEvents, type ReconcileRound } from '../../src/pool/core/pool.events';
+import { PoolHooks, type ReconcileRound } from '../../src/pool/core/pool.hooks';
 import { POOL_STORE, type PoolStore } from '../../src/pool/core/pool-store.interface';
 import { FakeMediaNode } from '../support/fake-media-node';
 import { eventually, startTestMediaNode } from '../support/media-nodes';
@@ -40,9 +40,9 @@ describe('reconciliation (e2e)', () => {
     const go = await new FakeMediaNode('go').start(); // answers 404 to GET /v1/legs
     try {
       const rounds: ReconcileRound[] = [];
-      t.get(PoolEvents).on('reconcile', (r) => rounds.push(r));
+      t.get(PoolHooks).on('reconcile', (r) => rounds.push(r));
       const lost: unknown[] = [];
-      t.get(PoolEvents).on('call_lost', (e) => lost.push(e.data));
+      t.get(PoolHooks).on('call_lost', (e) => lost.push(e.data));
       expect((await json(`${t.url}/v1/nodes/register`, 'POST', { node_id: 'ref', control_url: node.url })).status).toBe(200);
       expect((await json(`${t.url}/v1/nodes/register`, 'POST', { node_id: 'go', control_url: go.url, active_legs: 1000 })).status).toBe(200);
       for (const id of ['bound-1', 'bound-2', 'ghost']) {
@@ -61,7 +61,7 @@ describe('reconciliation (e2e)', () => {
       expect(rounds.some((r) => r.nodesSkipped >= 1 && r.nodesChecked === 1)).toBe(true);
       expect(rounds.reduce((s, r) => s + r.legsDeleted, 0)).toBe(1);
       expect(rounds.reduce((s, r) => s + r.bindingsDropped, 0)).toBe(1);
-      // The signaling application hears of it on GET /v1/events (the feed mirrors the stream on PoolEvents).
+      // The signaling application hears of it on GET /v1/events (the feed mirrors the stream on PoolHooks).
       await eventually(() => lost.length === 1, 2_000, 'call_lost emitted');
       expect(lost).toEqual([{ call_id: 'ghost', node_id: 'ref', reason: 'leg_missing' }]);
       const replay = await fetch(`${t.url}/v1/events`, { headers: { 'last-event-id': '0-0' }, signal: AbortSignal.timeout(1_000) })
@@ -87,8 +87,8 @@ describe('reconciliation (e2e)', () => {
     apps.push(a, b);
     try {
       const ran = { a: 0, b: 0 };
-      a.get(PoolEvents).on('reconcile', () => ran.a++);
-      b.get(PoolEvents).on('reconcile', () => ran.b++);
+      a.get(PoolHooks).on('reconcile', () => ran.a++);
+      b.get(PoolHooks).on('reconcile', () => ran.b++);
       await json(`${a.url}/v1/nodes/register`, 'POST', { node_id: 'ref', control_url: node.url });
       expect((await json(`${node.url}/v1/legs`, 'POST', { call_id: 'orphan-2', offer_sdp: caller.offer() })).status).toBe(201);
       await eventually(() => !node.legs.list().some((l) => l.call_id === 'orphan-2'), 8_000, 'the orphan leg deleted');

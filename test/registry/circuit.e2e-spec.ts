@@ -1,5 +1,5 @@
 import { CircuitBreaker } from '../../src/pool/health/circuit-breaker';
-import { PoolEvents, type PoolEventMap } from '../../src/pool/core/pool.events';
+import { PoolHooks, type PoolHookMap } from '../../src/pool/core/pool.hooks';
 import { runConcurrent, waitUntil } from '../support/concurrency';
 import { useE2eFixture } from '../support/e2e-fixture';
 import { createTestApp } from '../support/test-app';
@@ -8,15 +8,15 @@ import { createTestApp } from '../support/test-app';
 describe('circuit breaker (e2e)', () => {
   const fx = useE2eFixture({ nodes: 3 });
   const { t, http, nodes, register, prepare } = fx;
-  let prepares: PoolEventMap['prepare'][0][];
-  let circuits: PoolEventMap['circuit'][0][];
+  let prepares: PoolHookMap['prepare'][0][];
+  let circuits: PoolHookMap['circuit'][0][];
   const nodeRow = async (id: string) => (await http.get('/v1/nodes').expect(200)).body.nodes.find((n: { node_id: string }) => n.node_id === id);
 
   const boot = async (env: Record<string, string>) => {
     await fx.boot({ env });
     prepares = [];
     circuits = [];
-    const events = t.get(PoolEvents);
+    const events = t.get(PoolHooks);
     events.on('prepare', (e) => prepares.push(e));
     events.on('circuit', (e) => circuits.push(e));
   };
@@ -147,13 +147,13 @@ describe('circuit breaker (e2e)', () => {
 });
 
 describe('CircuitBreaker provider', () => {
-  it('is built from RTP_CIRCUIT_RESET_MS and reports through PoolEvents', async () => {
+  it('is built from RTP_CIRCUIT_RESET_MS and reports through PoolHooks', async () => {
     const t = await createTestApp({ env: { RTP_CIRCUIT_RESET_MS: '1234' } });
     try {
       const cb = t.get(CircuitBreaker);
       expect(cb.resetMs).toBe(1234);
       const seen: unknown[] = [];
-      t.get(PoolEvents).on('circuit', (e) => seen.push(e));
+      t.get(PoolHooks).on('circuit', (e) => seen.push(e));
       cb.recordFailure('n', 'x');
       expect(seen).toEqual([{ nodeId: 'n', state: 'open' }]);
     } finally {

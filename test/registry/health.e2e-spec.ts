@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { HEALTH_JOB, HealthMonitorService } from '../../src/pool/health/health-monitor.service';
-import { PoolEvents, type PoolEventMap } from '../../src/pool/core/pool.events';
+import { PoolHooks, type PoolHookMap } from '../../src/pool/core/pool.hooks';
 import { PoolService } from '../../src/pool/pool.service';
 import { waitUntil } from '../support/concurrency';
 import { useE2eFixture } from '../support/e2e-fixture';
@@ -13,13 +13,13 @@ import { useE2eFixture } from '../support/e2e-fixture';
 describe('health monitor (e2e)', () => {
   const fx = useE2eFixture({ nodes: 6 });
   const { t, http, nodes, register, prepare } = fx;
-  let health: PoolEventMap['health'][0][];
+  let health: PoolHookMap['health'][0][];
   const row = async (id: string) => (await http.get('/v1/nodes').expect(200)).body.nodes.find((n: { node_id: string }) => n.node_id === id);
 
   const boot = async (env: Record<string, string>) => {
     await fx.boot({ env });
     health = [];
-    t.get(PoolEvents).on('health', (e) => health.push(e));
+    t.get(PoolHooks).on('health', (e) => health.push(e));
   };
 
   it('marks a stopped node unhealthy within two intervals with no call made, and healthy again when it returns', async () => {

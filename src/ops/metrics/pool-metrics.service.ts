@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { type CallOutcome, PoolEvents, type PoolEventMap, type ReconcileRound } from '../../pool/core/pool.events';
+import { type CallOutcome, PoolHooks, type PoolHookMap, type ReconcileRound } from '../../pool/core/pool.hooks';
 import type { NodeInfo } from '../../contract/contract.types';
 import { PoolService } from '../../pool/pool.service';
 import { InjectMetricsRegistry, InjectOpsOptions, type ResolvedOpsOptions } from '../core/ops.module-definition';
@@ -32,7 +32,7 @@ export interface ActivitySummary {
 }
 
 /**
- * Prometheus metrics of the pool, fed by {@link PoolEvents} (the pool itself holds no
+ * Prometheus metrics of the pool, fed by {@link PoolHooks} (the pool itself holds no
  * metrics code). Node gauges are read from the store at scrape time, so they are never
  * stale and cost nothing between scrapes. Labels are bounded: node ids, never call ids.
  */
@@ -50,7 +50,7 @@ export class PoolMetrics implements OnModuleInit, OnModuleDestroy {
   private failoversTotal = 0;
 
   constructor(
-    private readonly events: PoolEvents,
+    private readonly hooks: PoolHooks,
     private readonly pool: PoolService,
     @InjectMetricsRegistry() readonly registry: Registry,
     @InjectOpsOptions() private readonly options: ResolvedOpsOptions,
@@ -234,16 +234,16 @@ export class PoolMetrics implements OnModuleInit, OnModuleDestroy {
     return this.registry.metrics();
   }
 
-  private on<K extends keyof PoolEventMap>(event: K, listener: (...args: PoolEventMap[K]) => void): void {
+  private on<K extends keyof PoolHookMap>(event: K, listener: (...args: PoolHookMap[K]) => void): void {
     // Listeners must never throw into the pool.
-    const safe = (...args: PoolEventMap[K]) => {
+    const safe = (...args: PoolHookMap[K]) => {
       try {
         listener(...args);
       } catch (e) {
         this.logger.warn(`metrics listener for ${String(event)} failed: ${(e as Error).message}`);
       }
     };
-    this.events.on(event, safe as never);
-    this.unsubscribe.push(() => this.events.off(event, safe as never));
+    this.hooks.on(event, safe as never);
+    this.unsubscribe.push(() => this.hooks.off(event, safe as never));
   }
 }

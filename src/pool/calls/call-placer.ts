@@ -11,7 +11,7 @@ import { type FailoverPolicy, InjectFailoverPolicy } from '../core/failover-poli
 import { CircuitBreaker } from '../health/circuit-breaker';
 import { CLOCK } from '../core/pool.constants';
 import { NodeFailedException, NoHealthyNodeException, StoreUnavailableException } from '../core/pool.errors';
-import { type CallOutcome, PoolEvents } from '../core/pool.events';
+import { type CallOutcome, PoolHooks } from '../core/pool.hooks';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import type { Binding } from '../core/pool.types';
 import { CandidateSelector, type PrepareOptions } from '../selection/candidate-selector';
@@ -65,7 +65,7 @@ export class CallPlacer {
     @InjectFailoverPolicy() private readonly failover: FailoverPolicy,
     private readonly legs: NodeLegs,
     private readonly circuit: CircuitBreaker,
-    private readonly events: PoolEvents,
+    private readonly hooks: PoolHooks,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly leftLegs: LeftLegs,
     private readonly unsettled: UnsettledWrites,
@@ -139,7 +139,7 @@ export class CallPlacer {
         last = err;
         if (!isRefusal(err)) allRefused = false;
         this.releaseLateLeg(node, callId, err);
-        this.events.emit('failover', { callId, nodeId: node.nodeId, error: err });
+        this.hooks.emit('failover', { callId, nodeId: node.nodeId, error: err });
         this.logger.warn(`${leg.what} ${JSON.stringify(callId)} on ${node.nodeId} failed (${err.kind}): ${err.message}`);
         if (!this.failover.shouldRetry(err, attempt, performance.now() - started, node)) break;
       } finally {
@@ -259,7 +259,7 @@ export class CallPlacer {
   private async undo(b: Binding): Promise<void> {
     if (await this.store.unbindIf(b.callId, b)) {
       this.logger.warn(`removed the late binding of ${JSON.stringify(b.callId)} (its prepare answered 503)`);
-      this.events.emit('repair', { kind: 'late_binding_undone', callId: b.callId, nodeId: b.nodeId });
+      this.hooks.emit('repair', { kind: 'late_binding_undone', callId: b.callId, nodeId: b.nodeId });
     }
     this.leftLegs.remember({ nodeId: b.nodeId, controlUrl: b.controlUrl, callId: b.callId });
   }
@@ -284,7 +284,7 @@ export class CallPlacer {
 
   private emit(e: PrepareEmit): void {
     const durationMs = Math.round(performance.now() - e.started);
-    this.events.emit('prepare', {
+    this.hooks.emit('prepare', {
       callId: e.callId, nodeId: e.nodeId, outcome: e.outcome, durationMs, attempts: e.attempts, reinvite: e.reinvite,
     });
   }

@@ -6,7 +6,7 @@ import { toCallBinding } from '../../contract/mappers';
 import type { ControlCallError } from '../../node-client/control-call.error';
 import { EventFeed } from '../events/event-feed.service';
 import { CallNotFoundException, NodeFailedException, StoreUnavailableException } from '../core/pool.errors';
-import { PoolEvents } from '../core/pool.events';
+import { PoolHooks } from '../core/pool.hooks';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import type { Binding } from '../core/pool.types';
 import type { PrepareOptions } from '../selection/candidate-selector';
@@ -46,7 +46,7 @@ export class CallRouter implements BeforeApplicationShutdown {
     private readonly legs: NodeLegs,
     private readonly queue: CallQueue,
     private readonly cache: BindingCache,
-    private readonly events: PoolEvents,
+    private readonly hooks: PoolHooks,
     private readonly leftLegs: LeftLegs,
     private readonly unsettled: UnsettledWrites,
     private readonly feed: EventFeed,
@@ -85,7 +85,7 @@ export class CallRouter implements BeforeApplicationShutdown {
       // Marks the binding the start went by: one a migration wrote since has a leg that got no start.
       await this.store.markStarted(callId, { nodeId: b.nodeId, version: b.version });
       const { nodeId } = b;
-      this.events.emit('start', { callId, nodeId, outcome: 'ok' });
+      this.hooks.emit('start', { callId, nodeId, outcome: 'ok' });
       return { call_id: callId, node_id: nodeId };
     });
   }
@@ -116,7 +116,7 @@ export class CallRouter implements BeforeApplicationShutdown {
       const cached = this.cache.get(callId);
       if (!cached && !overtook) throw e;
       if (cached) await this.deleteLeg(cached);
-      this.events.emit('delete', { callId, nodeId: cached?.nodeId, outcome: 'ok' });
+      this.hooks.emit('delete', { callId, nodeId: cached?.nodeId, outcome: 'ok' });
       return;
     }
     this.cache.delete(callId);
@@ -125,7 +125,7 @@ export class CallRouter implements BeforeApplicationShutdown {
     if (r.binding) {
       try {
         const { nodeId } = await this.sendToBoundNode('delete', callId, r.binding);
-        this.events.emit('delete', { callId, nodeId, outcome: 'ok' });
+        this.hooks.emit('delete', { callId, nodeId, outcome: 'ok' });
       } finally {
         // Not awaited: the answer does not wait for it; a later command of this instance is sent after it.
         void this.store.giveUpClaim(callId, hold.token).catch(() => undefined);
@@ -133,7 +133,7 @@ export class CallRouter implements BeforeApplicationShutdown {
       return;
     }
     if (r.overtookClaim || overtook) {
-      this.events.emit('delete', { callId, outcome: 'ok' });
+      this.hooks.emit('delete', { callId, outcome: 'ok' });
       return;
     }
     await this.sendToBoundNode('delete', callId, undefined);
@@ -189,7 +189,7 @@ export class CallRouter implements BeforeApplicationShutdown {
     if (!(await this.store.unbindIf(b.callId, b).catch(() => false))) return;
     this.cache.delete(b.callId);
     this.logger.warn(`call ${JSON.stringify(b.callId)}: ${b.nodeId} does not know its leg; binding dropped`);
-    this.events.emit('repair', { kind: 'leg_missing_on_start', callId: b.callId, nodeId: b.nodeId });
+    this.hooks.emit('repair', { kind: 'leg_missing_on_start', callId: b.callId, nodeId: b.nodeId });
     void this.feed.publish('call_lost', { call_id: b.callId, node_id: b.nodeId, reason: 'leg_missing' });
   }
 
@@ -211,7 +211,7 @@ export class CallRouter implements BeforeApplicationShutdown {
    */
   private async sendToBoundNode(op: 'start' | 'delete', callId: string, b: Binding | undefined): Promise<Binding> {
     if (!b) {
-      this.events.emit(op, { callId, outcome: 'not_found' });
+      this.hooks.emit(op, { callId, outcome: 'not_found' });
       throw new CallNotFoundException();
     }
     if (op === 'start') this.cache.put(b);
@@ -222,7 +222,7 @@ export class CallRouter implements BeforeApplicationShutdown {
       const err = e as ControlCallError;
       if (op === 'delete') this.leftLegs.remember({ nodeId: b.nodeId, controlUrl: target.url, callId });
       else if (err.kind === 'client' && err.status === 404) await this.dropLost(b);
-      this.events.emit(op, { callId, nodeId: b.nodeId, outcome: 'failed' });
+      this.hooks.emit(op, { callId, nodeId: b.nodeId, outcome: 'failed' });
       throw new NodeFailedException(err.message);
     }
     return b;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomToken } from '../../common/token';
-import { PoolEvents } from '../core/pool.events';
+import { PoolHooks } from '../core/pool.hooks';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import { type CallStore, InjectPoolStore } from '../core/pool-store.interface';
 import { NodeLegs } from './node-legs';
@@ -65,18 +65,18 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @InjectPoolStore() private readonly store: CallStore,
     private readonly legs: NodeLegs,
-    private readonly events: PoolEvents,
+    private readonly hooks: PoolHooks,
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
   ) {}
 
   onModuleInit(): void {
-    this.events.on('health', (e) => {
+    this.hooks.on('health', (e) => {
       if (e.healthy) this.retryNode(e.nodeId);
     });
     // node_up comes from whichever instance noticed (the shared event log): retry here too.
-    this.events.on('node_up', (e) => this.retryNode(e.data.node_id));
-    this.events.on('prune', (e) => e.nodeIds.forEach((id) => this.forgetNode(id)));
-    this.events.on('unregister', (e) => this.forgetNode(e.nodeId));
+    this.hooks.on('node_up', (e) => this.retryNode(e.data.node_id));
+    this.hooks.on('prune', (e) => e.nodeIds.forEach((id) => this.forgetNode(id)));
+    this.hooks.on('unregister', (e) => this.forgetNode(e.nodeId));
   }
 
   onApplicationShutdown(): void {
@@ -181,10 +181,10 @@ export class LeftLegs implements OnModuleInit, OnApplicationShutdown {
       this.drop(key);
       if (outcome === 'deleted') {
         this.logger.log(`deleted left leg ${JSON.stringify(leg.callId)} on ${leg.nodeId}`);
-        this.events.emit('repair', { kind: 'left_leg_deleted', callId: leg.callId, nodeId: leg.nodeId });
+        this.hooks.emit('repair', { kind: 'left_leg_deleted', callId: leg.callId, nodeId: leg.nodeId });
       }
     } catch (err) {
-      this.events.emit('repair', { kind: 'left_leg_retry', callId: leg.callId, nodeId: leg.nodeId });
+      this.hooks.emit('repair', { kind: 'left_leg_retry', callId: leg.callId, nodeId: leg.nodeId });
       if (e.attempts === 1) this.logger.warn(`left leg ${JSON.stringify(leg.callId)} on ${leg.nodeId}: ${(err as Error).message}; retrying`);
       this.retryLater(key, e);
     } finally {

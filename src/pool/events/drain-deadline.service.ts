@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import type { Clock } from '../../common/clock';
 import { JobScheduler } from '../core/job-scheduler';
 import { CLOCK } from '../core/pool.constants';
-import { PoolEvents } from '../core/pool.events';
+import { PoolHooks } from '../core/pool.hooks';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 import { EventFeed } from './event-feed.service';
@@ -23,7 +23,7 @@ export class DrainDeadlineService implements OnApplicationBootstrap, OnModuleDes
   private readonly onDrain = (e: { nodeId: string; deadlineMs: number | null }) => this.schedule(e.nodeId, e.deadlineMs);
 
   constructor(
-    private readonly events: PoolEvents,
+    private readonly hooks: PoolHooks,
     @InjectPoolStore() private readonly store: PoolStore,
     private readonly feed: EventFeed,
     private readonly jobs: JobScheduler,
@@ -32,13 +32,13 @@ export class DrainDeadlineService implements OnApplicationBootstrap, OnModuleDes
   ) {}
 
   onApplicationBootstrap(): void {
-    this.events.on('drain', this.onDrain);
+    this.hooks.on('drain', this.onDrain);
     const ms = this.options.drainCheckMs;
     if (ms > 0) this.jobs.start(DRAIN_DEADLINE_JOB, { everyMs: ms }, () => this.tick());
   }
 
   onModuleDestroy(): void {
-    this.events.off('drain', this.onDrain);
+    this.hooks.off('drain', this.onDrain);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }

@@ -1,12 +1,12 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { PoolEvents } from '../core/pool.events';
+import { PoolHooks } from '../core/pool.hooks';
 import { type EventLog, InjectEventLog, type StreamEvent, type StreamEventMap, type StreamEventName } from '../core/event-log.interface';
 
 /**
  * The pool's side of the §5 event stream: parts of the pool publish here, the event log
  * stores (and, when shared, spreads) the events, and every event the log's tail delivers —
  * this instance's and every other's, once each, in id order — is emitted on
- * {@link PoolEvents} too, so an in-process user sees exactly what `GET /v1/events` streams.
+ * {@link PoolHooks} too, so an in-process user sees exactly what `GET /v1/events` streams.
  */
 @Injectable()
 export class EventFeed implements OnModuleInit, OnModuleDestroy {
@@ -15,13 +15,13 @@ export class EventFeed implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @InjectEventLog() private readonly log: EventLog,
-    private readonly events: PoolEvents,
+    private readonly hooks: PoolHooks,
   ) {}
 
   onModuleInit(): void {
     this.untail = this.log.tail((e) => {
       try {
-        (this.events.emit as (name: string, e: StreamEvent) => boolean)(e.event, e);
+        (this.hooks.emit as (name: string, e: StreamEvent) => boolean)(e.event, e);
       } catch (err) {
         this.logger.error(`a ${e.event} listener threw: ${(err as Error).message}`);
       }

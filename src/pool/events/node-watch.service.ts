@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { PoolEvents, type PoolEventMap } from '../core/pool.events';
+import { PoolHooks, type PoolHookMap } from '../core/pool.hooks';
 import { InjectPoolStore, type PoolStore } from '../core/pool-store.interface';
 import type { NodeDownReason } from '../core/event-log.interface';
 import { EventFeed } from './event-feed.service';
@@ -25,7 +25,7 @@ export class NodeWatch implements OnModuleInit, OnModuleDestroy {
   private readonly off: Array<() => void> = [];
 
   constructor(
-    private readonly events: PoolEvents,
+    private readonly hooks: PoolHooks,
     private readonly feed: EventFeed,
     @InjectPoolStore() private readonly store: PoolStore,
   ) {}
@@ -71,9 +71,9 @@ export class NodeWatch implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private on<K extends 'health' | 'prune' | 'unregister' | 'register'>(name: K, fn: (...a: PoolEventMap[K]) => void): void {
+  private on<K extends 'health' | 'prune' | 'unregister' | 'register'>(name: K, fn: (...a: PoolHookMap[K]) => void): void {
     const listener = fn as (...a: unknown[]) => void;
-    (this.events.on as (n: string, l: (...a: unknown[]) => void) => unknown)(name, listener);
-    this.off.push(() => (this.events.off as (n: string, l: (...a: unknown[]) => void) => unknown)(name, listener));
+    (this.hooks.on as (n: string, l: (...a: unknown[]) => void) => unknown)(name, listener);
+    this.off.push(() => (this.hooks.off as (n: string, l: (...a: unknown[]) => void) => unknown)(name, listener));
   }
 }

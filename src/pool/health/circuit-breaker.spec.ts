@@ -1,16 +1,16 @@
-import { PoolEvents, type PoolEventMap } from '../core/pool.events';
+import { PoolHooks, type PoolHookMap } from '../core/pool.hooks';
 import { CircuitBreaker } from './circuit-breaker';
 
 describe('CircuitBreaker', () => {
   let now: number;
-  let events: PoolEvents;
-  let circuitEvents: PoolEventMap['circuit'][0][];
-  let healthEvents: PoolEventMap['health'][0][];
+  let events: PoolHooks;
+  let circuitEvents: PoolHookMap['circuit'][0][];
+  let healthEvents: PoolHookMap['health'][0][];
   let cb: CircuitBreaker;
 
   beforeEach(() => {
     now = 1_000_000;
-    events = new PoolEvents();
+    events = new PoolHooks();
     circuitEvents = [];
     healthEvents = [];
     events.on('circuit', (e) => circuitEvents.push(e));

@@ -1,4 +1,4 @@
-import type { PoolEvents } from '../core/pool.events';
+import type { PoolHooks } from '../core/pool.hooks';
 
 /** A node's circuit on this instance: `open` skips it, `half_open` lets one trial call through. */
 export type CircuitState = 'closed' | 'open' | 'half_open';
@@ -38,12 +38,12 @@ export class CircuitBreaker {
 
   /**
    * @param resetMs how long an open circuit stays open before one trial call.
-   * @param events where transitions are reported.
+   * @param hooks where transitions are reported.
    * @param now clock in epoch ms (tests pass their own).
    */
   constructor(
     readonly resetMs: number,
-    private readonly events?: PoolEvents,
+    private readonly hooks?: PoolHooks,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -77,15 +77,15 @@ export class CircuitBreaker {
     if (!c) return true;
     if (!this.trialDue(c)) return false;
     this.circuits.set(nodeId, { state: 'half_open', since: this.now(), sticky: c.sticky });
-    this.events?.emit('circuit', { nodeId, state: 'half_open' });
+    this.hooks?.emit('circuit', { nodeId, state: 'half_open' });
     return true;
   }
 
   /** The node answered (a probe or a control call): close its circuit. */
   recordSuccess(nodeId: string): void {
     if (!this.circuits.delete(nodeId)) return;
-    this.events?.emit('circuit', { nodeId, state: 'closed' });
-    this.events?.emit('health', { nodeId, healthy: true, reason: 'circuit closed' });
+    this.hooks?.emit('circuit', { nodeId, state: 'closed' });
+    this.hooks?.emit('health', { nodeId, healthy: true, reason: 'circuit closed' });
   }
 
   /** A probe succeeded: closes the circuit unless a control-call timeout opened it (see {@link Circuit.sticky}). */
@@ -102,8 +102,8 @@ export class CircuitBreaker {
     const prev = this.circuits.get(nodeId);
     this.circuits.set(nodeId, { state: 'open', since: this.now(), sticky: sticky || (prev?.sticky ?? false) });
     if (prev?.state === 'open') return; // already open: only the reset clock restarts
-    this.events?.emit('circuit', { nodeId, state: 'open' });
-    if (!prev) this.events?.emit('health', { nodeId, healthy: false, reason: `circuit open: ${reason}` });
+    this.hooks?.emit('circuit', { nodeId, state: 'open' });
+    if (!prev) this.hooks?.emit('health', { nodeId, healthy: false, reason: `circuit open: ${reason}` });
   }
 
   /** Drops what is known about a node (it left the pool). */

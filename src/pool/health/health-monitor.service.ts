@@ -3,7 +3,7 @@ import type { HealthResponse } from '../../contract/contract.types';
 import { NodeControlClient } from '../../node-client/node-control.client';
 import { JobScheduler } from '../core/job-scheduler';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
-import { PoolEvents } from '../core/pool.events';
+import { PoolHooks } from '../core/pool.hooks';
 import type { HealthReport, NodeState } from '../core/pool.types';
 import { InjectPoolStore, type NodeStore } from '../core/pool-store.interface';
 import { CircuitBreaker } from './circuit-breaker';
@@ -39,7 +39,7 @@ export class HealthMonitorService implements OnApplicationBootstrap {
     @InjectPoolStore() private readonly store: NodeStore,
     private readonly client: NodeControlClient,
     private readonly circuit: CircuitBreaker,
-    private readonly events: PoolEvents,
+    private readonly hooks: PoolHooks,
     private readonly jobs: JobScheduler,
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
   ) {}
@@ -77,7 +77,7 @@ export class HealthMonitorService implements OnApplicationBootstrap {
       await this.store.setHealth(node.nodeId, false);
       if (node.healthy) {
         this.logger.warn(`node ${node.nodeId} unhealthy (${reason})`);
-        this.events.emit('health', { nodeId: node.nodeId, healthy: false, reason });
+        this.hooks.emit('health', { nodeId: node.nodeId, healthy: false, reason });
       }
       return false;
     }
@@ -85,7 +85,7 @@ export class HealthMonitorService implements OnApplicationBootstrap {
     this.circuit.recordProbeSuccess(node.nodeId);
     if (!node.healthy) {
       this.logger.log(`node ${node.nodeId} healthy again`);
-      this.events.emit('health', { nodeId: node.nodeId, healthy: true, reason: 'probe succeeded' });
+      this.hooks.emit('health', { nodeId: node.nodeId, healthy: true, reason: 'probe succeeded' });
     }
     return true;
   }

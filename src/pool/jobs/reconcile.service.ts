@@ -6,7 +6,7 @@ import { LeftLegs } from '../calls/left-legs';
 import { NodeLegs } from '../calls/node-legs';
 import { EventFeed } from '../events/event-feed.service';
 import { CLOCK } from '../core/pool.constants';
-import { PoolEvents, type ReconcileRound } from '../core/pool.events';
+import { PoolHooks, type ReconcileRound } from '../core/pool.hooks';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import type { Binding, NodeState } from '../core/pool.types';
 import { type CallStore, InjectPoolStore, type LeaseStore, type NodeStore } from '../core/pool-store.interface';
@@ -49,7 +49,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     private readonly legs: NodeLegs,
     private readonly router: CallRouter,
     private readonly leftLegs: LeftLegs,
-    private readonly events: PoolEvents,
+    private readonly hooks: PoolHooks,
     private readonly feed: EventFeed,
     private readonly jobs: JobScheduler,
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
@@ -102,7 +102,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
       if (round.legsDeleted || round.bindingsDropped) {
         this.logger.log(`reconcile: ${round.legsDeleted} orphan leg(s) deleted, ${round.bindingsDropped} binding(s) without a leg dropped, ${round.nodesChecked} node(s) checked`);
       }
-      this.events.emit('reconcile', round);
+      this.hooks.emit('reconcile', round);
       return round;
     } finally {
       this.running = false;
@@ -137,7 +137,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
       if (outcome !== 'deleted') continue;
       round.legsDeleted++;
       this.logger.warn(`reconcile: deleted orphan leg ${JSON.stringify(callId)} on ${node.nodeId}`);
-      this.events.emit('repair', { kind: 'orphan_leg_deleted', callId, nodeId: node.nodeId });
+      this.hooks.emit('repair', { kind: 'orphan_leg_deleted', callId, nodeId: node.nodeId });
     }
     for (const b of bindings) {
       if (held.has(b.callId)) continue;
@@ -146,7 +146,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
       if (!(await this.store.unbindIf(b.callId, b))) continue;
       round.bindingsDropped++;
       this.logger.warn(`reconcile: dropped binding ${JSON.stringify(b.callId)}: ${node.nodeId} holds no such leg`);
-      this.events.emit('repair', { kind: 'binding_dropped', callId: b.callId, nodeId: node.nodeId });
+      this.hooks.emit('repair', { kind: 'binding_dropped', callId: b.callId, nodeId: node.nodeId });
       // The call has no media any more: the signaling application may re-INVITE it elsewhere or end it.
       void this.feed.publish('call_lost', { call_id: b.callId, node_id: node.nodeId, reason: 'leg_missing' });
     }

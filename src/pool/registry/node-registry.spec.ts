@@ -1,7 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import type { ManualClock } from '../../testing/manual-clock';
 import { CircuitBreaker } from '../health/circuit-breaker';
-import { PoolEvents } from '../core/pool.events';
+import { PoolHooks } from '../core/pool.hooks';
 import { createTestingPool } from '../../testing/testing-pool';
 import { POOL_STORE, type PoolStore } from '../core/pool-store.interface';
 import { NodeRegistry } from './node-registry';
@@ -26,7 +26,7 @@ describe('NodeRegistry', () => {
 
   it('a heartbeat replaces every reported field and answers ttl and heartbeat interval', async () => {
     const seen: unknown[] = [];
-    m.get(PoolEvents).on('register', (e) => seen.push(e));
+    m.get(PoolHooks).on('register', (e) => seen.push(e));
     await registry.register({ nodeId: 'a', controlUrl: 'http://127.0.0.1:1', capacity: 4, weight: 2, region: 'eu', draining: true });
     expect(await registry.register({ nodeId: 'a', controlUrl: 'http://127.0.0.1:2' })).toEqual({ node_id: 'a', ttl_sec: 30, heartbeat_sec: 10 });
     expect(await registry.nodeInfo('a')).toMatchObject({ control_url: 'http://127.0.0.1:2', capacity: null, weight: 1, region: null, draining: false });

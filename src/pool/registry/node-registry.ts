@@ -5,7 +5,7 @@ import { toNodeInfo } from '../../contract/mappers';
 import { CircuitBreaker } from '../health/circuit-breaker';
 import { CLOCK } from '../core/pool.constants';
 import { NodeNotFoundException, RegistryFullException, StaticNodeConflictException } from '../core/pool.errors';
-import { PoolEvents } from '../core/pool.events';
+import { PoolHooks } from '../core/pool.hooks';
 import { POOL_OPTIONS, type ResolvedPoolOptions } from '../core/pool.module-definition';
 import type { NodeReport, NodeState } from '../core/pool.types';
 import { type CallStore, InjectPoolStore, type NodeStore } from '../core/pool-store.interface';
@@ -35,7 +35,7 @@ export class NodeRegistry implements OnModuleInit {
     @Inject(POOL_OPTIONS) private readonly options: ResolvedPoolOptions,
     @InjectPoolStore() private readonly store: NodeStore & CallStore,
     private readonly circuit: CircuitBreaker,
-    private readonly events: PoolEvents,
+    private readonly hooks: PoolHooks,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.nodeTtlSec = options.nodeTtlSec;
@@ -87,7 +87,7 @@ export class NodeRegistry implements OnModuleInit {
     const outcome = await this.store.upsertNode(report, this.options.maxNodes);
     if (outcome === 'conflict') throw new StaticNodeConflictException(report.nodeId);
     if (outcome === 'full') throw new RegistryFullException();
-    this.events.emit('register', { nodeId: report.nodeId, created: outcome === 'created' });
+    this.hooks.emit('register', { nodeId: report.nodeId, created: outcome === 'created' });
     if (outcome === 'created') this.logger.log(`node ${report.nodeId} registered at ${report.controlUrl}`);
     return { node_id: report.nodeId, ttl_sec: this.nodeTtlSec, heartbeat_sec: this.heartbeatSec };
   }
@@ -98,7 +98,7 @@ export class NodeRegistry implements OnModuleInit {
     const outcome = await this.store.removeNode(nodeId);
     if (outcome !== 'removed') throw new NodeNotFoundException();
     this.circuit.forget(nodeId);
-    this.events.emit('unregister', { nodeId, boundCalls: before?.boundCalls ?? 0 });
+    this.hooks.emit('unregister', { nodeId, boundCalls: before?.boundCalls ?? 0 });
     this.logger.log(`node ${nodeId} deregistered`);
   }
 
@@ -115,7 +115,7 @@ export class NodeRegistry implements OnModuleInit {
       this.logger.warn(`pruned ${ids.length} silent node(s): ${ids.join(', ')}; ${orphaned} bound call(s) keep their last control URL`);
     }
     const nodes = removed.map((n) => ({ nodeId: n.nodeId, boundCalls: n.boundCalls }));
-    this.events.emit('prune', { nodeIds: ids, orphanedBindings: orphaned, nodes });
+    this.hooks.emit('prune', { nodeIds: ids, orphanedBindings: orphaned, nodes });
     return ids;
   }
 
@@ -153,7 +153,7 @@ export class NodeRegistry implements OnModuleInit {
 
   private async setAdminDrain(nodeId: string, drained: boolean, deadlineMs: number | null = null): Promise<NodeInfo> {
     if (!(await this.store.setAdminDrain(nodeId, drained, deadlineMs))) throw new NodeNotFoundException();
-    this.events.emit('drain', { nodeId, drained, deadlineMs: drained ? deadlineMs : null });
+    this.hooks.emit('drain', { nodeId, drained, deadlineMs: drained ? deadlineMs : null });
     return this.nodeInfo(nodeId);
   }
 

@@ -34,7 +34,7 @@ export interface ReconcileRound {
 }
 
 /** Events the pool emits for observers (metrics, logs). Listeners must not throw. */
-export interface PoolEventMap {
+export interface PoolHookMap {
   prepare: [{ callId: string; nodeId?: string; outcome: CallOutcome; durationMs: number; attempts: number; reinvite: boolean }];
   failover: [{ callId: string; nodeId: string; error: ControlCallError }];
   start: [{ callId: string; nodeId?: string; outcome: CallOutcome }];
@@ -69,4 +69,4 @@ export interface PoolEventMap {
 }
 
 /** The pool's event bus, provided by PoolModule; inject it to observe the pool. */
-export class PoolEvents extends EventEmitter<PoolEventMap> {}
+export class PoolHooks extends EventEmitter<PoolHookMap> {}
