@@ -12,6 +12,7 @@ import { createTestApp, type TestApp } from '../support/test-app';
 import { randomPrefix, TEST_REDIS_URL, deleteKeys } from '../support/redis';
 import { eventually } from '../support/media-nodes';
 import { sdpOffer, SipUa } from '../support/sip-ua';
+import { bindingsOf } from '../../src/demo/sip-move-scene';
 
 /**
  * rtp-pool behind a real Kamailio (deploy/kamailio/kamailio.cfg), driven by raw SIP and by SIPp
@@ -35,19 +36,6 @@ async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
   return (await res.json()) as T;
-}
-
-/** Every call the pool binds to `nodeId` (GET /v1/calls?node_id=, all pages). */
-async function bindingsOf(poolUrl: string, nodeId: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { calls: { call_id: string }[]; next_cursor: string | null } = await getJson(
-      `${poolUrl}/v1/calls?node_id=${encodeURIComponent(nodeId)}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    out.push(...page.calls.map((c) => c.call_id));
-    cursor = page.next_cursor;
-  } while (cursor);
-  return out;
 }
 
 interface NodeView {
