@@ -22,3 +22,21 @@ export function abortable(signal?: AbortSignal): { check: () => void; pause: (ms
   });
   return { check, pause };
 }
+
+/** The whole number after `--<name>` on the command line, or undefined. */
+export function numberFlag(name: string): number | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? process.argv[i + 1] : undefined;
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** Aborts on SIGINT or SIGTERM, so a demo stops what it started; a second Ctrl-C exits at once. */
+export function interruptSignal(): AbortSignal {
+  const abort = new AbortController();
+  process.once('SIGINT', () => {
+    abort.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  process.once('SIGTERM', () => abort.abort());
+  return abort.signal;
+}

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { interruptSignal, numberFlag } from './abortable';
 import { runSipDemo } from './sip-demo';
 
 /**
@@ -6,24 +7,13 @@ import { runSipDemo } from './sip-demo';
  * through Kamailio and rtp-pool on loopback. Exits 0 only if every call succeeded, carried RTP
  * and left no leg. Ctrl-C stops everything (a second Ctrl-C exits at once).
  */
-function flag(name: string): number | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : undefined;
-  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
-}
-
 async function main(): Promise<void> {
-  const abort = new AbortController();
-  process.once('SIGINT', () => {
-    abort.abort();
-    process.once('SIGINT', () => process.exit(130));
-  });
-  process.once('SIGTERM', () => abort.abort());
+  const signal = interruptSignal();
   const result = await runSipDemo({
-    calls: flag('calls'), rate: flag('rate'), durationMs: flag('duration-ms'), children: flag('children'),
-    verbose: process.argv.includes('--verbose'), signal: abort.signal,
+    calls: numberFlag('calls'), rate: numberFlag('rate'), durationMs: numberFlag('duration-ms'), children: numberFlag('children'),
+    verbose: process.argv.includes('--verbose'), signal,
   });
-  process.exitCode = abort.signal.aborted ? 130 : result.ok ? 0 : 1;
+  process.exitCode = signal.aborted ? 130 : result.ok ? 0 : 1;
 }
 
 main().catch((e: unknown) => {

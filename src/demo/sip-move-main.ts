@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
+import { numberFlag } from './abortable';
 import { table } from './demo';
 import { randomRtpPortBase, startLoopbackSystem } from './loopback-system';
 import { runSipMoveScene, summarizeMoves } from './sip-move-scene';
@@ -11,12 +12,6 @@ import { findSipTools } from './sip-tools';
  * 1 s deadline) and the move companion re-INVITEs its calls onto the other node. Prints each moved call's RTP gap. Exits 0 only if
  * every call of the killed node got media from the survivor again and no SIP call failed.
  */
-function flag(name: string): number | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : undefined;
-  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
-}
-
 async function main(): Promise<void> {
   const log = (l: string) => console.log(l);
   const found = findSipTools();
@@ -30,7 +25,7 @@ async function main(): Promise<void> {
   try {
     const r = await runSipMoveScene({
       poolUrl: system.sigUrl, tools: found.tools, mediaNodeEntry: join(__dirname, '..', 'media-node', 'main.js'),
-      companionEntry: join(__dirname, '..', 'edge-companion', 'main.js'), calls: flag('calls'), rate: flag('rate'), how: process.argv.includes('--drain') ? 'drain' : 'kill', log,
+      companionEntry: join(__dirname, '..', 'edge-companion', 'main.js'), calls: numberFlag('calls'), rate: numberFlag('rate'), how: process.argv.includes('--drain') ? 'drain' : 'kill', log,
     });
     log('');
     log(table(['call', 'move', 'in its dialog', 'RTP gap', 'RTP from the survivor'],
